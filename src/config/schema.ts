@@ -1,0 +1,273 @@
+import { validate as isValidCron } from "node-cron";
+import { z } from "zod";
+import { parseDuration } from "../shared/duration.js";
+
+/** A duration such as `30s`, `5m`, `1h`, `7d`; parsed to milliseconds. */
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d|w)$/, "expected a duration like 30s, 5m, 1h or 7d")
+  .transform((s) => parseDuration(s))
+  .describe("A duration: a whole number followed by ms, s, m, h, d or w");
+
+/** A five- or six-field cron expression, checked by node-cron. */
+export const cronSchema = z
+  .string()
+  .refine((s) => isValidCron(s), "expected a cron expression like '*/5 * * * *'")
+  .describe("Cron schedule (node-cron syntax, five or six fields)");
+
+/** A Slack channel: a name (with or without #) or an id (C…, G…). */
+export const channelSchema = z
+  .string()
+  .regex(
+    /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,})$/,
+    "expected a channel name like #ml-alerts or an id like C0123",
+  )
+  .transform((s) => s.replace(/^#/, ""));
+
+/** Who may do something: a key of `workspace.user_groups`, `owners` (the model's L3 group), or a Slack user id. */
+export const principalSchema = z
+  .string()
+  .regex(/^([a-z][a-z0-9_-]*|[UW][A-Z0-9]{2,})$/, "expected a user-group key, 'owners' or a Slack user id");
+
+const slugSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a lowercase slug like fraud-detector (a-z, 0-9, -)");
+
+const fraction = z.number().min(0).max(1);
+
+const userGroupSchema = z
+  .strictObject({
+    handle: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "expected a user-group handle without @"),
+    id: z
+      .string()
+      .regex(/^S[A-Z0-9]{2,}$/, "expected a Slack user-group id like S0123")
+      .optional()
+      .describe("The group's Slack id; looked up by handle when absent"),
+    description: z.string().optional(),
+  })
+  .describe("A Slack user group");
+
+const permissionsSchema = z
+  .strictObject({
+    acknowledge: z.array(principalSchema).default(["l1", "l2", "owners"]),
+    resolve: z.array(principalSchema).default(["l1", "l2", "owners"]),
+    silence: z.array(principalSchema).default(["l1", "l2", "owners"]),
+    escalate: z.array(principalSchema).default(["l1", "l2", "owners"]),
+    run_runbooks: z.array(principalSchema).default(["l1", "l2", "owners"]),
+    retrain: z.array(principalSchema).default(["l2", "owners"]),
+    approve: z.array(principalSchema).default(["l2", "owners"]),
+    baseline: z.array(principalSchema).default(["l2", "owners"]),
+  })
+  .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
+
+const workspaceSchema = z.strictObject({
+  name: z.string().default("mlops"),
+  alert_channel: channelSchema.describe("Default channel for alerts of models without their own"),
+  user_groups: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "expected a lowercase key"), userGroupSchema)
+    .describe("Named Slack user groups; l1 (operators) and l2 (data scientists on duty) are required"),
+  permissions: permissionsSchema.prefault({}),
+});
+
+const confidenceMonitor = z.strictObject({
+  schedule: cronSchema.default("*/5 * * * *"),
+  window: durationSchema.prefault("1h"),
+  max_low_share: fraction.default(0.2).describe("Alert when more than this share is under the threshold"),
+  realtime: z
+    .strictObject({
+      min_count: z.number().int().min(1).default(20),
+      within: durationSchema.prefault("1m"),
+    })
+    .optional()
+    .describe("Raise a finding on ingest when this many low-confidence predictions arrive within the span"),
+});
+
+const driftMethod = z.enum([
+  "auto",
+  "ks",
+  "chi2",
+  "ztest",
+  "psi",
+  "jensen_shannon",
+  "wasserstein",
+  "hellinger",
+]);
+
+const driftMonitor = z.strictObject({
+  schedule: cronSchema.default("0 * * * *"),
+  window: durationSchema.prefault("1d"),
+  method: driftMethod.default("auto"),
+  threshold: z
+    .number()
+    .positive()
+    .optional()
+    .describe("Method threshold; the method's usual default when absent"),
+  dataset_drift_share: fraction.default(0.5),
+  bonferroni: z.boolean().default(false),
+  features: z
+    .record(
+      z.string(),
+      z.strictObject({ method: driftMethod.optional(), threshold: z.number().positive().optional() }),
+    )
+    .default({})
+    .describe("Per-feature overrides"),
+});
+
+const dataQualityMonitor = z.strictObject({
+  schedule: cronSchema.default("*/15 * * * *"),
+  window: durationSchema.prefault("1h"),
+  missing_share_factor: z.number().min(1).default(1.1),
+  expected_rows_per_hour: z.number().positive().optional(),
+  volume_tolerance: fraction.default(0.1),
+});
+
+const performanceMonitor = z.strictObject({
+  schedule: cronSchema.default("0 * * * *"),
+  window: durationSchema.prefault("1d"),
+  metric: z.enum(["accuracy", "precision", "recall", "f1", "roc_auc"]).default("f1"),
+  min_labels: z.number().int().min(1).default(100),
+});
+
+const probeMonitor = z.strictObject({
+  schedule: cronSchema.default("*/5 * * * *"),
+  timeout: durationSchema.prefault("5s"),
+  max_latency_ms: z.number().positive().default(500),
+  golden: z
+    .array(
+      z.strictObject({
+        input: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+        expected: z.union([z.number(), z.string()]),
+        tolerance: z.number().min(0).default(0),
+      }),
+    )
+    .default([]),
+});
+
+const featureSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a feature name (letters, digits, _ . -)"),
+  type: z.enum(["numeric", "categorical"]),
+});
+
+const modelSchema = z.strictObject({
+  slug: slugSchema,
+  name: z.string().min(1),
+  description: z.string().optional(),
+  task: z.enum(["binary_classification", "multiclass_classification", "regression"]),
+  owners: z.string().describe("Key of the user group that built the model (paged at L3)"),
+  alert_channel: channelSchema
+    .optional()
+    .describe("Where this model's alerts go; the workspace default when absent"),
+  service_url: z.url().optional().describe("Base URL of the model's microservice"),
+  confidence_threshold: fraction.default(0.75),
+  features: z.array(featureSchema).min(1),
+  monitors: z
+    .strictObject({
+      confidence: confidenceMonitor.optional(),
+      drift: driftMonitor.optional(),
+      data_quality: dataQualityMonitor.optional(),
+      performance: performanceMonitor.optional(),
+      probe: probeMonitor.optional(),
+    })
+    .prefault({}),
+});
+
+const sandboxSchema = z
+  .strictObject({
+    users: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^U[A-Z0-9]{2,}$/, "expected a user id like U0123"),
+          name: z.string(),
+          real_name: z.string(),
+          groups: z.array(z.string()).default([]),
+        }),
+      )
+      .default([]),
+    channels: z.array(channelSchema).default([]),
+  })
+  .describe("People and channels seeded into the built-in Slack sandbox (no effect with real Slack)");
+
+/** The whole YAML config file. */
+export const configSchema = z
+  .strictObject({
+    workspace: workspaceSchema,
+    models: z.array(modelSchema).min(1),
+    sandbox: sandboxSchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const groups = cfg.workspace.user_groups;
+    for (const required of ["l1", "l2"]) {
+      if (!groups[required]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["workspace", "user_groups", required],
+          message: `required key missing (the ${required === "l1" ? "L1 operators" : "L2 data scientists"}' user group)`,
+        });
+      }
+    }
+    for (const [action, principals] of Object.entries(cfg.workspace.permissions)) {
+      principals.forEach((p, i) => {
+        if (p !== "owners" && !/^[UW]/.test(p) && !groups[p]) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["workspace", "permissions", action, i],
+            message: `unknown user group '${p}' (expected one of: ${[...Object.keys(groups), "owners"].join(", ")} or a user id)`,
+          });
+        }
+      });
+    }
+    const slugs = new Set<string>();
+    cfg.models.forEach((m, i) => {
+      if (slugs.has(m.slug))
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "slug"],
+          message: `duplicate model slug '${m.slug}'`,
+        });
+      slugs.add(m.slug);
+      if (!groups[m.owners]) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "owners"],
+          message: `unknown user group '${m.owners}' (expected one of: ${Object.keys(groups).join(", ")})`,
+        });
+      }
+      const names = new Set<string>();
+      m.features.forEach((f, j) => {
+        if (names.has(f.name))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "features", j, "name"],
+            message: `duplicate feature '${f.name}'`,
+          });
+        names.add(f.name);
+      });
+      for (const feature of Object.keys(m.monitors.drift?.features ?? {})) {
+        if (!names.has(feature))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "monitors", "drift", "features", feature],
+            message: `unknown feature '${feature}' (not in models[${i}].features)`,
+          });
+      }
+    });
+    cfg.sandbox.users.forEach((u, i) => {
+      u.groups.forEach((g, j) => {
+        if (!groups[g])
+          ctx.addIssue({
+            code: "custom",
+            path: ["sandbox", "users", i, "groups", j],
+            message: `unknown user group '${g}'`,
+          });
+      });
+    });
+  });
+
+/** The validated config, with defaults filled in and durations in milliseconds. */
+export type MlopsConfig = z.output<typeof configSchema>;
+/** One model's config. */
+export type ModelConfig = MlopsConfig["models"][number];
+/** An action guarded by `workspace.permissions`. */
+export type PermissionAction = keyof MlopsConfig["workspace"]["permissions"];
