@@ -1,0 +1,1 @@
+export { type AuditEntry, type AuditRepository, createAuditRepository } from "./repository.js";

@@ -1,0 +1,27 @@
+import pino from "pino";
+
+/** The logger type used everywhere (pino's, which fastify also uses). */
+export type Logger = pino.Logger;
+
+/**
+ * Paths that must never reach a log line: Slack and API credentials, signatures and the bodies
+ * that could carry them.
+ */
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  'req.headers["x-slack-signature"]',
+  "headers.authorization",
+  "token",
+  "*.token",
+  "signingSecret",
+  "*.signingSecret",
+  "botToken",
+  "*.botToken",
+  "appToken",
+  "*.appToken",
+];
+
+/** Creates the process logger. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+}
