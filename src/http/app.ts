@@ -1,0 +1,94 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from "fastify";
+import type { Database } from "../db/index.js";
+import type { Logger } from "../shared/logger.js";
+import type { Metrics } from "../shared/metrics.js";
+
+/** What the HTTP app serves; built by the composition root. */
+export interface HttpAppDeps {
+  logger: Logger;
+  database: Database;
+  metrics: Metrics;
+  /** The Slack receiver's encapsulated plugin (HTTP mode and sandbox mode). */
+  slackPlugin?: FastifyPluginAsync;
+  /** Further encapsulated plugins, each with an optional prefix (the sandbox, later the API). */
+  plugins?: { plugin: FastifyPluginAsync; prefix?: string }[];
+  /** Largest JSON body accepted by non-Slack routes. */
+  bodyLimit?: number;
+}
+
+/** The bot's HTTP app, with a switch that makes `/readyz` answer 503 while shutting down. */
+export type HttpApp = FastifyInstance & { setDraining(): void };
+
+/** The fastify app, without `listen`: tests inject into it or listen on port 0. */
+export function buildHttpApp(deps: HttpAppDeps): HttpApp {
+  const { database, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
+    // Request timing goes to /metrics; a log line per health probe would drown everything else.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+  let draining = false;
+  let migrationsKnownCurrent = false;
+
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.httpRequestDuration.observe(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? "unmatched",
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, "request failed");
+    return reply
+      .code(status)
+      .send(
+        status >= 500
+          ? { error: "internal_error", message: "Something went wrong on our side; it has been logged." }
+          : { error: err.code ?? "bad_request", message: err.message },
+      );
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: "draining" });
+    try {
+      await database.ping(1500);
+    } catch (err) {
+      return reply
+        .code(503)
+        .send({ status: "unavailable", database: "unreachable", message: (err as Error).message });
+    }
+    if (!migrationsKnownCurrent) migrationsKnownCurrent = await database.migrationsCurrent();
+    if (!migrationsKnownCurrent)
+      return reply.code(503).send({ status: "unavailable", database: "migrations_pending" });
+    return { status: "ready", database: database.kind };
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (deps.slackPlugin) app.register(deps.slackPlugin);
+  for (const { plugin, prefix } of deps.plugins ?? []) app.register(plugin, prefix ? { prefix } : {});
+
+  return Object.assign(app, {
+    setDraining() {
+      draining = true;
+    },
+  });
+}
