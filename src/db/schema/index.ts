@@ -1,1 +1,2 @@
+export * from "./api-tokens.js";
 export * from "./audit.js";
