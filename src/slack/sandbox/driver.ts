@@ -1,0 +1,324 @@
+import { signSlackRequest } from "../signature.js";
+import { toApiMessage } from "./api-message.js";
+import { applyResponse, type ResponseOutcome } from "./response-apply.js";
+import type { ResponseTarget } from "./response-url-registry.js";
+import { formatTs } from "./ts-clock.js";
+import type { Block, SandboxChannel, SandboxEphemeral, SandboxMessage, SandboxUser } from "./types.js";
+import { buildViewState, type ViewInputValue } from "./view-state.js";
+import type { SandboxWorkspace } from "./workspace.js";
+
+/** The deprecated verification token Slack still sends; the bot must not rely on it. */
+export const SANDBOX_VERIFICATION_TOKEN = "sandbox-verification-token";
+
+/** Where the driver sends requests and how it signs them. */
+export interface SandboxDriverOptions {
+  /** The bot's Slack endpoint, e.g. `http://127.0.0.1:3000/slack/events`. */
+  botUrl: string;
+  signingSecret: string;
+  workspace: SandboxWorkspace;
+  /** Where this sandbox listens (its routes' base url), for response_urls. */
+  sandboxBaseUrl: string;
+  /** Epoch-ms clock for request timestamps and action_ts; defaults to `Date.now`. */
+  clock?: () => number;
+}
+
+/** Overrides for negative tests: a forged timestamp or signature, extra or replaced headers. */
+export interface SigningOverrides {
+  timestamp?: number | string;
+  signature?: string;
+  headers?: Record<string, string>;
+}
+
+/** Options of `command`. */
+export interface CommandOptions extends SigningOverrides {
+  /** Defaults to `/mlops`. */
+  command?: string;
+  /** Apply the ack body as Slack would (ephemeral reply, or in_channel); default true. */
+  applyAck?: boolean;
+}
+
+/** Options of `clickButton`. */
+export interface ClickOptions extends SigningOverrides {
+  /** Overrides the value found on the button. */
+  value?: string;
+  /** Picks the button by block too, when an action_id repeats. */
+  blockId?: string;
+}
+
+/** Options of `submitView`. */
+export interface SubmitOptions extends SigningOverrides {
+  /** Overrides the view's private_metadata in the payload. */
+  privateMetadata?: string;
+  /** Apply the ack's response_action (close, errors, update, push, clear) to the workspace; default true. */
+  applyAck?: boolean;
+}
+
+/** What the bot answered, plus what was sent. */
+export interface DriverResponse {
+  status: number;
+  /** Parsed JSON when possible, else the text ("" for an empty ack). */
+  body: unknown;
+  headers: Record<string, string>;
+  /** The fields or payload the driver sent. */
+  payload: Record<string, unknown>;
+  /** What applying the ack body did, when it was applied. */
+  ack?: ResponseOutcome;
+}
+
+/** A message or ephemeral that a user can click in. */
+export type Clickable = SandboxMessage | SandboxEphemeral;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function findButton(
+  blocks: readonly Block[],
+  actionId: string,
+  blockId?: string,
+): { block: Block; button: Record<string, unknown> } | undefined {
+  for (const block of blocks) {
+    if (blockId !== undefined && block.block_id !== blockId) continue;
+    const candidates = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
+    for (const element of candidates) {
+      if (isObject(element) && element.type === "button" && element.action_id === actionId)
+        return { block, button: element };
+    }
+  }
+  return undefined;
+}
+
+function channelName(channel: SandboxChannel): string {
+  if (channel.kind === "im") return "directmessage";
+  return channel.kind === "mpim" ? `mpdm-${channel.name}-1` : channel.name;
+}
+
+/** Plays Slack talking to the bot: signed slash commands, button clicks and modal submissions. */
+export class SandboxDriver {
+  readonly #botUrl: string;
+  readonly #secret: string;
+  readonly #workspace: SandboxWorkspace;
+  readonly #base: string;
+  readonly #clock: () => number;
+
+  constructor(options: SandboxDriverOptions) {
+    this.#botUrl = options.botUrl;
+    this.#secret = options.signingSecret;
+    this.#workspace = options.workspace;
+    this.#base = options.sandboxBaseUrl.endsWith("/") ? options.sandboxBaseUrl : `${options.sandboxBaseUrl}/`;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Sends `/mlops <text>` from a user in a channel (id or name); applies the ack body as the command's reply. */
+  async command(
+    userId: string,
+    channel: string,
+    text: string,
+    opts: CommandOptions = {},
+  ): Promise<DriverResponse> {
+    const user = this.#user(userId);
+    const where = this.#workspace.requireChannel(channel);
+    const target: ResponseTarget = { channel: where.id, user: user.id };
+    const team = this.#workspace.team;
+    const fields = {
+      token: SANDBOX_VERIFICATION_TOKEN,
+      team_id: team.id,
+      team_domain: team.domain,
+      channel_id: where.id,
+      channel_name: channelName(where),
+      user_id: user.id,
+      user_name: user.name,
+      command: opts.command ?? "/mlops",
+      text,
+      api_app_id: this.#workspace.bot.appId,
+      is_enterprise_install: "false",
+      response_url: this.#responseUrl(target),
+      trigger_id: this.#workspace.triggers.issue(user.id),
+    };
+    const response = await this.#post(new URLSearchParams(fields).toString(), opts, fields);
+    if (opts.applyAck === false || response.status !== 200) return response;
+    const ack = this.#ackPayload(response.body);
+    return ack ? { ...response, ack: applyResponse(this.#workspace, target, ack, "ack") } : response;
+  }
+
+  /** Clicks the button with this action_id in a message or ephemeral; value and block_id come from the message. Throws when there is no such button. */
+  async clickButton(
+    userId: string,
+    message: Clickable,
+    actionId: string,
+    opts: ClickOptions = {},
+  ): Promise<DriverResponse> {
+    const user = this.#user(userId);
+    const isEphemeral = "message_ts" in message;
+    const ts = isEphemeral ? message.message_ts : message.ts;
+    const current = isEphemeral
+      ? this.#workspace.ephemeral(message.channel, ts)
+      : this.#workspace.message(message.channel, ts);
+    if (!current) throw new Error(`sandbox driver: message ${ts} no longer exists`);
+    const found = findButton(current.blocks ?? [], actionId, opts.blockId);
+    if (!found) throw new Error(`sandbox driver: no button with action_id "${actionId}" in message ${ts}`);
+    const channel = this.#workspace.requireChannel(current.channel);
+    const team = this.#workspace.team;
+    const { button, block } = found;
+    const value = opts.value ?? (typeof button.value === "string" ? button.value : undefined);
+    const payload: Record<string, unknown> = {
+      type: "block_actions",
+      user: { id: user.id, username: user.name, name: user.name, team_id: team.id },
+      api_app_id: this.#workspace.bot.appId,
+      token: SANDBOX_VERIFICATION_TOKEN,
+      container: { type: "message", message_ts: ts, channel_id: channel.id, is_ephemeral: isEphemeral },
+      trigger_id: this.#workspace.triggers.issue(user.id),
+      team: { id: team.id, domain: team.domain },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel.id, name: channelName(channel) },
+      // Like Slack, payloads from ephemeral messages carry no `message`.
+      ...(isEphemeral ? {} : { message: toApiMessage(this.#workspace, current as SandboxMessage) }),
+      state: { values: {} },
+      response_url: this.#responseUrl({
+        channel: channel.id,
+        user: user.id,
+        messageTs: ts,
+        isEphemeral,
+        ...(current.thread_ts ? { threadTs: current.thread_ts } : {}),
+      }),
+      actions: [
+        {
+          type: "button",
+          action_id: actionId,
+          block_id: block.block_id,
+          text: button.text,
+          ...(value !== undefined ? { value } : {}),
+          ...(typeof button.style === "string" ? { style: button.style } : {}),
+          action_ts: this.#actionTs(),
+        },
+      ],
+    };
+    return this.#post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), opts, payload);
+  }
+
+  /** Submits an open modal; `values` maps action_id (or block_id) to what the user entered. Applies the ack's response_action. */
+  async submitView(
+    userId: string,
+    viewId: string,
+    values: Record<string, ViewInputValue>,
+    opts: SubmitOptions = {},
+  ): Promise<DriverResponse> {
+    const user = this.#user(userId);
+    const stored = this.#workspace.view(viewId);
+    if (!stored) throw new Error(`sandbox driver: no view ${viewId}`);
+    if (!stored.open) throw new Error(`sandbox driver: view ${viewId} is closed`);
+    if (stored.user !== user.id)
+      throw new Error(`sandbox driver: view ${viewId} belongs to ${stored.user}, not ${user.id}`);
+    const blocks = Array.isArray(stored.view.blocks) ? (stored.view.blocks as Block[]) : [];
+    const team = this.#workspace.team;
+    const payload: Record<string, unknown> = {
+      type: "view_submission",
+      team: { id: team.id, domain: team.domain },
+      user: { id: user.id, username: user.name, name: user.name, team_id: team.id },
+      api_app_id: this.#workspace.bot.appId,
+      token: SANDBOX_VERIFICATION_TOKEN,
+      trigger_id: this.#workspace.triggers.issue(user.id),
+      view: {
+        ...stored.view,
+        ...(opts.privateMetadata !== undefined ? { private_metadata: opts.privateMetadata } : {}),
+        state: { values: buildViewState(blocks, values) },
+      },
+      response_urls: [],
+      enterprise: null,
+      is_enterprise_install: false,
+    };
+    const response = await this.#post(
+      new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      opts,
+      payload,
+    );
+    if (opts.applyAck !== false && response.status === 200)
+      this.#applyViewAck(user.id, viewId, response.body);
+    return response;
+  }
+
+  /** Posts a body with exactly these headers (no signing): for forged or malformed requests. */
+  async rawPost(body: string | Buffer, headers: Record<string, string>): Promise<DriverResponse> {
+    const response = await fetch(this.#botUrl, {
+      method: "POST",
+      headers,
+      body: typeof body === "string" ? body : new Uint8Array(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === "" ? "" : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return {
+      status: response.status,
+      body: parsed,
+      headers: Object.fromEntries(response.headers.entries()),
+      payload: {},
+    };
+  }
+
+  /** The headers Slack would send with this body: content type, timestamp and signature (overridable). */
+  signedHeaders(body: string, overrides: SigningOverrides = {}): Record<string, string> {
+    const timestamp = String(overrides.timestamp ?? Math.floor(this.#clock() / 1000));
+    return {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": timestamp,
+      "x-slack-signature": overrides.signature ?? signSlackRequest(this.#secret, timestamp, body),
+      ...overrides.headers,
+    };
+  }
+
+  async #post(
+    body: string,
+    overrides: SigningOverrides,
+    payload: Record<string, unknown>,
+  ): Promise<DriverResponse> {
+    const response = await this.rawPost(body, this.signedHeaders(body, overrides));
+    return { ...response, payload };
+  }
+
+  #user(userId: string): SandboxUser {
+    const user = this.#workspace.user(userId) ?? this.#workspace.userByName(userId);
+    if (!user) throw new Error(`sandbox driver: no user ${userId}`);
+    return user;
+  }
+
+  #responseUrl(target: ResponseTarget): string {
+    return `${this.#base}response/${this.#workspace.responseUrls.issue(target)}`;
+  }
+
+  #actionTs(): string {
+    return formatTs(Math.floor(this.#clock() * 1000));
+  }
+
+  #ackPayload(body: unknown): Record<string, unknown> | undefined {
+    if (typeof body === "string") return body.trim() === "" ? undefined : { text: body };
+    if (
+      !isObject(body) ||
+      (body.text === undefined && body.blocks === undefined && body.delete_original === undefined)
+    )
+      return undefined;
+    return body;
+  }
+
+  #applyViewAck(userId: string, viewId: string, body: unknown): void {
+    const action = isObject(body) ? body.response_action : undefined;
+    if (action === "errors") return;
+    if (action === "update" && isObject(body) && isObject(body.view)) {
+      this.#workspace.updateView(viewId, body.view);
+      return;
+    }
+    if (action === "push" && isObject(body) && isObject(body.view)) {
+      this.#workspace.openView(userId, body.view);
+      return;
+    }
+    if (action === "clear") {
+      for (const view of this.#workspace.views(userId)) this.#workspace.closeView(view.id);
+      return;
+    }
+    this.#workspace.closeView(viewId);
+  }
+}
