@@ -7,7 +7,11 @@ export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
 export type SignatureFailure = "missing_headers" | "stale_timestamp" | "bad_signature";
 
 /** Computes Slack's `v0=<hex>` signature over `v0:<timestamp>:<raw body>`. */
-export function signSlackRequest(signingSecret: string, timestamp: number | string, rawBody: string | Buffer): string {
+export function signSlackRequest(
+  signingSecret: string,
+  timestamp: number | string,
+  rawBody: string | Buffer,
+): string {
   const hmac = createHmac("sha256", signingSecret);
   hmac.update(`v0:${timestamp}:`);
   hmac.update(rawBody);

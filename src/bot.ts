@@ -1,0 +1,243 @@
+import { randomBytes } from "node:crypto";
+import type { App } from "@slack/bolt";
+import type { FastifyInstance } from "fastify";
+import { createAccessControl } from "./access/index.js";
+import { createApiTokenService } from "./api-tokens/index.js";
+import { createAuditRepository } from "./audit/index.js";
+import { type Env, type MlopsConfig, slackMode } from "./config/index.js";
+import { type Database, openDatabase } from "./db/index.js";
+import { createFeatures, type Feature, type FeatureContext } from "./features.js";
+import { buildHttpApp, type HttpApp } from "./http/app.js";
+import { type Clock, systemClock } from "./shared/clock.js";
+import type { Logger } from "./shared/logger.js";
+import { createMetrics, type Metrics } from "./shared/metrics.js";
+import { createSlackApp } from "./slack/app.js";
+import { createCommandRouter } from "./slack/commands/router.js";
+import { slackGroupDirectory } from "./slack/group-directory.js";
+import { FastifySlackReceiver } from "./slack/receiver.js";
+import { registerSandbox, SandboxDriver, SandboxWorkspace } from "./slack/sandbox/index.js";
+import { sandboxActRoutes } from "./slack/sandbox-routes.js";
+import { sandboxSeedFromConfig } from "./slack/sandbox-seed.js";
+
+/** Options of one bot instance; `main.ts` fills them from the environment. */
+export interface BotOptions {
+  env: Env;
+  config: MlopsConfig;
+  logger: Logger;
+  /** Clock in ms, for the Slack signature window (tests inject one). */
+  now?: () => number;
+  /** Web API retries (tests pass 0). */
+  slackRetries?: number;
+  /** Open this database instead of the one the environment names (tests). */
+  database?: Database;
+  /** The clock features use for deadlines and windows (tests inject one). */
+  clock?: Clock;
+  /** Replaces the shipped features (tests of one feature in isolation). */
+  features?: (ctx: FeatureContext) => Feature[];
+}
+
+/** The built-in sandbox, present when the bot runs without Slack credentials. */
+export interface SandboxHandle {
+  workspace: SandboxWorkspace;
+  driver: SandboxDriver;
+  signingSecret: string;
+}
+
+/** A running bot. */
+export interface Bot {
+  url: string;
+  http: HttpApp;
+  database: Database;
+  slack: App;
+  metrics: Metrics;
+  sandbox: SandboxHandle | undefined;
+  close(): Promise<void>;
+}
+
+/** Postgres may still be starting next to us (compose, CI): try for a while before giving up. */
+async function migrateWithRetry(database: Database, logger: Logger, attempts = 20): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await database.migrate();
+      return;
+    } catch (err) {
+      if (i >= attempts || database.kind === "pglite") throw err;
+      logger.warn({ err: (err as Error).message, attempt: i }, "database not reachable yet; retrying");
+      await new Promise((r) => setTimeout(r, Math.min(250 * i, 2000)));
+    }
+  }
+}
+
+/** Verifies the bot token once at start so a wrong token fails loudly instead of on first use. */
+async function checkToken(app: App, logger: Logger): Promise<void> {
+  try {
+    const auth = await app.client.auth.test();
+    logger.info({ team: auth.team, botUser: auth.user_id }, "connected to Slack");
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    if (
+      code === "invalid_auth" ||
+      code === "not_authed" ||
+      code === "account_inactive" ||
+      code === "token_revoked"
+    ) {
+      throw new Error(`SLACK_BOT_TOKEN was refused by Slack (${code}); check the token`);
+    }
+    logger.warn({ err: (err as Error).message }, "could not reach Slack at start; will retry on use");
+  }
+}
+
+/** The composition root: opens the database, wires Slack and HTTP, and listens. */
+export async function startBot(opts: BotOptions): Promise<Bot> {
+  const { env, config, logger } = opts;
+  const mode = slackMode(env);
+  const metrics = createMetrics();
+  const database =
+    opts.database ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: env.MLOPS_DATA_DIR }, logger));
+  let http: HttpApp | undefined;
+  let slack: App | undefined;
+  let started: Feature[] = [];
+  let running: Feature[] = [];
+  const stopFeatures = async () => {
+    for (const f of [...running].reverse()) {
+      try {
+        await f.stop?.();
+      } catch (err) {
+        logger.error({ err, feature: f.name }, "feature failed to stop cleanly");
+      }
+    }
+    running = [];
+  };
+  try {
+    await migrateWithRetry(database, logger);
+    const audit = createAuditRepository(database.db);
+    const access = createAccessControl(
+      config,
+      slackGroupDirectory(() => {
+        if (!slack) throw new Error("Slack is not connected yet");
+        return slack.client;
+      }, logger),
+    );
+    const features = (opts.features ?? createFeatures)({
+      config,
+      database,
+      logger,
+      metrics,
+      clock: opts.clock ?? systemClock,
+      audit,
+      access,
+      apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, env.MLOPS_API_TOKEN),
+    });
+    started = features;
+    const router = createCommandRouter(features.flatMap((f) => f.commands ?? []));
+
+    const sandboxToken = `xoxb-sandbox-${randomBytes(12).toString("hex")}`;
+    const signingSecret =
+      mode === "sandbox"
+        ? randomBytes(16).toString("hex")
+        : (env.SLACK_SIGNING_SECRET ?? "unused-in-socket-mode");
+    const receiver =
+      mode === "socket"
+        ? undefined
+        : new FastifySlackReceiver({ signingSecret, logger, metrics, now: opts.now });
+    const workspace = mode === "sandbox" ? new SandboxWorkspace(sandboxSeedFromConfig(config)) : undefined;
+    let sandbox: SandboxHandle | undefined;
+
+    http = buildHttpApp({
+      logger,
+      database,
+      metrics,
+      slackPlugin: receiver?.plugin,
+      plugins: [
+        ...features.filter((f) => f.http).map((f) => ({ plugin: f.http as NonNullable<Feature["http"]> })),
+        ...(workspace
+          ? [
+              {
+                prefix: "/sandbox",
+                plugin: async (scope: FastifyInstance) =>
+                  registerSandbox(scope, { workspace, token: sandboxToken }),
+              },
+              {
+                prefix: "/sandbox",
+                plugin: sandboxActRoutes({
+                  workspace,
+                  driver: () => {
+                    if (!sandbox) throw new Error("the sandbox driver is not ready yet");
+                    return sandbox.driver;
+                  },
+                }),
+              },
+            ]
+          : []),
+      ],
+    });
+    await http.listen({ port: env.PORT, host: env.HOST });
+    const address = http.server.address();
+    const port = typeof address === "object" && address ? address.port : env.PORT;
+    const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST}:${port}`;
+
+    // The Bolt app is built once the port is known, because in sandbox mode its Web API base URL is
+    // this very server. Until then the Slack route answers 503, which Slack treats as retryable.
+    const apiUrl = workspace ? `${url}/sandbox/api/` : env.SLACK_API_URL;
+    slack = createSlackApp({
+      token: workspace ? sandboxToken : (env.SLACK_BOT_TOKEN as string),
+      apiUrl,
+      transport: receiver
+        ? { kind: "receiver", receiver }
+        : { kind: "socket", appToken: env.SLACK_APP_TOKEN as string },
+      logger,
+      router,
+      commandDeps: { config, audit, access },
+      retries: opts.slackRetries,
+      listeners: features.flatMap((f) => (f.slack ? [f.slack] : [])),
+    });
+    if (mode !== "sandbox") await checkToken(slack, logger);
+    if (mode === "socket") await slack.start();
+    for (const f of started) {
+      await f.start?.(slack);
+      running.push(f);
+    }
+
+    sandbox = workspace
+      ? {
+          workspace,
+          signingSecret,
+          driver: new SandboxDriver({
+            botUrl: `${url}/slack/events`,
+            signingSecret,
+            workspace,
+            sandboxBaseUrl: `${url}/sandbox/`,
+          }),
+        }
+      : undefined;
+    logger.info({ url, slack: mode, database: database.kind }, "mlops-bot is listening");
+
+    const httpApp = http;
+    const slackApp = slack;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      http: httpApp,
+      database,
+      slack: slackApp,
+      metrics,
+      sandbox,
+      close() {
+        closing ??= (async () => {
+          httpApp.setDraining();
+          if (mode === "socket") await slackApp.stop().catch(() => {});
+          await httpApp.close();
+          await stopFeatures();
+          await database.close();
+          logger.info("mlops-bot stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await stopFeatures();
+    await http?.close().catch(() => {});
+    if (!opts.database) await database.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+import type { App } from "@slack/bolt";
+import type { FastifyPluginAsync } from "fastify";
+import type { AccessControl } from "./access/index.js";
+import type { ApiTokenService } from "./api-tokens/index.js";
+import type { AuditRepository } from "./audit/index.js";
+import type { MlopsConfig } from "./config/index.js";
+import type { Database } from "./db/index.js";
+import type { Clock } from "./shared/clock.js";
+import type { Logger } from "./shared/logger.js";
+import type { Metrics } from "./shared/metrics.js";
+import type { Subcommand } from "./slack/commands/types.js";
+
+/** What every feature may use; built once by the composition root. */
+export interface FeatureContext {
+  config: MlopsConfig;
+  database: Database;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  audit: AuditRepository;
+  /** Who may do what (`workspace.permissions` and Slack user-group membership). */
+  access: AccessControl;
+  /** API bearer tokens (MLOPS_API_TOKEN and those made by `npm run token:create`); see http/bearer-auth. */
+  apiTokens: ApiTokenService;
+}
+
+/**
+ * One capability plugged into the bot: its `/mlops` subcommands, its Slack listeners (buttons,
+ * modals), its HTTP routes and its background work. Each domain contributes one, so adding a
+ * capability is one line in `createFeatures` rather than edits across the composition root.
+ */
+export interface Feature {
+  name: string;
+  commands?: Subcommand[];
+  /** Registers Bolt listeners (actions, views). Slack-layer code only. */
+  slack?: (app: App) => void;
+  /** HTTP routes, registered in their own encapsulated scope. */
+  http?: FastifyPluginAsync;
+  /** Starts background work once the bot listens (schedulers, dispatchers). */
+  start?: (slack: App) => Promise<void> | void;
+  /** Stops background work before the database closes. */
+  stop?: () => Promise<void> | void;
+}
+
+/** The features this build ships, in start order. */
+export function createFeatures(_ctx: FeatureContext): Feature[] {
+  return [];
+}

@@ -1,0 +1,52 @@
+import { startBot } from "./bot.js";
+import { ConfigError, loadConfig, parseEnv } from "./config/index.js";
+import { createLogger } from "./shared/logger.js";
+import { attachSandboxConsole } from "./slack/sandbox-console.js";
+
+/** Shutdown must not hang forever on a stuck connection. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let env: ReturnType<typeof parseEnv>;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    env = parseEnv(process.env);
+    config = loadConfig(env.MLOPS_CONFIG, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mlops-bot: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(env.LOG_LEVEL);
+  const bot = await startBot({ env, config, logger });
+  const detachConsole = attachSandboxConsole(bot, config, logger);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("graceful shutdown timed out; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    detachConsole();
+    bot.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mlops-bot failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

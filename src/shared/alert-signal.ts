@@ -1,0 +1,34 @@
+/**
+ * A problem a detector saw (or saw end), handed to the alerting hub. Monitors, the Alertmanager
+ * webhook and people all speak this one shape; the hub turns it into alerts and incidents.
+ * The fingerprint of the problem is model + monitor + subject.
+ */
+export interface AlertSignal {
+  source: "monitor" | "alertmanager" | "manual";
+  /** Model slug. */
+  model: string;
+  modelVersion?: string;
+  /** What detected it: drift, confidence, data_quality, performance, probe, or an Alertmanager alertname. */
+  monitor: string;
+  /** What it is about within the monitor: a feature name, `prediction`, `dataset`, `latency`, … */
+  subject: string;
+  status: "firing" | "resolved";
+  severity: "info" | "warning" | "critical";
+  /** One line for the card title, e.g. "Drift in amount: PSI 0.34". */
+  title: string;
+  /** Detail in Slack mrkdwn. */
+  summary: string;
+  /** The numbers behind it, by name. */
+  metrics: Record<string, number | string | null>;
+  /** The rule that fired, in words, e.g. "PSI >= 0.2 (fixed threshold)". */
+  rule: string;
+  observedAt: Date;
+  /** The monitor run that produced it, when there is one. */
+  monitorRunId?: number;
+  labels?: Record<string, string>;
+}
+
+/** Where detectors send signals; the incidents feature provides the real one. */
+export interface AlertSink {
+  emit(signals: AlertSignal[]): Promise<void>;
+}

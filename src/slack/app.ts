@@ -1,0 +1,80 @@
+import { App, type Receiver } from "@slack/bolt";
+import type { Logger } from "../shared/logger.js";
+import { boltLogger } from "./bolt-logger.js";
+import type { CommandRouter } from "./commands/router.js";
+import type { CommandDeps } from "./commands/types.js";
+
+/** How the Bolt app reaches Slack and how Slack reaches it. */
+export type SlackTransport = { kind: "receiver"; receiver: Receiver } | { kind: "socket"; appToken: string };
+
+/** Everything the Slack layer needs, passed in by the composition root. */
+export interface SlackAppDeps {
+  token: string;
+  apiUrl: string;
+  transport: SlackTransport;
+  logger: Logger;
+  router: CommandRouter;
+  commandDeps: CommandDeps;
+  /** Web API retries; tests pass 0 (the default policy backs off for about 30 minutes). */
+  retries?: number;
+  /** Further listeners (buttons, modals) registered by features. */
+  listeners?: ((app: App) => void)[];
+}
+
+/**
+ * Builds the Bolt app and registers its listeners. Listeners stay thin: route, record, and
+ * acknowledge with the reply.
+ */
+export function createSlackApp(deps: SlackAppDeps): App {
+  const { logger, router, commandDeps } = deps;
+  const common = {
+    token: deps.token,
+    logger: boltLogger(logger),
+    clientOptions: {
+      slackApiUrl: deps.apiUrl,
+      ...(deps.retries !== undefined ? { retryConfig: { retries: deps.retries } } : {}),
+    },
+  };
+  const app =
+    deps.transport.kind === "socket"
+      ? new App({ ...common, appToken: deps.transport.appToken, socketMode: true })
+      : new App({ ...common, receiver: deps.transport.receiver });
+
+  app.error(async (error) => {
+    logger.error({ err: error.original ?? error, code: error.code }, "Slack listener failed");
+  });
+
+  app.command("/mlops", async ({ command, ack }) => {
+    const { reply, name, known } = await router.dispatch(
+      command.text ?? "",
+      {
+        userId: command.user_id,
+        userName: command.user_name,
+        teamId: command.team_id,
+        channelId: command.channel_id,
+        triggerId: command.trigger_id,
+      },
+      commandDeps,
+    );
+    // The record is written before the ack: once Slack shows the reply, the request is on file.
+    await commandDeps.audit
+      .record({
+        source: "slack",
+        actor: command.user_id,
+        action: `command.${known ? name : "unknown"}`,
+        target: command.channel_id,
+        outcome: known ? "ok" : "refused",
+        detail: { text: (command.text ?? "").slice(0, 500) },
+      })
+      .catch((err: unknown) => logger.error({ err }, "could not record a command in the audit log"));
+    await ack({
+      response_type: reply.inChannel ? "in_channel" : "ephemeral",
+      text: reply.text,
+      ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    });
+  });
+
+  for (const register of deps.listeners ?? []) register(app);
+
+  return app;
+}
