@@ -54,14 +54,30 @@ export interface Bot {
   close(): Promise<void>;
 }
 
-/** Postgres may still be starting next to us (compose, CI): try for a while before giving up. */
+/** Errors that mean "the server is not there yet", as opposed to a failed migration. */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "ENOTFOUND" ||
+    code === "EAI_AGAIN" ||
+    code === "CONNECT_TIMEOUT" ||
+    code === "57P03" // cannot_connect_now: the server is starting up
+  );
+}
+
+/**
+ * Postgres may still be starting next to us (compose, CI): keep trying to connect for a while.
+ * Any other failure of a migration is final, so a broken migration stops the start at once.
+ */
 async function migrateWithRetry(database: Database, logger: Logger, attempts = 20): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       await database.migrate();
       return;
     } catch (err) {
-      if (i >= attempts || database.kind === "pglite") throw err;
+      if (i >= attempts || database.kind === "pglite" || !isConnectionError(err)) throw err;
       logger.warn({ err: (err as Error).message, attempt: i }, "database not reachable yet; retrying");
       await new Promise((r) => setTimeout(r, Math.min(250 * i, 2000)));
     }
