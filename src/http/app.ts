@@ -49,6 +49,12 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
     );
   });
 
+  // A keep-alive connection that carried a request during shutdown would otherwise hold close()
+  // open until its idle timeout: ask the client to close it with this response.
+  app.addHook("onSend", async (_req, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, "request failed");

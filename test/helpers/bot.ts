@@ -1,4 +1,4 @@
-import { type Bot, startBot } from "../../src/bot.js";
+import { type Bot, type BotOptions, startBot } from "../../src/bot.js";
 import { loadConfig, type MlopsConfig, parseEnv } from "../../src/config/index.js";
 import { openTestDatabase, testLogger } from "./db.js";
 
@@ -9,7 +9,12 @@ export function demoConfig(): MlopsConfig {
 
 /** Starts a bot in this process on a free port, with the sandbox and a fresh test database. */
 export async function startTestBot(
-  opts: { config?: MlopsConfig; now?: () => number } = {},
+  opts: {
+    config?: MlopsConfig;
+    now?: () => number;
+    features?: BotOptions["features"];
+    clock?: BotOptions["clock"];
+  } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {
   const database = await openTestDatabase();
   const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" });
@@ -18,6 +23,8 @@ export async function startTestBot(
     config: opts.config ?? demoConfig(),
     logger: testLogger,
     now: opts.now,
+    features: opts.features,
+    clock: opts.clock,
     slackRetries: 0,
     database,
   });
