@@ -1,11 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -109,8 +106,14 @@ export function openPostgres(url: string, logger: Logger, opts: { max?: number }
  * a lock file refuses a second live process, and a lock left by a killed one is taken over.
  */
 export async function openPglite(dataDir: string | null, logger: Logger): Promise<Database> {
+  // Loaded on demand: a bot on Postgres never pays for the embedded engine's code.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("drizzle-orm/pglite/migrator"),
+  ]);
   let lock: DataDirLock | undefined;
-  let client: PGlite;
+  let client: InstanceType<typeof PGlite>;
   if (dataDir === null) {
     client = new PGlite();
   } else {
