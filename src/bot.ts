@@ -3,7 +3,7 @@ import type { App } from "@slack/bolt";
 import type { FastifyInstance } from "fastify";
 import { createAccessControl } from "./access/index.js";
 import { createApiTokenService } from "./api-tokens/index.js";
-import { createAuditRepository } from "./audit/index.js";
+import { createAuditLog } from "./audit/index.js";
 import { type Env, type MlopsConfig, slackMode } from "./config/index.js";
 import { type Database, openDatabase } from "./db/index.js";
 import { createFeatures, type Feature, type FeatureContext } from "./features.js";
@@ -126,7 +126,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   };
   try {
     await migrateWithRetry(database, logger);
-    const audit = createAuditRepository(database.db);
+    const audit = createAuditLog(database.db, logger);
     const access = createAccessControl(
       config,
       slackGroupDirectory(() => {
@@ -226,6 +226,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           }),
         }
       : undefined;
+    http.setStarted();
     logger.info({ url, slack: mode, database: database.kind }, "mlops-bot is listening");
 
     const httpApp = http;
@@ -244,6 +245,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
+          await audit.flush();
           await database.close();
           logger.info("mlops-bot stopped");
         })();

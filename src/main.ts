@@ -1,5 +1,5 @@
 import { startBot } from "./bot.js";
-import { ConfigError, loadConfig, parseEnv } from "./config/index.js";
+import { ConfigError, loadConfig, parseEnv, slackMode } from "./config/index.js";
 import { createLogger } from "./shared/logger.js";
 import { attachSandboxConsole } from "./slack/sandbox-console.js";
 
@@ -20,11 +20,27 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(env.LOG_LEVEL);
+
+  // Signals are handled from the first moment: one that arrives while the bot is still starting
+  // waits for the start to finish and then shuts down gracefully, instead of killing it mid-way.
+  let stopRequested: NodeJS.Signals | undefined;
+  let stop: ((signal: NodeJS.Signals) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop) stop(signal);
+    else stopRequested ??= signal;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  logger.info(
+    { database: env.DATABASE_URL ? "postgres" : "pglite", slack: slackMode(env), config: env.MLOPS_CONFIG },
+    "mlops-bot starting",
+  );
   const bot = await startBot({ env, config, logger });
   const detachConsole = attachSandboxConsole(bot, config, logger);
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -42,8 +58,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  if (stopRequested) stop(stopRequested);
 }
 
 main().catch((err: unknown) => {

@@ -1,1 +1,8 @@
-export { type AuditEntry, type AuditRepository, createAuditRepository } from "./repository.js";
+export { AUDIT_FLUSH_MS } from "./batcher.js";
+export {
+  type AuditEntry,
+  type AuditLog,
+  type AuditRepository,
+  createAuditLog,
+  createAuditRepository,
+} from "./repository.js";

@@ -1,6 +1,9 @@
 import { and, count, desc, eq, gte } from "drizzle-orm";
 import type { Db } from "../db/index.js";
+
 import { auditLog } from "../db/schema/index.js";
+import type { Logger } from "../shared/logger.js";
+import { createAuditBatcher } from "./batcher.js";
 
 /** One audit record: who asked for what, and what came of it. */
 export interface AuditEntry {
@@ -12,13 +15,18 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+const toRow = (entry: AuditEntry) => ({ ...entry, target: entry.target ?? null, detail: entry.detail ?? {} });
+
 /** The only code touching `audit_log`. */
 export function createAuditRepository(db: Db) {
   return {
+    /** Writes one record now; resolves once it is on file. */
     async record(entry: AuditEntry): Promise<void> {
-      await db
-        .insert(auditLog)
-        .values({ ...entry, target: entry.target ?? null, detail: entry.detail ?? {} });
+      await db.insert(auditLog).values(toRow(entry));
+    },
+    /** Writes several records in one statement. */
+    async recordMany(entries: AuditEntry[]): Promise<void> {
+      if (entries.length > 0) await db.insert(auditLog).values(entries.map(toRow));
     },
     async recent(opts: { actor?: string; since?: Date; limit?: number } = {}) {
       const where = and(
@@ -41,3 +49,19 @@ export function createAuditRepository(db: Db) {
 
 /** The audit log's use cases. */
 export type AuditRepository = ReturnType<typeof createAuditRepository>;
+
+/** The audit log the bot runs with: the repository plus batched writes that stay off hot paths. */
+export function createAuditLog(db: Db, logger: Logger) {
+  const repository = createAuditRepository(db);
+  const batcher = createAuditBatcher(repository.recordMany, logger);
+  return {
+    ...repository,
+    /** Queues a record that must not delay the caller; see batcher.ts for the trade-off. */
+    recordSoon: batcher.add,
+    /** Writes every queued record (on shutdown, and in tests before reading). */
+    flush: batcher.flush,
+  };
+}
+
+/** The running audit log. */
+export type AuditLog = ReturnType<typeof createAuditLog>;

@@ -21,8 +21,11 @@ export interface HttpAppDeps {
   bodyLimit?: number;
 }
 
-/** The bot's HTTP app, with a switch that makes `/readyz` answer 503 while shutting down. */
-export type HttpApp = FastifyInstance & { setDraining(): void };
+/**
+ * The bot's HTTP app, with the two switches `/readyz` depends on besides the database: started
+ * (everything behind the server runs: Slack connected, features started) and draining (shutting down).
+ */
+export type HttpApp = FastifyInstance & { setStarted(): void; setDraining(): void };
 
 /** The fastify app, without `listen`: tests inject into it or listen on port 0. */
 export function buildHttpApp(deps: HttpAppDeps): HttpApp {
@@ -35,6 +38,7 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
+  let started = false;
   let draining = false;
   let migrationsKnownCurrent = false;
 
@@ -71,6 +75,7 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
 
   app.get("/readyz", async (_req, reply) => {
     if (draining) return reply.code(503).send({ status: "draining" });
+    if (!started) return reply.code(503).send({ status: "starting" });
     try {
       await database.ping(1500);
     } catch (err) {
@@ -93,6 +98,9 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
   for (const { plugin, prefix } of deps.plugins ?? []) app.register(plugin, prefix ? { prefix } : {});
 
   return Object.assign(app, {
+    setStarted() {
+      started = true;
+    },
     setDraining() {
       draining = true;
     },

@@ -56,21 +56,21 @@ export function createSlackApp(deps: SlackAppDeps): App {
       },
       commandDeps,
     );
-    // The record is written before the ack: once Slack shows the reply, the request is on file.
-    await commandDeps.audit
-      .record({
-        source: "slack",
-        actor: command.user_id,
-        action: `command.${known ? name : "unknown"}`,
-        target: command.channel_id,
-        outcome: known ? "ok" : "refused",
-        detail: { text: (command.text ?? "").slice(0, 500) },
-      })
-      .catch((err: unknown) => logger.error({ err }, "could not record a command in the audit log"));
     await ack({
       response_type: reply.inChannel ? "in_channel" : "ephemeral",
       text: reply.text,
       ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    });
+    // The request log of commands is batched after the ack: commands that change something write
+    // their own records (the incident timeline) before they answer, so this log only risks the
+    // last fraction of a second of read requests on a crash, and keeps the ack path free of I/O.
+    commandDeps.audit.recordSoon({
+      source: "slack",
+      actor: command.user_id,
+      action: `command.${known ? name : "unknown"}`,
+      target: command.channel_id,
+      outcome: known ? "ok" : "refused",
+      detail: { text: (command.text ?? "").slice(0, 500) },
     });
   });
 

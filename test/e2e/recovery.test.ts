@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createAuditRepository } from "../../src/audit/index.js";
+import { AUDIT_FLUSH_MS, createAuditRepository } from "../../src/audit/index.js";
 import { openPglite } from "../../src/db/index.js";
 import { testLogger } from "../helpers/db.js";
 import { freePort, spawnBot, waitForStatus } from "../helpers/process.js";
@@ -32,6 +32,8 @@ describe("the embedded database across crashes", () => {
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 30_000);
     const answered = await sendCommand(port, "/mlops help");
     expect(answered.body.status).toBe(200);
+    // Give the batched request log time to write the help command (it is flushed within AUDIT_FLUSH_MS).
+    await new Promise((r) => setTimeout(r, AUDIT_FLUSH_MS + 400));
     // Keep commands in flight while the process is killed.
     const inFlight = Array.from({ length: 20 }, (_, i) => sendCommand(port, `models ${i}`).catch(() => null));
     await new Promise((r) => setTimeout(r, 30));

@@ -32,6 +32,20 @@ describe("starting the bot as a process", () => {
     expect(bot.output()).toContain("mlops-bot stopped");
   });
 
+  it("a SIGTERM while it is still starting waits for the start, then shuts down cleanly", async () => {
+    const port = await freePort();
+    const bot = spawnBot({ PORT: String(port), HOST: "127.0.0.1", MLOPS_DATA_DIR: tempDir() });
+    const started = Date.now();
+    while (!bot.output().includes("mlops-bot starting") && Date.now() - started < 30_000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(bot.output()).toContain("mlops-bot starting");
+    expect(bot.output()).not.toContain("is listening");
+    bot.child.kill("SIGTERM");
+    expect(await bot.exited).toEqual({ code: 0, signal: null });
+    expect(bot.output()).toContain("mlops-bot stopped");
+  });
+
   const badConfigs: [string, (s: string) => string, RegExp][] = [
     [
       "a wrong type",

@@ -10,8 +10,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c().catch(() => {});
 });
 
-async function serve(database: Database): Promise<{ app: HttpApp; url: string }> {
+async function serve(database: Database, started = true): Promise<{ app: HttpApp; url: string }> {
   const app = buildHttpApp({ logger: testLogger, database, metrics: createMetrics() });
+  if (started) app.setStarted();
   await app.listen({ port: 0, host: "127.0.0.1" });
   cleanups.push(() => app.close());
   const addr = app.server.address();
@@ -48,6 +49,16 @@ describe("health, readiness and metrics", () => {
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body)).toMatchObject({ status: "unavailable", database: "unreachable" });
     expect((await get(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it("is not ready until everything behind the server has started", async () => {
+    const database = await openPglite(null, testLogger);
+    cleanups.push(() => database.close());
+    await database.migrate();
+    const { app, url } = await serve(database, false);
+    expect(await get(`${url}/readyz`)).toEqual({ status: 503, body: '{"status":"starting"}' });
+    app.setStarted();
+    expect((await get(`${url}/readyz`)).status).toBe(200);
   });
 
   it("answers 503 on /readyz once draining for shutdown", async () => {

@@ -1,6 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import type { AccessControl } from "../../access/index.js";
-import type { AuditRepository } from "../../audit/index.js";
+import type { AuditLog } from "../../audit/index.js";
 import type { MlopsConfig } from "../../config/index.js";
 
 /** Who ran a command, where, and with which words. */
@@ -26,7 +26,7 @@ export interface CommandReply {
 /** The services commands may call; wired once in the composition root. */
 export interface CommandDeps {
   config: MlopsConfig;
-  audit: AuditRepository;
+  audit: AuditLog;
   access: AccessControl;
 }
 
