@@ -1,0 +1,89 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { alerts } from "./alerts.js";
+import { outbox } from "./outbox.js";
+
+/**
+ * Incidents: one open per fingerprint at a time, enforced by a partial unique index (a second
+ * insert for the same fingerprint while one is open fails, so concurrent alerts cannot open two).
+ * The id is the human reference: `INC-<id>`.
+ */
+export const incidents = pgTable(
+  "incidents",
+  {
+    id: serial().primaryKey(),
+    fingerprint: text().notNull(),
+    alertId: bigint({ mode: "number" })
+      .notNull()
+      .references(() => alerts.id),
+    model: text().notNull(),
+    monitor: text().notNull(),
+    subject: text().notNull(),
+    modelVersion: text(),
+    title: text().notNull(),
+    severity: text().$type<"info" | "warning" | "critical">().notNull(),
+    state: text().$type<"open" | "acknowledged" | "mitigated" | "resolved">().notNull(),
+    /** Where the card and thread live (a channel name or id from the config). */
+    channel: text().notNull(),
+    /** The outbox row that posts the card; its delivered ts is the thread's parent. */
+    cardOutboxId: bigint({ mode: "number" }).references(() => outbox.id),
+    assignee: text(),
+    openedAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+    acknowledgedAt: timestamp({ withTimezone: true, mode: "date" }),
+    acknowledgedBy: text(),
+    mitigatedAt: timestamp({ withTimezone: true, mode: "date" }),
+    mitigatedBy: text(),
+    resolvedAt: timestamp({ withTimezone: true, mode: "date" }),
+    resolvedBy: text(),
+    resolution: text(),
+    /** Firing signals while this incident was open (the counter on the card). */
+    alertCount: integer().notNull().default(1),
+    lastFiredAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+    /** Firings not yet reported in the thread (held back by group_interval). */
+    pendingFirings: integer().notNull().default(0),
+    /** When the last "fired again" reply was queued. */
+    lastNoteAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** When to remind in the thread that the alert is still firing (repeat_interval). */
+    nextReminderAt: timestamp({ withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("incidents_one_open_per_fingerprint").on(t.fingerprint).where(sql`${t.state} <> 'resolved'`),
+    index("incidents_state_idx").on(t.state, t.openedAt),
+    index("incidents_model_idx").on(t.model, t.openedAt),
+  ],
+);
+
+/**
+ * The timeline of an incident: every alert, post, click, command and state change, with who and
+ * when. This is the central log responders read instead of duplicating each other's work.
+ */
+export const incidentEvents = pgTable(
+  "incident_events",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    incidentId: integer()
+      .notNull()
+      .references(() => incidents.id),
+    at: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+    kind: text().notNull(),
+    /** A Slack user id, or `system`, `monitor`, `alertmanager`, `api:<token name>`. */
+    actor: text().notNull(),
+    /** How it came in: `button`, `command`, `modal`, `alert`, `api`, `schedule`. */
+    via: text().notNull(),
+    detail: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** The Slack write it caused, when there was one. */
+    outboxId: bigint({ mode: "number" }).references(() => outbox.id),
+  },
+  (t) => [index("incident_events_incident_idx").on(t.incidentId, t.id)],
+);

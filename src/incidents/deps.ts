@@ -1,0 +1,64 @@
+import type { AccessControl } from "../access/index.js";
+import type { MlopsConfig } from "../config/index.js";
+import type { Db } from "../db/index.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import type { NotificationPolicy } from "./alert-model.js";
+import { createAlertRepository } from "./alert-repository.js";
+import type { Alert, Incident, Silence } from "./model.js";
+import type { IncidentNotifier, IncidentSnapshot, RunbookSuggester } from "./ports.js";
+
+/** What the incident services need; wired once by the feature. */
+export interface IncidentDeps {
+  db: Db;
+  clock: Clock;
+  config: MlopsConfig;
+  access: Pick<AccessControl, "can">;
+  notifier: IncidentNotifier;
+  logger: Logger;
+  suggestRunbooks?: RunbookSuggester;
+}
+
+/** The notification policy from `alerting` in the config. */
+export function policyOf(config: MlopsConfig): NotificationPolicy {
+  return {
+    groupWaitMs: config.alerting.group_wait,
+    groupIntervalMs: config.alerting.group_interval,
+    repeatIntervalMs: config.alerting.repeat_interval,
+    resolveWithAlert: config.alerting.resolve_with_alert,
+  };
+}
+
+/** The channel a model's cards go to. */
+export function channelOf(config: MlopsConfig, model: string): string {
+  const m = config.models.find((x) => x.slug === model);
+  return m?.alert_channel ?? config.workspace.alert_channel;
+}
+
+/**
+ * Reads everything the card shows, inside the transaction `tx`. Callers that already hold the
+ * alert and know the silence (the intake, per signal) pass them to save the reads.
+ */
+export async function snapshotOf(
+  deps: IncidentDeps,
+  tx: Db,
+  incident: Incident,
+  known: { alert?: Alert; silence?: Silence | null } = {},
+): Promise<IncidentSnapshot> {
+  const alerts = createAlertRepository(tx);
+  const alert = known.alert ?? (await alerts.byId(incident.alertId));
+  if (!alert) throw new Error(`alert ${incident.alertId} of incident ${incident.id} is missing`);
+  const silence =
+    incident.state === "resolved"
+      ? null
+      : known.silence !== undefined
+        ? known.silence
+        : ((await alerts.silencing(alert, deps.clock.now()))[0] ?? null);
+  return {
+    incident,
+    alert,
+    modelName: deps.config.models.find((m) => m.slug === incident.model)?.name ?? incident.model,
+    silence,
+    runbooks: deps.suggestRunbooks?.(incident) ?? [],
+  };
+}

@@ -1,0 +1,54 @@
+export { type AlertIntake, createAlertIntake, type IntakeOutcome, validateSignals } from "./alert-intake.js";
+export {
+  alertSignalSchema,
+  fingerprintOf,
+  heldFiringsDue,
+  type NotificationPolicy,
+  nextReminderAt,
+  onRepeatFiring,
+} from "./alert-model.js";
+export { channelOf, type IncidentDeps, policyOf } from "./deps.js";
+export { IncidentError, IncidentNotFoundError, InvalidSignalError, SilenceError } from "./errors.js";
+export {
+  ACTION_PERMISSION,
+  type Alert,
+  actorLabel,
+  EVENT_KINDS,
+  formatRef,
+  INCIDENT_STATES,
+  type Incident,
+  type IncidentAction,
+  type IncidentEvent,
+  type IncidentState,
+  isActive,
+  parseRef,
+  type ResolutionSummary,
+  type Silence,
+  summarizeResolution,
+  transition,
+  type Via,
+} from "./model.js";
+export type { IncidentNotifier, IncidentSnapshot, RunbookSuggester, ThreadNote } from "./ports.js";
+export { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
+export { createIncidentTicker, type IncidentTicker, type TickResult } from "./scheduled.js";
+export {
+  type ActionRequest,
+  type ActionResult,
+  createIncidentService,
+  type IncidentService,
+} from "./service.js";
+export {
+  formatSilenceRef,
+  parseSilenceDuration,
+  parseSilenceRef,
+  parseSilenceTarget,
+  type SilenceTarget,
+  silenceActive,
+  silenceMatches,
+} from "./silence-model.js";
+export {
+  createSilenceService,
+  type SilenceRequest,
+  type SilenceResult,
+  type SilenceService,
+} from "./silence-service.js";

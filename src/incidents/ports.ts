@@ -1,0 +1,44 @@
+import type { Db } from "../db/index.js";
+import type { Alert, Incident, IncidentAction, ResolutionSummary, Silence, Via } from "./model.js";
+
+/** Everything the incident card shows, read in the transaction that changed it. */
+export interface IncidentSnapshot {
+  incident: Incident;
+  alert: Alert;
+  /** The model's display name from the config. */
+  modelName: string;
+  /** The silence muting this incident now, if any. */
+  silence: Silence | null;
+  /** Runbooks suggested for it (filled in by the runbooks feature; empty until then). */
+  runbooks: string[];
+}
+
+/** A reply in the incident thread, said in domain terms; the Slack layer words it. */
+export type ThreadNote =
+  | { kind: "firing_again"; firings: number; alert: Alert }
+  | { kind: "reminder"; alert: Alert; firingForMs: number }
+  | { kind: "alert_resolved"; alert: Alert }
+  | { kind: "state"; action: IncidentAction; actor: string; via: Via; note?: string | undefined }
+  | { kind: "resolved"; summary: ResolutionSummary }
+  | { kind: "silenced"; silence: Silence; actor: string }
+  | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string };
+
+/**
+ * Slack writes, queued in the caller's transaction (the outbox) so they go out if and only if the
+ * change commits. Each returns the id of the outbox row that will deliver it.
+ */
+export interface IncidentNotifier {
+  /** The card for a new incident, held back `delayMs` (group_wait); its thread hangs on it. */
+  postCard(tx: Db, card: IncidentSnapshot, delayMs: number): Promise<number>;
+  /** Re-renders the card in place. */
+  updateCard(tx: Db, card: IncidentSnapshot): Promise<number>;
+  /** A reply in the incident's thread. */
+  reply(tx: Db, incident: Incident, note: ThreadNote): Promise<number>;
+  /** An ephemeral message to one person in a channel (refusals, "already done"). */
+  tell(tx: Db, to: { channel: string; user: string }, text: string): Promise<number>;
+  /** Called after commit: deliver what was just queued without waiting for the next poll. */
+  wake(): void;
+}
+
+/** Runbook suggestions for an incident; the runbooks feature provides one. */
+export type RunbookSuggester = (incident: Incident) => string[];

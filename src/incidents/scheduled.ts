@@ -1,0 +1,139 @@
+import { heldFiringsDue, nextReminderAt } from "./alert-model.js";
+import { createAlertRepository } from "./alert-repository.js";
+import { type IncidentDeps, policyOf } from "./deps.js";
+import { EVENT_KINDS } from "./model.js";
+import { createIncidentRepository } from "./repository.js";
+import type { SilenceService } from "./silence-service.js";
+
+/** Incidents handled per transaction by one tick. */
+const BATCH = 50;
+
+/** What one tick did. */
+export interface TickResult {
+  firingsReported: number;
+  reminders: number;
+  silencesExpired: number;
+}
+
+/**
+ * The time-driven part of the notification policy. Deadlines are columns (`pending_firings` with
+ * `last_note_at`, `next_reminder_at`, `silences.ends_at`), not timers, so a restart or a second
+ * replica loses nothing; rows are taken with SKIP LOCKED so replicas never handle one twice.
+ */
+export function createIncidentTicker(deps: IncidentDeps, silences: SilenceService) {
+  const { db, clock, notifier } = deps;
+  const policy = policyOf(deps.config);
+
+  /** Replies with the firings group_interval held back. */
+  async function reportHeldFirings(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const incidents = createIncidentRepository(tx);
+      const alerts = createAlertRepository(tx);
+      const now = clock.now();
+      const due = await incidents.dueFirings(now, policy.groupIntervalMs, BATCH);
+      for (const incident of due) {
+        if (!heldFiringsDue(incident, now, policy)) continue;
+        const alert = await alerts.byId(incident.alertId);
+        if (!alert) continue;
+        const muted = (await alerts.silencing(alert, now)).length > 0;
+        const outboxId = muted
+          ? null
+          : await notifier.reply(tx, incident, {
+              kind: "firing_again",
+              firings: incident.pendingFirings,
+              alert,
+            });
+        await incidents.update(incident.id, { pendingFirings: 0, ...(muted ? {} : { lastNoteAt: now }) });
+        if (!muted) {
+          await incidents.addEvent({
+            incidentId: incident.id,
+            at: now,
+            kind: EVENT_KINDS.firingsReported,
+            actor: "system",
+            via: "schedule",
+            detail: { firings: incident.pendingFirings },
+            outboxId,
+          });
+        }
+      }
+      return due.length;
+    });
+  }
+
+  /** Reminds in the thread while an unresolved incident's alert keeps firing (repeat_interval). */
+  async function remind(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const incidents = createIncidentRepository(tx);
+      const alerts = createAlertRepository(tx);
+      const now = clock.now();
+      const due = await incidents.dueReminders(now, BATCH);
+      let sent = 0;
+      for (const incident of due) {
+        const alert = await alerts.byId(incident.alertId);
+        if (alert?.state !== "firing") {
+          await incidents.update(incident.id, { nextReminderAt: null });
+          continue;
+        }
+        const next = nextReminderAt(now, policy);
+        if ((await alerts.silencing(alert, now)).length > 0) {
+          await incidents.update(incident.id, { nextReminderAt: next });
+          continue;
+        }
+        const outboxId = await notifier.reply(tx, incident, {
+          kind: "reminder",
+          alert,
+          firingForMs: now.getTime() - incident.openedAt.getTime(),
+        });
+        await incidents.update(incident.id, { nextReminderAt: next });
+        await incidents.addEvent({
+          incidentId: incident.id,
+          at: now,
+          kind: EVENT_KINDS.reminded,
+          actor: "system",
+          via: "schedule",
+          detail: { state: incident.state, firings: incident.alertCount },
+          outboxId,
+        });
+        sent++;
+      }
+      return sent;
+    });
+  }
+
+  /** One pass over everything due. */
+  async function tick(): Promise<TickResult> {
+    const result = {
+      firingsReported: await reportHeldFirings(),
+      reminders: await remind(),
+      silencesExpired: await silences.noteExpiries(BATCH),
+    };
+    if (result.firingsReported || result.reminders) notifier.wake();
+    return result;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  return {
+    tick,
+    /** Ticks every `intervalMs` until stopped; a failed tick is logged and retried next time. */
+    start(intervalMs = 5_000) {
+      if (timer) return;
+      timer = setInterval(() => {
+        if (running) return;
+        running = tick()
+          .catch((err: unknown) => deps.logger.error({ err }, "incident tick failed; retrying next time"))
+          .finally(() => {
+            running = undefined;
+          });
+      }, intervalMs);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+/** The incident ticker. */
+export type IncidentTicker = ReturnType<typeof createIncidentTicker>;

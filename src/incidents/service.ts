@@ -1,0 +1,226 @@
+import { describePrincipals } from "../access/index.js";
+import { createAuditRepository } from "../audit/index.js";
+import type { Db } from "../db/index.js";
+import { formatDuration } from "../shared/duration.js";
+import { type IncidentDeps, snapshotOf } from "./deps.js";
+import { IncidentNotFoundError } from "./errors.js";
+import {
+  ACTION_EVENT,
+  ACTION_PERMISSION,
+  EVENT_KINDS,
+  formatRef,
+  type Incident,
+  type IncidentAction,
+  summarizeResolution,
+  transition,
+  type Via,
+} from "./model.js";
+import type { IncidentSnapshot } from "./ports.js";
+import { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
+
+/** Someone asks to change an incident's state. */
+export interface ActionRequest {
+  incidentId: number;
+  action: IncidentAction;
+  /** Slack user id, or `api:<token>` / `system`. */
+  actor: string;
+  via: Via;
+  /** Resolution or mitigation note. */
+  note?: string | undefined;
+  /** Where to tell the person the outcome when it is not the change itself (buttons): an ephemeral. */
+  replyTo?: { channel: string; user: string } | undefined;
+}
+
+/** What came of an action request; `message` is for the person who asked (Slack mrkdwn). */
+export interface ActionResult {
+  outcome: "done" | "unchanged" | "refused";
+  incident: Incident;
+  message: string;
+}
+
+const PAST: Record<IncidentAction, string> = {
+  acknowledge: "acknowledged",
+  mitigate: "marked mitigated",
+  resolve: "resolved",
+};
+
+/** Incident use cases: state changes through the state machine, with timeline, audit and Slack writes. */
+export function createIncidentService(deps: IncidentDeps) {
+  const { db, clock, notifier } = deps;
+
+  async function load(id: number): Promise<Incident> {
+    const incident = await createIncidentRepository(db).byId(id);
+    if (!incident) throw new IncidentNotFoundError(formatRef(id));
+    return incident;
+  }
+
+  function audit(tx: Db, req: ActionRequest, outcome: "ok" | "refused", detail: Record<string, unknown>) {
+    return createAuditRepository(tx).record({
+      source:
+        req.via === "api"
+          ? "api"
+          : req.actor.startsWith("U") || req.actor.startsWith("W")
+            ? "slack"
+            : "system",
+      actor: req.actor,
+      action: `incident.${req.action}`,
+      target: formatRef(req.incidentId),
+      outcome,
+      detail,
+    });
+  }
+
+  /** Writes a refusal: timeline, audit, and (for buttons) an ephemeral; returns what to tell the person. */
+  async function refuse(tx: Db, req: ActionRequest, incident: Incident, allowed: string[]): Promise<string> {
+    const ref = formatRef(incident.id);
+    const whoMay = describePrincipals(deps.config, allowed, incident.model);
+    const message = `You may not ${req.action} ${ref}: that takes ${whoMay}. Nothing was changed.`;
+    const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
+    await createIncidentRepository(tx).addEvent({
+      incidentId: incident.id,
+      at: clock.now(),
+      kind: EVENT_KINDS.refused,
+      actor: req.actor,
+      via: req.via,
+      detail: { action: req.action, allowed },
+      outboxId,
+    });
+    await audit(tx, req, "refused", { allowed });
+    return message;
+  }
+
+  return {
+    /** The incident, or IncidentNotFoundError. */
+    get: load,
+
+    /** The card's content for an incident. */
+    async snapshot(id: number): Promise<IncidentSnapshot> {
+      return snapshotOf(deps, db, await load(id));
+    },
+
+    /** Incidents newest first. */
+    list(filter: IncidentFilter): Promise<Incident[]> {
+      return createIncidentRepository(db).list(filter);
+    },
+
+    /** The timeline of an incident, oldest first. */
+    async timeline(id: number, limit?: number): Promise<TimelineEntry[]> {
+      await load(id);
+      return createIncidentRepository(db).timeline(id, limit);
+    },
+
+    /**
+     * Checks the permission before a dialog opens (Resolve asks for a note first): a refusal is
+     * recorded and told like one from `act`; an allowed request changes nothing yet.
+     */
+    async precheck(req: ActionRequest): Promise<{ allowed: boolean; incident: Incident; message: string }> {
+      const incident = await load(req.incidentId);
+      const decision = await deps.access.can(req.actor, ACTION_PERMISSION[req.action], incident.model);
+      if (decision.allowed) return { allowed: true, incident, message: "" };
+      const message = await db.transaction((tx) => refuse(tx, req, incident, decision.allowedPrincipals));
+      notifier.wake();
+      return { allowed: false, incident, message };
+    },
+
+    /** Tells one person something in a channel (an ephemeral through the outbox), outside any change. */
+    async tell(to: { channel: string; user: string }, text: string): Promise<void> {
+      await db.transaction((tx) => notifier.tell(tx, to, text));
+      notifier.wake();
+    },
+
+    /**
+     * Acknowledge, mitigate or resolve. The permission is checked first; a refusal changes nothing
+     * but is written to the timeline and the audit log. The state is re-read under a row lock, so
+     * of many concurrent identical requests exactly one changes it; the rest are "unchanged".
+     */
+    async act(req: ActionRequest): Promise<ActionResult> {
+      const current = await load(req.incidentId);
+      const ref = formatRef(current.id);
+      const permission = ACTION_PERMISSION[req.action];
+      const decision = await deps.access.can(req.actor, permission, current.model);
+      const result = await db.transaction(async (tx): Promise<ActionResult> => {
+        const repo = createIncidentRepository(tx);
+        const now = clock.now();
+        if (!decision.allowed) {
+          const message = await refuse(tx, req, current, decision.allowedPrincipals);
+          return { outcome: "refused", incident: current, message };
+        }
+        const incident = await repo.byId(current.id, true);
+        if (!incident) throw new IncidentNotFoundError(ref);
+        const step = transition(incident.state, req.action);
+        if (!step.ok) {
+          const by =
+            incident.state === "acknowledged" && incident.acknowledgedBy
+              ? ` by <@${incident.acknowledgedBy}>`
+              : incident.state === "resolved" && incident.resolvedBy
+                ? ` by ${incident.resolvedBy.startsWith("U") ? `<@${incident.resolvedBy}>` : incident.resolvedBy}`
+                : "";
+          const message = `${ref} was not changed: ${step.reason}${by}.`;
+          const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
+          await repo.addEvent({
+            incidentId: incident.id,
+            at: now,
+            kind: EVENT_KINDS.unchanged,
+            actor: req.actor,
+            via: req.via,
+            detail: { action: req.action, state: incident.state },
+            outboxId,
+          });
+          return { outcome: "unchanged", incident, message };
+        }
+        const patch: Partial<Incident> = { state: step.to };
+        if (req.action === "acknowledge") {
+          Object.assign(patch, { acknowledgedAt: now, acknowledgedBy: req.actor, assignee: req.actor });
+        } else if (req.action === "mitigate") {
+          Object.assign(patch, { mitigatedAt: now, mitigatedBy: req.actor });
+        } else {
+          Object.assign(patch, {
+            resolvedAt: now,
+            resolvedBy: req.actor,
+            resolution: req.note ?? null,
+            nextReminderAt: null,
+            pendingFirings: 0,
+          });
+        }
+        const updated = await repo.update(incident.id, patch);
+        await repo.addEvent({
+          incidentId: incident.id,
+          at: now,
+          kind: ACTION_EVENT[req.action],
+          actor: req.actor,
+          via: req.via,
+          detail: { from: incident.state, to: step.to, ...(req.note ? { note: req.note } : {}) },
+        });
+        const note =
+          req.action === "resolve"
+            ? {
+                kind: "resolved" as const,
+                summary: summarizeResolution(updated, await repo.timeline(incident.id)),
+              }
+            : { kind: "state" as const, action: req.action, actor: req.actor, via: req.via, note: req.note };
+        const replyId = await notifier.reply(tx, updated, note);
+        await notifier.updateCard(tx, await snapshotOf(deps, tx, updated));
+        await repo.addEvent({
+          incidentId: incident.id,
+          at: now,
+          kind: EVENT_KINDS.posted,
+          actor: "system",
+          via: req.via,
+          detail: { what: note.kind === "resolved" ? "resolution summary" : `${PAST[req.action]} note` },
+          outboxId: replyId,
+        });
+        await audit(tx, req, "ok", { from: incident.state, to: step.to });
+        const took =
+          req.action === "resolve"
+            ? ` after ${formatDuration(now.getTime() - incident.openedAt.getTime())}`
+            : "";
+        return { outcome: "done", incident: updated, message: `You ${PAST[req.action]} ${ref}${took}.` };
+      });
+      notifier.wake();
+      return result;
+    },
+  };
+}
+
+/** The incident service. */
+export type IncidentService = ReturnType<typeof createIncidentService>;

@@ -1,0 +1,28 @@
+import type { OutboxMethod } from "./model.js";
+
+/** One write as the transport sends it: the stored arguments plus where it hangs. */
+export interface Delivery {
+  outboxId: number;
+  method: OutboxMethod;
+  channel: string;
+  payload: Record<string, unknown>;
+  /** For replies: the parent's delivered ts. */
+  threadTs?: string;
+  /** For edits: the ts of the message to change. */
+  ts?: string;
+}
+
+/** What became of one delivery attempt; the dispatcher decides what happens next from it. */
+export type DeliveryOutcome =
+  | { kind: "delivered"; ts?: string | undefined; channel?: string | undefined }
+  /** Slack said slow down (HTTP 429); try again after Retry-After. */
+  | { kind: "rate_limited"; retryAfterMs: number }
+  /** 5xx, a network error or a timeout: try again with backoff. */
+  | { kind: "unavailable"; error: string }
+  /** Slack refused it for good (`ok: false`, e.g. channel_not_found): never retried. */
+  | { kind: "rejected"; error: string };
+
+/** Sends outbox rows to Slack; the Slack layer provides it. */
+export interface OutboxTransport {
+  deliver(delivery: Delivery): Promise<DeliveryOutcome>;
+}

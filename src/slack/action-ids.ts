@@ -1,0 +1,29 @@
+/**
+ * Every action_id, callback_id and input id the bot's Slack messages and modals use, defined once:
+ * Block Kit builders render with them and listeners register on them, so the two cannot drift.
+ */
+export const ACTION_IDS = {
+  incidentAcknowledge: "incident_acknowledge",
+  /** Wired by the escalation feature. */
+  incidentEscalate: "incident_escalate",
+  incidentResolve: "incident_resolve",
+  incidentSilence1h: "incident_silence_1h",
+  /** Prefix of the suggested-runbook buttons (`incident_runbook:<name>`); wired by the runbooks feature. */
+  incidentRunbookPrefix: "incident_runbook:",
+} as const;
+
+/** Modal callback ids. */
+export const VIEW_IDS = {
+  incidentResolve: "incident_resolve_modal",
+} as const;
+
+/** Input blocks and elements inside modals, read back from `view.state.values`. */
+export const INPUT_IDS = {
+  resolutionBlock: "resolution",
+  resolutionNote: "resolution_note",
+} as const;
+
+/** The action_id of the button that runs runbook `name` for an incident. */
+export function runbookActionId(name: string): string {
+  return `${ACTION_IDS.incidentRunbookPrefix}${name}`;
+}

@@ -1,0 +1,131 @@
+import type { KnownBlock } from "@slack/types";
+import { formatRef, type IncidentSnapshot } from "../../incidents/index.js";
+import { escapeMrkdwn } from "../../shared/text.js";
+import { ACTION_IDS, runbookActionId } from "../action-ids.js";
+import { clip, formatMetrics, SEVERITY_EMOJI, STATE_EMOJI, slackDate, who } from "./incident-format.js";
+
+/** A message as the outbox stores it: fallback text plus blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+function stateLine(s: IncidentSnapshot): string {
+  const { incident: i } = s;
+  switch (i.state) {
+    case "open":
+      return `${STATE_EMOJI.open} Open`;
+    case "acknowledged":
+      return `${STATE_EMOJI.acknowledged} Acknowledged by ${who(i.acknowledgedBy)}`;
+    case "mitigated":
+      return `${STATE_EMOJI.mitigated} Mitigated by ${who(i.mitigatedBy)}`;
+    case "resolved":
+      return `${STATE_EMOJI.resolved} Resolved by ${who(i.resolvedBy)}`;
+  }
+}
+
+function buttons(s: IncidentSnapshot): KnownBlock[] {
+  const { incident: i } = s;
+  if (i.state === "resolved") return [];
+  const value = String(i.id);
+  const elements: Extract<KnownBlock, { type: "actions" }>["elements"] = [];
+  if (i.state === "open") {
+    elements.push({
+      type: "button",
+      action_id: ACTION_IDS.incidentAcknowledge,
+      text: { type: "plain_text", text: "Acknowledge" },
+      style: "primary",
+      value,
+    });
+  }
+  // Escalate (ACTION_IDS.incidentEscalate) joins these once the escalation feature handles it: a
+  // card never offers a button nothing answers.
+  elements.push({
+    type: "button",
+    action_id: ACTION_IDS.incidentResolve,
+    text: { type: "plain_text", text: "Resolve" },
+    value,
+  });
+  if (!s.silence) {
+    elements.push({
+      type: "button",
+      action_id: ACTION_IDS.incidentSilence1h,
+      text: { type: "plain_text", text: "Silence 1h" },
+      value,
+    });
+  }
+  const blocks: KnownBlock[] = [{ type: "actions", block_id: "incident_actions", elements }];
+  if (s.runbooks.length) {
+    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: "*Suggested runbooks*" }] });
+    blocks.push({
+      type: "actions",
+      block_id: "incident_runbooks",
+      elements: s.runbooks.slice(0, 5).map((name) => ({
+        type: "button" as const,
+        action_id: runbookActionId(name),
+        text: { type: "plain_text" as const, text: clip(`Run ${name}`, 75) },
+        value,
+      })),
+    });
+  }
+  return blocks;
+}
+
+/**
+ * The incident card: the alert message in the model's channel, updated in place on every change.
+ * Title, model and version, what fired with its numbers and rule, when, state, assignee, buttons.
+ */
+export function incidentCard(s: IncidentSnapshot): SlackMessage {
+  const { incident: i, alert: a } = s;
+  const ref = formatRef(i.id);
+  const title = clip(`${ref} · ${i.title}`, 140);
+  const version = i.modelVersion ? ` ${escapeMrkdwn(clip(i.modelVersion, 40))}` : "";
+  const fired =
+    i.alertCount === 1
+      ? `once, ${slackDate(i.openedAt)}`
+      : `${i.alertCount} times · last ${slackDate(i.lastFiredAt)}`;
+  const blocks: KnownBlock[] = [
+    {
+      type: "header",
+      text: { type: "plain_text", text: `${i.state === "resolved" ? "✅" : "🔴"} ${title}` },
+    },
+    {
+      type: "section",
+      fields: [
+        { type: "mrkdwn", text: `*Model*\n${escapeMrkdwn(s.modelName)} (\`${i.model}\`${version})` },
+        { type: "mrkdwn", text: `*State*\n${stateLine(s)}` },
+        { type: "mrkdwn", text: `*Severity*\n${SEVERITY_EMOJI[i.severity]} ${i.severity}` },
+        { type: "mrkdwn", text: `*Assignee*\n${i.assignee ? who(i.assignee) : "nobody yet"}` },
+        { type: "mrkdwn", text: `*Fired*\n${fired}` },
+        { type: "mrkdwn", text: `*Opened*\n${slackDate(i.openedAt)}` },
+      ],
+    },
+  ];
+  const detail = [
+    a.summary ? clip(a.summary, 1500) : escapeMrkdwn(a.title),
+    a.rule ? `*Rule:* ${escapeMrkdwn(clip(a.rule, 400))}` : "",
+    Object.keys(a.metrics).length ? `*Numbers:* ${clip(formatMetrics(a.metrics), 900)}` : "",
+  ].filter(Boolean);
+  blocks.push({ type: "section", text: { type: "mrkdwn", text: detail.join("\n") } });
+  if (i.state === "resolved") {
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: `*Resolution* (${slackDate(i.resolvedAt ?? i.lastFiredAt)}): ${escapeMrkdwn(clip(i.resolution ?? "—", 2000))}`,
+      },
+    });
+  }
+  const context = [
+    `\`${escapeMrkdwn(clip(i.monitor, 60))}\` · ${escapeMrkdwn(clip(i.subject, 80))} · fingerprint \`${i.fingerprint}\``,
+  ];
+  if (s.silence) {
+    context.push(
+      `:zzz: Silenced until ${slackDate(s.silence.endsAt)} by ${who(s.silence.createdBy)}: ${escapeMrkdwn(clip(s.silence.reason, 200))}`,
+    );
+  }
+  blocks.push({ type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text })) });
+  blocks.push(...buttons(s));
+  const text = `${ref} [${i.state}] ${i.title} (${i.model})`;
+  return { text: clip(text, 3000), blocks };
+}

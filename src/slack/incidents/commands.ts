@@ -1,0 +1,189 @@
+import {
+  formatRef,
+  IncidentError,
+  type IncidentService,
+  type IncidentState,
+  parseRef,
+  parseSilenceDuration,
+  parseSilenceRef,
+  parseSilenceTarget,
+  type SilenceService,
+} from "../../incidents/index.js";
+import { escapeMrkdwn } from "../../shared/text.js";
+import { incidentDetailBlocks, incidentListBlocks, silenceListBlocks } from "../blocks/incident-list.js";
+import type { CommandContext, CommandReply, Subcommand } from "../commands/types.js";
+
+/** What the incident commands call. */
+export interface IncidentCommandDeps {
+  incidents: IncidentService;
+  silences: SilenceService;
+  /** The longest silence allowed (alerting.max_silence). */
+  maxSilenceMs: number;
+  models: readonly string[];
+}
+
+/** Turns the feature's known errors into a reply; anything else propagates (and is logged by Bolt). */
+async function replying(run: () => Promise<CommandReply>): Promise<CommandReply> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof IncidentError) return { text: err.message };
+    throw err;
+  }
+}
+
+function refArg(ctx: CommandContext, usage: string): number | CommandReply {
+  const word = ctx.args[0];
+  const id = word ? parseRef(word) : undefined;
+  if (id === undefined) {
+    return {
+      text: `${word ? `\`${escapeMrkdwn(word.slice(0, 30))}\` is not an incident reference. ` : ""}Usage: \`/mlops ${usage}\``,
+    };
+  }
+  return id;
+}
+
+const ACTIVE: IncidentState[] = ["open", "acknowledged", "mitigated"];
+
+/** `/mlops incidents`, `incident`, `ack`, `resolve`, `silence`, `silences` and `unsilence`. */
+export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
+  const { incidents, silences } = deps;
+  return [
+    {
+      name: "incidents",
+      usage: "[open|all] [model]",
+      summary: "List incidents: unresolved ones by default, or all; optionally of one model",
+      run: (ctx) =>
+        replying(async () => {
+          let scope: "open" | "all" = "open";
+          let model: string | undefined;
+          for (const word of ctx.args) {
+            if (word === "open" || word === "all") scope = word;
+            else if (deps.models.includes(word)) model = word;
+            else
+              return {
+                text: `\`${escapeMrkdwn(word.slice(0, 40))}\` is neither open, all nor a model. Usage: \`/mlops incidents [open|all] [model]\``,
+              };
+          }
+          const list = await incidents.list({
+            states: scope === "open" ? ACTIVE : undefined,
+            model,
+            limit: 40,
+          });
+          const heading = `${scope === "open" ? "Unresolved" : "All"} incidents${model ? ` of ${model}` : ""}`;
+          return {
+            text: `${heading}: ${list.length ? list.map((i) => `${formatRef(i.id)} (${i.state})`).join(", ") : "none"}`,
+            blocks: incidentListBlocks(list, heading),
+          };
+        }),
+    },
+    {
+      name: "incident",
+      usage: "INC-n",
+      summary: "Show an incident's card and timeline",
+      run: (ctx) =>
+        replying(async () => {
+          const id = refArg(ctx, "incident INC-n");
+          if (typeof id !== "number") return id;
+          const snapshot = await incidents.snapshot(id);
+          const timeline = await incidents.timeline(id);
+          return {
+            text: `${formatRef(id)} [${snapshot.incident.state}] ${snapshot.incident.title}`,
+            blocks: incidentDetailBlocks(snapshot, timeline),
+          };
+        }),
+    },
+    {
+      name: "ack",
+      usage: "INC-n",
+      summary: "Acknowledge an incident: you are on it",
+      run: (ctx) =>
+        replying(async () => {
+          const id = refArg(ctx, "ack INC-n");
+          if (typeof id !== "number") return id;
+          const result = await incidents.act({
+            incidentId: id,
+            action: "acknowledge",
+            actor: ctx.userId,
+            via: "command",
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "resolve",
+      usage: "INC-n <what fixed it>",
+      summary: "Resolve an incident with a note; a summary goes into its thread",
+      run: (ctx) =>
+        replying(async () => {
+          const id = refArg(ctx, "resolve INC-n <what fixed it>");
+          if (typeof id !== "number") return id;
+          const note = ctx.args.slice(1).join(" ").trim();
+          if (!note) return { text: "Say what fixed it: `/mlops resolve INC-n <what fixed it>`" };
+          const result = await incidents.act({
+            incidentId: id,
+            action: "resolve",
+            actor: ctx.userId,
+            via: "command",
+            note: note.slice(0, 2000),
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "silence",
+      usage: "<model|model/monitor|INC-n> <duration> <reason>",
+      summary: "Mute alerts of a model, a monitor or one incident for a while (e.g. 2h)",
+      run: (ctx) =>
+        replying(async () => {
+          const usage =
+            "Usage: `/mlops silence <model|model/monitor|INC-n> <duration> <reason>`, e.g. `/mlops silence fraud-detector 2h deploy in progress`";
+          const [targetWord, durationWord, ...reasonWords] = ctx.args;
+          if (!targetWord || !durationWord) return { text: usage };
+          const target = parseSilenceTarget(targetWord);
+          if (!target)
+            return {
+              text: `\`${escapeMrkdwn(targetWord.slice(0, 40))}\` is not a model, model/monitor or INC-n. ${usage}`,
+            };
+          const duration = parseSilenceDuration(durationWord, deps.maxSilenceMs);
+          if ("error" in duration) return { text: `${duration.error}. ${usage}` };
+          const reason = reasonWords.join(" ").trim();
+          if (!reason) return { text: `Say why. ${usage}` };
+          const result = await silences.create({
+            target,
+            durationMs: duration.ms,
+            reason,
+            actor: ctx.userId,
+            via: "command",
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "silences",
+      usage: "",
+      summary: "List the silences in force",
+      run: () =>
+        replying(async () => {
+          const list = await silences.active();
+          return {
+            text: `${list.length} silence${list.length === 1 ? "" : "s"} in force`,
+            blocks: silenceListBlocks(list),
+          };
+        }),
+    },
+    {
+      name: "unsilence",
+      usage: "SIL-n",
+      summary: "End a silence early",
+      run: (ctx) =>
+        replying(async () => {
+          const id = ctx.args[0] ? parseSilenceRef(ctx.args[0]) : undefined;
+          if (id === undefined)
+            return { text: "Usage: `/mlops unsilence SIL-n` (`/mlops silences` lists them)" };
+          const result = await silences.end({ id, actor: ctx.userId, via: "command" });
+          return { text: result.message };
+        }),
+    },
+  ];
+}

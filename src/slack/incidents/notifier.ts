@@ -1,0 +1,63 @@
+import type { Db } from "../../db/index.js";
+import type { IncidentNotifier } from "../../incidents/index.js";
+import { createOutboxRepository } from "../../outbox/index.js";
+import type { Clock } from "../../shared/clock.js";
+import { incidentCard } from "../blocks/incident-card.js";
+import { threadNoteFallback, threadNoteText } from "../blocks/incident-thread.js";
+
+/**
+ * The incidents' Slack writes as outbox rows: cards, in-place card edits (coalesced, so a flood of
+ * firings becomes one edit), thread replies hanging on the card's row, and ephemerals.
+ */
+export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => void }): IncidentNotifier {
+  const { clock } = deps;
+  return {
+    postCard(tx: Db, card, delayMs) {
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.postMessage",
+          channel: card.incident.channel,
+          payload: { ...incidentCard(card) },
+          delayMs,
+        },
+        clock.now(),
+      );
+    },
+    updateCard(tx: Db, card) {
+      const { incident } = card;
+      if (incident.cardOutboxId === null) return this.postCard(tx, card, 0);
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.update",
+          channel: incident.channel,
+          parentId: incident.cardOutboxId,
+          payload: { ...incidentCard(card) },
+          coalesceKey: `card:${incident.id}`,
+        },
+        clock.now(),
+      );
+    },
+    reply(tx: Db, incident, note) {
+      const text = threadNoteText(note);
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.postMessage",
+          channel: incident.channel,
+          parentId: incident.cardOutboxId ?? undefined,
+          payload: {
+            text: threadNoteFallback(incident.id, note),
+            blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+          },
+        },
+        clock.now(),
+      );
+    },
+    tell(tx: Db, to, text) {
+      return createOutboxRepository(tx).enqueue(
+        { method: "chat.postEphemeral", channel: to.channel, payload: { user: to.user, text } },
+        clock.now(),
+      );
+    },
+    wake: deps.wake,
+  };
+}

@@ -1,0 +1,138 @@
+import { sql } from "drizzle-orm";
+import type { Sql } from "postgres";
+import type { Feature, FeatureContext } from "../features.js";
+import { incidentRoutes } from "../http/incident-routes.js";
+import {
+  type AlertIntake,
+  createAlertIntake,
+  createIncidentService,
+  createIncidentTicker,
+  createSilenceService,
+  type IncidentService,
+  type IncidentTicker,
+  type RunbookSuggester,
+  type SilenceService,
+} from "../incidents/index.js";
+import {
+  createOutboxDispatcher,
+  createOutboxRepository,
+  type DispatcherOptions,
+  type OutboxDispatcher,
+} from "../outbox/index.js";
+import type { AlertSink } from "../shared/alert-signal.js";
+import { incidentCommands } from "../slack/incidents/commands.js";
+import { registerIncidentListeners } from "../slack/incidents/listeners.js";
+import { createSlackIncidentNotifier } from "../slack/incidents/notifier.js";
+import { slackOutboxTransport } from "../slack/outbox-transport.js";
+import { type SlackApi, slackApiOf } from "../slack/web-api.js";
+
+/** Tuning for tests and benches; production uses the defaults. */
+export interface IncidentsFeatureOptions {
+  dispatcher?: DispatcherOptions;
+  /** How often held-back firings, reminders and silence expiries are looked at. */
+  tickMs?: number;
+  suggestRunbooks?: RunbookSuggester;
+}
+
+/** The incidents feature plus the handles other features (monitoring, escalation) and tests use. */
+export interface IncidentsFeature extends Feature {
+  /** Where monitors and other detectors send their signals. */
+  sink: AlertSink;
+  intake: AlertIntake;
+  incidents: IncidentService;
+  silences: SilenceService;
+  ticker: IncidentTicker;
+  dispatcher: OutboxDispatcher;
+}
+
+const NOTIFY_CHANNEL = "mlops_outbox";
+
+/**
+ * Alerts become incidents: the alert sink, the incident card and thread with their buttons and
+ * modal, the `/mlops` incident and silence commands, the incident API and the Alertmanager
+ * webhook, the notification-policy ticker and the outbox dispatcher that delivers every Slack write.
+ */
+export function createIncidentsFeature(
+  ctx: FeatureContext,
+  opts: IncidentsFeatureOptions = {},
+): IncidentsFeature {
+  const { database, clock, logger, config } = ctx;
+  const db = database.db;
+  let api: SlackApi | undefined;
+  const slackApi = () => {
+    if (!api) throw new Error("Slack is not connected yet");
+    return api;
+  };
+  const dispatcher = createOutboxDispatcher(
+    { db, transport: slackOutboxTransport(slackApi), clock, logger, registry: ctx.metrics.registry },
+    // PGlite serves one process (a lock file enforces it), so claims left at start are a dead process's.
+    { releaseClaimsAtStart: database.kind === "pglite", ...opts.dispatcher },
+  );
+  const wake = () => {
+    dispatcher.wake();
+    if (database.kind === "postgres") {
+      db.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, '')`).catch((err: unknown) =>
+        logger.debug({ err }, "could not notify other replicas of outbox work"),
+      );
+    }
+  };
+  const deps = {
+    db,
+    clock,
+    config,
+    access: ctx.access,
+    logger: logger.child({ component: "incidents" }),
+    notifier: createSlackIncidentNotifier({ clock, wake }),
+    suggestRunbooks: opts.suggestRunbooks,
+  };
+  const incidents = createIncidentService(deps);
+  const silences = createSilenceService(deps);
+  const intake = createAlertIntake(deps);
+  const ticker = createIncidentTicker(deps, silences);
+  const models = config.models.map((m) => m.slug);
+  let unlisten: (() => Promise<void>) | undefined;
+
+  return {
+    name: "incidents",
+    sink: intake.sink,
+    intake,
+    incidents,
+    silences,
+    ticker,
+    dispatcher,
+    commands: incidentCommands({ incidents, silences, maxSilenceMs: config.alerting.max_silence, models }),
+    slack(app) {
+      api = slackApiOf(app.client, logger);
+      registerIncidentListeners(app, { incidents, silences, api: slackApi, logger });
+    },
+    http: incidentRoutes({
+      incidents,
+      intake,
+      outbox: createOutboxRepository(db),
+      apiTokens: ctx.apiTokens,
+      modelLabel: config.alerting.alertmanager.model_label,
+      models,
+      now: () => clock.now(),
+    }),
+    async start(slack) {
+      api ??= slackApiOf(slack.client, logger);
+      await dispatcher.start();
+      ticker.start(opts.tickMs);
+      if (database.kind === "postgres") {
+        // Other replicas (and CLI tools) queue work too: wake on their NOTIFY instead of the next poll.
+        try {
+          const client = (db as unknown as { $client: Sql }).$client;
+          const sub = await client.listen(NOTIFY_CHANNEL, () => dispatcher.wake());
+          unlisten = () => sub.unlisten();
+        } catch (err) {
+          logger.warn({ err }, "could not LISTEN for outbox work; polling only");
+        }
+      }
+    },
+    async stop() {
+      await unlisten?.().catch(() => {});
+      await ticker.stop();
+      await dispatcher.stop();
+    },
+  };
+}
