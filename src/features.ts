@@ -2,13 +2,15 @@ import type { App } from "@slack/bolt";
 import type { FastifyPluginAsync } from "fastify";
 import type { AccessControl } from "./access/index.js";
 import type { ApiTokenService } from "./api-tokens/index.js";
-import type { AuditRepository } from "./audit/index.js";
+import type { AuditLog } from "./audit/index.js";
 import type { MlopsConfig } from "./config/index.js";
 import type { Database } from "./db/index.js";
 import type { Clock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
 import type { Metrics } from "./shared/metrics.js";
 import type { Subcommand } from "./slack/commands/types.js";
+import { createIncidentsFeature } from "./wiring/incidents-feature.js";
+import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
 
 /** What every feature may use; built once by the composition root. */
 export interface FeatureContext {
@@ -17,7 +19,7 @@ export interface FeatureContext {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
-  audit: AuditRepository;
+  audit: AuditLog;
   /** Who may do what (`workspace.permissions` and Slack user-group membership). */
   access: AccessControl;
   /** API bearer tokens (MLOPS_API_TOKEN and those made by `npm run token:create`); see http/bearer-auth. */
@@ -43,6 +45,7 @@ export interface Feature {
 }
 
 /** The features this build ships, in start order. */
-export function createFeatures(_ctx: FeatureContext): Feature[] {
-  return [];
+export function createFeatures(ctx: FeatureContext): Feature[] {
+  const incidents = createIncidentsFeature(ctx);
+  return [incidents, createMonitoringFeature(ctx, { sink: incidents.sink })];
 }

@@ -161,6 +161,13 @@ const modelSchema = z.strictObject({
     .describe("Where this model's alerts go; the workspace default when absent"),
   service_url: z.url().optional().describe("Base URL of the model's microservice"),
   confidence_threshold: fraction.default(0.75),
+  champion: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "expected a version like v3 or 2026.11.1")
+    .optional()
+    .describe(
+      "The model version serving traffic (the champion); other versions seen in predictions are challengers",
+    ),
   features: z.array(featureSchema).min(1),
   monitors: z
     .strictObject({
@@ -189,11 +196,46 @@ const sandboxSchema = z
   })
   .describe("People and channels seeded into the built-in Slack sandbox (no effect with real Slack)");
 
+const alertingSchema = z
+  .strictObject({
+    group_wait: durationSchema
+      .prefault("0s")
+      .describe("How long a new incident waits before its card is posted; firings meanwhile fold into it"),
+    group_interval: durationSchema
+      .prefault("1m")
+      .describe(
+        "Repeat firings go into the incident thread at most once per interval; those in between are counted and summarised in the next reply",
+      ),
+    repeat_interval: durationSchema
+      .prefault("4h")
+      .describe(
+        "While an unresolved incident's alert keeps firing, a reminder is posted in its thread this often",
+      ),
+    resolve_with_alert: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Resolve the incident when its alert reports resolved (false: post a notice and leave it open)",
+      ),
+    max_silence: durationSchema.prefault("30d").describe("The longest silence a person may set"),
+    alertmanager: z
+      .strictObject({
+        model_label: z
+          .string()
+          .min(1)
+          .default("model")
+          .describe("The Alertmanager label that names the model (its slug)"),
+      })
+      .prefault({}),
+  })
+  .describe("Notification policy for alerts and incidents, in the manner of Alertmanager");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
     workspace: workspaceSchema,
     models: z.array(modelSchema).min(1),
+    alerting: alertingSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {

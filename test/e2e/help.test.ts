@@ -1,11 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuditRepository } from "../../src/audit/index.js";
+import { AUDIT_FLUSH_MS, createAuditRepository } from "../../src/audit/index.js";
 import { signSlackRequest } from "../../src/slack/signature.js";
 import { startTestBot } from "../helpers/bot.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
-const SUBCOMMANDS = ["help", "models", "whoami"];
+const SUBCOMMANDS = [
+  "help",
+  "whoami",
+  "incidents",
+  "incident",
+  "ack",
+  "resolve",
+  "silence",
+  "silences",
+  "unsilence",
+  "check",
+  "status",
+  "models",
+  "baseline",
+];
 
 beforeAll(async () => {
   bot = await startTestBot();
@@ -62,6 +76,8 @@ describe("/mlops help over real HTTP", () => {
   it("records each command in the audit log with who ran it", async () => {
     const audit = createAuditRepository(bot.database.db);
     await bot.sandbox.driver.command("U0DANA", channelId("fraud-alerts"), "models");
+    // Read-only commands are logged in batches after the ack, within AUDIT_FLUSH_MS.
+    await new Promise((r) => setTimeout(r, AUDIT_FLUSH_MS + 300));
     const rows = await audit.recent({ actor: "U0DANA" });
     expect(rows[0]).toMatchObject({ source: "slack", action: "command.models", outcome: "ok" });
   });
@@ -118,10 +134,11 @@ describe("requests that are not from Slack", () => {
 
   async function nothingWritten<T>(fn: () => Promise<T>): Promise<T> {
     const audit = createAuditRepository(bot.database.db);
+    await new Promise((r) => setTimeout(r, AUDIT_FLUSH_MS + 300)); // earlier tests' records land first
     const rowsBefore = await audit.count();
     const callsBefore = bot.sandbox.workspace.requests().length;
     const result = await fn();
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, AUDIT_FLUSH_MS + 300));
     expect(await audit.count()).toBe(rowsBefore);
     expect(bot.sandbox.workspace.requests().length).toBe(callsBefore);
     return result;

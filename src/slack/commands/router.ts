@@ -21,12 +21,9 @@ export function parseCommandText(text: string): ParsedCommand {
 /** Routes `/mlops` subcommands. Later features add theirs to the list passed in. */
 export function createCommandRouter(extra: readonly Subcommand[] = []) {
   const list: Subcommand[] = [];
-  list.push(
-    helpCommand(() => list),
-    modelsCommand,
-    whoamiCommand,
-    ...extra,
-  );
+  // A feature may replace a built-in subcommand of the same name (monitoring's `models` adds health).
+  const builtIn = [helpCommand(() => list), modelsCommand, whoamiCommand];
+  list.push(...builtIn.filter((b) => !extra.some((e) => e.name === b.name)), ...extra);
   const byName = new Map(list.map((c) => [c.name, c]));
 
   return {

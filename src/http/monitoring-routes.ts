@@ -1,0 +1,102 @@
+/**
+ * The monitoring API: predictions, labels and reference profiles, behind bearer tokens. The token
+ * is checked on request (before the body is read), so a caller without one gets 401 however large
+ * its body; a body over the route's limit gets 413; a bad batch 400 naming the row and field; an
+ * unknown model 404. Nothing is written on a 4xx.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { ApiTokenService } from "../api-tokens/index.js";
+import { type IngestService, InvalidBatchError } from "../ingest/index.js";
+import { UnknownModelError } from "../models/index.js";
+import {
+  InvalidRequestError,
+  type MonitoringService,
+  NotEnoughDataError,
+  type ReferenceService,
+} from "../monitoring/index.js";
+import { bearerAuth } from "./bearer-auth.js";
+
+/** Largest predictions body (10,000 rows of a wide model fit easily). */
+export const PREDICTIONS_BODY_LIMIT = 32 * 1024 * 1024;
+/** Largest reference upload body (up to 100,000 labelled rows). */
+export const REFERENCE_BODY_LIMIT = 128 * 1024 * 1024;
+
+/** What the routes call. */
+export interface MonitoringRouteDeps {
+  apiTokens: ApiTokenService;
+  ingest: IngestService;
+  reference: ReferenceService;
+  monitoring: MonitoringService;
+}
+
+type ModelParams = { Params: { model: string } };
+
+/** The monitoring API plugin. */
+export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.addHook("onRequest", bearerAuth(deps.apiTokens));
+    app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+      if (err instanceof InvalidBatchError)
+        return reply
+          .code(400)
+          .send({ error: err.code, message: err.message, row: err.row, field: err.field });
+      if (err instanceof UnknownModelError)
+        return reply.code(404).send({ error: err.code, message: err.message });
+      if (err instanceof NotEnoughDataError)
+        return reply.code(422).send({ error: err.code, message: err.message });
+      if (err instanceof InvalidRequestError)
+        return reply.code(400).send({ error: err.code, message: err.message });
+      if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+        return reply.code(413).send({
+          error: "body_too_large",
+          message: "the body is larger than this route accepts; send smaller batches",
+        });
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status >= 500) req.log.error({ err }, "monitoring API request failed");
+      return reply
+        .code(status)
+        .send(
+          status >= 500
+            ? { error: "internal_error", message: "Something went wrong on our side; it has been logged." }
+            : { error: err.code ?? "bad_request", message: err.message },
+        );
+    });
+
+    app.post<ModelParams>(
+      "/api/v1/models/:model/predictions",
+      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      async (req) => deps.ingest.ingestPredictions(req.params.model, req.body),
+    );
+
+    app.post<ModelParams>(
+      "/api/v1/models/:model/labels",
+      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      async (req) => deps.ingest.ingestLabels(req.params.model, req.body),
+    );
+
+    app.post<ModelParams>(
+      "/api/v1/models/:model/reference",
+      { bodyLimit: REFERENCE_BODY_LIMIT },
+      async (req, reply) => {
+        const by = `api:${req.apiCaller?.tokenName ?? "unknown"}`;
+        const body = req.body as unknown;
+        if (Array.isArray(body))
+          return reply.code(201).send(await deps.reference.fromUpload(req.params.model, body, by));
+        const w = body as { from?: unknown; to?: unknown; version?: unknown } | null;
+        const from = typeof w?.from === "string" ? new Date(w.from) : null;
+        const to = typeof w?.to === "string" ? new Date(w.to) : null;
+        if (!from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
+          throw new InvalidRequestError(
+            'send either a JSON array of labelled predictions or {"from": ISO time, "to": ISO time, "version"?: string}',
+          );
+        const version = typeof w?.version === "string" ? w.version : undefined;
+        return reply.code(201).send(await deps.reference.fromWindow(req.params.model, from, to, by, version));
+      },
+    );
+
+    app.get<ModelParams>("/api/v1/models/:model/runs", async (req) => ({
+      model: req.params.model,
+      runs: await deps.monitoring.recent(req.params.model, 20),
+    }));
+  };
+}

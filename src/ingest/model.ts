@@ -1,0 +1,147 @@
+import { z } from "zod";
+import type { FeatureSlot } from "../models/index.js";
+
+/** Largest batch the ingest API accepts, in rows. */
+export const MAX_BATCH_ROWS = 10_000;
+
+const requestId = z.union([z.string().min(1).max(200), z.number().int().nonnegative()]).transform(String);
+const featureValue = z.union([z.number(), z.string().max(1000), z.null()]);
+
+/** One prediction as a model service reports it. */
+export const predictionRowSchema = z.strictObject({
+  id: requestId,
+  ts: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  model_version: z.string().min(1).max(100),
+  prediction: z.union([z.number(), z.string().min(1).max(200)]),
+  confidence: z.number().min(0).max(1).nullable(),
+  features: z.record(z.string().min(1).max(100), featureValue),
+});
+
+/** A batch of predictions: 1 to 10,000 rows. */
+export const predictionBatchSchema = z.array(predictionRowSchema).min(1).max(MAX_BATCH_ROWS);
+
+/** A labelled reference upload: predictions that also carry their ground truth. */
+export const labelledBatchSchema = z
+  .array(predictionRowSchema.extend({ label: z.union([z.number(), z.string().min(1).max(200)]).nullable() }))
+  .min(1)
+  .max(100_000);
+
+/** Ground truth for earlier predictions, joined by request id. */
+export const labelBatchSchema = z
+  .array(z.strictObject({ id: requestId, label: z.union([z.number(), z.string().min(1).max(200)]) }))
+  .min(1)
+  .max(MAX_BATCH_ROWS);
+
+/** A validated prediction. */
+export type PredictionRow = z.output<typeof predictionRowSchema>;
+/** A validated labelled row. */
+export type LabelledRow = z.output<typeof labelledBatchSchema>[number];
+/** A validated label. */
+export type LabelRow = z.output<typeof labelBatchSchema>[number];
+
+/**
+ * The first problem of a rejected batch in words a caller can act on, e.g.
+ * `row 3: confidence: Too big: expected number to be <=1`. zod paths start at the row index.
+ */
+export function describeIssue(issue: z.core.$ZodIssue): {
+  row: number | null;
+  field: string;
+  message: string;
+} {
+  const [first, ...rest] = issue.path;
+  const row = typeof first === "number" ? first : null;
+  const fieldPath = row === null ? issue.path : rest;
+  const field = fieldPath.map(String).join(".") || "(row)";
+  return { row, field, message: issue.message };
+}
+
+const num = (v: number | null): string => (v === null ? "null" : String(v));
+
+/**
+ * The JSON text of `rows.map(toStoredRow)`, written directly: on the ingest hot path this skips
+ * building 10,000 intermediate objects and arrays only to serialise them (about 15 ms a batch).
+ */
+export function storedRowsJson(
+  rows: readonly PredictionRow[],
+  slots: ReadonlyMap<string, FeatureSlot>,
+  counts: { num: number; cat: number },
+): string {
+  const parts: string[] = new Array(rows.length);
+  const n: (number | null)[] = new Array(counts.num);
+  const k: (string | null)[] = new Array(counts.cat);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as PredictionRow;
+    n.fill(null);
+    k.fill(null);
+    let x: Record<string, unknown> | null = null;
+    for (const name in row.features) {
+      const value = row.features[name];
+      if (value === null || value === undefined) continue;
+      const slot = slots.get(name);
+      if (slot?.type === "numeric" && typeof value === "number") n[slot.slot - 1] = value;
+      else if (slot?.type === "categorical") k[slot.slot - 1] = String(value);
+      else {
+        x ??= {};
+        x[name] = value;
+      }
+    }
+    let cats = "";
+    for (let i = 0; i < k.length; i++)
+      cats += (i ? "," : "") + (k[i] === null ? "null" : JSON.stringify(k[i]));
+    parts[r] =
+      `{"i":${JSON.stringify(row.id)},"t":"${row.ts.toISOString()}","v":${JSON.stringify(row.model_version)},` +
+      `"p":${JSON.stringify(String(row.prediction))},"c":${num(row.confidence)},"n":[${n.map(num).join(",")}],` +
+      `"k":[${cats}],"x":${x ? JSON.stringify(x) : "null"}}`;
+  }
+  return `[${parts.join(",")}]`;
+}
+
+/** A row in storage layout: positional feature arrays plus whatever did not fit them. */
+export interface StoredRow {
+  i: string;
+  t: string;
+  v: string;
+  p: string;
+  c: number | null;
+  n: (number | null)[];
+  k: (string | null)[];
+  x: Record<string, unknown> | null;
+  l?: string | null;
+}
+
+/**
+ * Lays a row out for storage: numeric features into `n[slot-1]`, categorical into `k[slot-1]`
+ * (numbers written as text), and keys the config does not know, or a string where a number
+ * belongs, into `x` so data-quality runs can report them.
+ */
+export function toStoredRow(
+  row: PredictionRow & { label?: string | number | null },
+  slots: ReadonlyMap<string, FeatureSlot>,
+  counts: { num: number; cat: number },
+): StoredRow {
+  const n: (number | null)[] = new Array(counts.num).fill(null);
+  const k: (string | null)[] = new Array(counts.cat).fill(null);
+  let x: Record<string, unknown> | null = null;
+  for (const name in row.features) {
+    const value = row.features[name];
+    const slot = slots.get(name);
+    if (value === null || value === undefined) continue;
+    if (slot?.type === "numeric" && typeof value === "number") n[slot.slot - 1] = value;
+    else if (slot?.type === "categorical") k[slot.slot - 1] = String(value);
+    else {
+      x ??= {};
+      x[name] = value;
+    }
+  }
+  return {
+    i: row.id,
+    t: row.ts.toISOString(),
+    v: row.model_version,
+    p: String(row.prediction),
+    c: row.confidence,
+    n,
+    k,
+    x,
+    ...(row.label !== undefined ? { l: row.label === null ? null : String(row.label) } : {}),
+  };
+}

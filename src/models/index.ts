@@ -1,0 +1,3 @@
+export { UnknownModelError } from "./errors.js";
+export { activeFeatures, assignSlots, type FeatureSlot, type RegisteredModel, slotCounts } from "./model.js";
+export { createModelRegistry, type ModelRegistry } from "./service.js";

@@ -1,0 +1,238 @@
+/**
+ * Builds a reference profile from a window of ingested predictions or a staged labelled upload,
+ * entirely from SQL reductions (quantiles, histograms, category counts, confusion cells).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { activeFeatures, type RegisteredModel } from "../models/index.js";
+import { NotEnoughDataError } from "./errors.js";
+import type {
+  BandMetric,
+  CategoricalProfile,
+  ColumnProfile,
+  FeatureProfile,
+  NumericProfile,
+  ReferenceProfile,
+} from "./profile.js";
+import {
+  calibratedSum,
+  cbpeEstimate,
+  chooseCalibrationGroups,
+  learnedBand,
+  metricsFromConfusion,
+  rocAucFromGroups,
+} from "./stats/index.js";
+import {
+  catSlot,
+  type NumericColumn,
+  numSlot,
+  type WindowRepository,
+  type WindowSource,
+} from "./window-repository.js";
+
+/** Fewest rows a profile is built from. */
+export const MIN_REFERENCE_ROWS = 50;
+/** Chunks the reference is split into for learned bands. */
+export const REFERENCE_CHUNKS = 10;
+const PERCENTILES = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+const DISCRETE_MAX = 20;
+
+type Numeric = { key: number; expr: SQL };
+
+/** What a column is made of, before its profile is computed. */
+interface ColumnPlan {
+  key: number;
+  kind: "numeric" | "categorical";
+  expr: SQL;
+}
+
+/** The profile's column plan for a model: features, then confidence (key 1000), then the prediction (1001). */
+export function columnPlan(model: RegisteredModel): {
+  features: (ColumnPlan & { name: string; slot: number })[];
+  confidence: ColumnPlan;
+  prediction: ColumnPlan;
+} {
+  return {
+    features: activeFeatures(model).map((f, i) => ({
+      key: i,
+      kind: f.type,
+      expr: f.type === "numeric" ? numSlot(f.slot) : catSlot(f.slot),
+      name: f.name,
+      slot: f.slot,
+    })),
+    confidence: { key: 1000, kind: "numeric", expr: sql`confidence` },
+    prediction:
+      model.task === "regression"
+        ? {
+            key: 1001,
+            kind: "numeric",
+            expr: sql`(case when prediction ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' then prediction::float8 end)`,
+          }
+        : { key: 1001, kind: "categorical", expr: sql`prediction` },
+  };
+}
+
+async function numericProfiles(
+  windows: WindowRepository,
+  src: WindowSource,
+  cols: Numeric[],
+): Promise<Map<number, NumericProfile>> {
+  const described = await windows.describe(src, cols, PERCENTILES);
+  const discreteCols = cols.filter((c) => (described.get(c.key)?.distinct ?? 0) <= DISCRETE_MAX);
+  const values = await windows.categories(src, discreteCols, DISCRETE_MAX + 1);
+  const withEdges: NumericColumn[] = cols.map((c) => {
+    const d = described.get(c.key);
+    const distinct = values.get(c.key);
+    if (distinct) {
+      const xs = [...distinct.counts.keys()].map(Number).sort((a, b) => a - b);
+      return { ...c, edges: xs.slice(1).map((x, i) => ((xs[i] as number) + x) / 2) };
+    }
+    return { ...c, edges: [...new Set(d?.quantiles ?? [])].sort((a, b) => a - b) };
+  });
+  const hist = await windows.histograms(src, withEdges);
+  const out = new Map<number, NumericProfile>();
+  for (const c of withEdges) {
+    const d = described.get(c.key);
+    const h = hist.get(c.key);
+    if (!d || !h) continue;
+    out.set(c.key, {
+      kind: "numeric",
+      n: d.n + h.missing,
+      missing: h.missing,
+      edges: [...(c.edges ?? [])],
+      counts: h.counts,
+      means: h.counts.map((n, i) => (n > 0 ? (h.sums[i] as number) / n : null)),
+      min: d.min,
+      max: d.max,
+      mean: d.mean,
+      std: d.std,
+      distinct: d.distinct,
+      discrete: values.has(c.key),
+    });
+  }
+  return out;
+}
+
+async function categoricalProfiles(
+  windows: WindowRepository,
+  src: WindowSource,
+  cols: Numeric[],
+): Promise<Map<number, CategoricalProfile>> {
+  const counts = await windows.categories(src, cols);
+  const out = new Map<number, CategoricalProfile>();
+  for (const [key, c] of counts) {
+    const n = [...c.counts.values()].reduce((s, x) => s + x, 0) + c.missing;
+    out.set(key, {
+      kind: "categorical",
+      n,
+      missing: c.missing,
+      counts: Object.fromEntries(c.counts),
+      distinct: c.distinct,
+    });
+  }
+  return out;
+}
+
+/** Computes a model's reference profile from `src`; throws NotEnoughDataError under MIN_REFERENCE_ROWS rows. */
+export async function buildReferenceProfile(
+  windows: WindowRepository,
+  model: RegisteredModel,
+  src: WindowSource,
+): Promise<ReferenceProfile> {
+  const summary = await windows.summary(src, model.confidenceThreshold);
+  if (summary.rows < MIN_REFERENCE_ROWS)
+    throw new NotEnoughDataError(
+      `a reference needs at least ${MIN_REFERENCE_ROWS} predictions; this one has ${summary.rows}`,
+    );
+  const plan = columnPlan(model);
+  const all = [...plan.features, plan.confidence, plan.prediction];
+  const numeric = await numericProfiles(
+    windows,
+    src,
+    all.filter((c) => c.kind === "numeric"),
+  );
+  const categorical = await categoricalProfiles(
+    windows,
+    src,
+    all.filter((c) => c.kind === "categorical"),
+  );
+  const column = (key: number): ColumnProfile => (numeric.get(key) ?? categorical.get(key)) as ColumnProfile;
+  const features: FeatureProfile[] = plan.features.map((f) => ({
+    name: f.name,
+    type: f.kind,
+    slot: f.slot,
+    column: column(f.key),
+  }));
+  const confidence = summary.withConfidence > 0 ? (numeric.get(plan.confidence.key) ?? null) : null;
+
+  const positiveClass = model.task === "binary_classification" ? "1" : null;
+  const chunkValues: Partial<Record<BandMetric, (number | null)[]>> = {};
+  const byChunk = <T extends { chunk: number }>(rows: T[]) => {
+    const m = new Map<number, T[]>();
+    for (const r of rows) m.set(r.chunk, [...(m.get(r.chunk) ?? []), r]);
+    return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  };
+
+  const confChunks = await windows.confidenceChunks(src, model.confidenceThreshold, REFERENCE_CHUNKS);
+  chunkValues.low_confidence_share = confChunks
+    .sort((a, b) => a.chunk - b.chunk)
+    .map((c) => (c.n > 0 ? c.low / c.n : null));
+  chunkValues.mean_confidence = confChunks.map((c) => c.mean);
+
+  let performance: ReferenceProfile["performance"] = null;
+  let calibration: ReferenceProfile["calibration"] = null;
+  if (model.task !== "regression" && summary.labelled >= MIN_REFERENCE_ROWS) {
+    const whole = metricsFromConfusion(await windows.confusion(src, 1), positiveClass);
+    const chunks = byChunk(await windows.confusion(src, REFERENCE_CHUNKS)).map((cells) =>
+      metricsFromConfusion(cells, positiveClass),
+    );
+    for (const m of ["accuracy", "precision", "recall", "f1"] as const)
+      chunkValues[m] = chunks.map((c) => c[m]);
+    let auc: number | null = null;
+    if (positiveClass) {
+      const groups = await windows.scoreGroups(src, positiveClass, 1);
+      auc = rocAucFromGroups(groups);
+      chunkValues.roc_auc = byChunk(await windows.scoreGroups(src, positiveClass, REFERENCE_CHUNKS)).map(
+        (g) => rocAucFromGroups(g),
+      );
+      calibration = chooseCalibrationGroups(groups);
+      const buckets = byChunk(
+        await windows.cbpeBuckets(src, positiveClass, calibration?.x ?? [], REFERENCE_CHUNKS),
+      );
+      const estimates = buckets.map((rows) => {
+        const s = { posP: 0, posN: 0, negP: 0, negN: 0 };
+        for (const b of rows) {
+          const sp = calibratedSum(calibration, b.bucket, b.n, b.sp);
+          if (b.pos) {
+            s.posP += sp;
+            s.posN += b.n;
+          } else {
+            s.negP += sp;
+            s.negN += b.n;
+          }
+        }
+        return cbpeEstimate(s);
+      });
+      chunkValues.cbpe_accuracy = estimates.map((e) => e.accuracy);
+      chunkValues.cbpe_f1 = estimates.map((e) => e.f1);
+    }
+    performance = { ...whole, roc_auc: auc };
+  }
+  const bands = Object.fromEntries(Object.entries(chunkValues).map(([k, v]) => [k, learnedBand(v)]));
+  return {
+    formatVersion: 1,
+    rows: summary.rows,
+    labelledRows: summary.labelled,
+    from: summary.first?.toISOString() ?? null,
+    to: summary.last?.toISOString() ?? null,
+    features,
+    confidence,
+    prediction: column(plan.prediction.key),
+    lowConfidenceShare: summary.withConfidence > 0 ? summary.lowConfidence / summary.withConfidence : null,
+    positiveClass,
+    performance,
+    calibration,
+    chunks: REFERENCE_CHUNKS,
+    chunkValues,
+    bands,
+  };
+}

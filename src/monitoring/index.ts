@@ -1,0 +1,18 @@
+export { InvalidRequestError, NoReferenceError, NotEnoughDataError } from "./errors.js";
+export {
+  configuredMonitors,
+  type Finding,
+  MONITOR_KINDS,
+  type MonitorKind,
+  type MonitorOutcome,
+  type MonitorRun,
+  type RunTrigger,
+} from "./model.js";
+export type { AlertSink, ModelServiceClient, ServiceResponse } from "./ports.js";
+export type { ReferenceProfile } from "./profile.js";
+export { createRealtimeConfidence } from "./realtime.js";
+export { createReferenceService, type ReferenceService, type StoredProfile } from "./reference.js";
+export { createMonitoringRepository, type MonitoringRepository } from "./repository.js";
+export { createMonitoringService, type MonitoringDeps, type MonitoringService } from "./service.js";
+export { fetchModelServiceClient } from "./service-client.js";
+export { createWindowRepository, type WindowRepository, type WindowSource } from "./window-repository.js";

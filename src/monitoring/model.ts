@@ -1,0 +1,82 @@
+/** Monitor runs and findings: the shapes every monitor produces and the rules shared by them. */
+import type { ModelConfig } from "../config/index.js";
+
+/** The monitors, in the order a check runs them. */
+export const MONITOR_KINDS = ["probe", "confidence", "data_quality", "drift", "performance"] as const;
+/** A monitor kind. */
+export type MonitorKind = (typeof MONITOR_KINDS)[number];
+
+/** What started a run. */
+export type RunTrigger = "schedule" | "manual" | "realtime";
+
+/** One problem a run found; becomes an AlertSignal. */
+export interface Finding {
+  /** What it is about within the monitor: a feature, `prediction`, `dataset`, `low_confidence`, `latency`… */
+  subject: string;
+  severity: "warning" | "critical";
+  title: string;
+  /** The numbers behind it. */
+  metrics: Record<string, number | string | null>;
+  /** The rule that fired, in words, naming fixed or learned thresholds. */
+  rule: string;
+}
+
+/** What a monitor hands back before it is recorded. */
+export interface MonitorOutcome {
+  status: "ok" | "alert" | "skipped" | "error";
+  window: { from: Date; to: Date } | null;
+  rows: number;
+  labelledRows?: number | null;
+  metrics: Record<string, unknown>;
+  /** The rule applied, in words. */
+  rule: string;
+  findings: Finding[];
+  /** Why a run was skipped or failed. */
+  note?: string;
+}
+
+/** A recorded run. */
+export interface MonitorRun extends MonitorOutcome {
+  id: number;
+  model: string;
+  monitor: MonitorKind;
+  trigger: RunTrigger;
+  profileId: number | null;
+  startedAt: Date;
+  durationMs: number;
+}
+
+/** The config block of a monitor kind for a model, or undefined when the monitor is off. */
+export function monitorConfig<K extends MonitorKind>(
+  model: ModelConfig,
+  kind: K,
+): NonNullable<ModelConfig["monitors"][K]> | undefined {
+  return model.monitors[kind] ?? undefined;
+}
+
+/** The monitors configured for a model, in check order. */
+export function configuredMonitors(model: ModelConfig): MonitorKind[] {
+  return MONITOR_KINDS.filter((k) => model.monitors[k] !== undefined);
+}
+
+/** Status of an outcome from its findings. */
+export function statusOf(findings: readonly Finding[]): "ok" | "alert" {
+  return findings.length > 0 ? "alert" : "ok";
+}
+
+/** Subjects that fired last time and pass now: each gets a resolved signal. */
+export function resolvedSubjects(
+  previous: readonly Finding[] | undefined,
+  current: MonitorOutcome,
+): string[] {
+  if (!previous?.length || current.status === "error" || current.status === "skipped") return [];
+  const now = new Set(current.findings.map((f) => f.subject));
+  return [...new Set(previous.map((f) => f.subject))].filter((s) => !now.has(s));
+}
+
+/** Rounds a number for display and storage of metrics (6 significant digits). */
+export function round(x: number | null | undefined): number | null {
+  if (x === null || x === undefined || !Number.isFinite(x))
+    return x === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : null;
+  return Number(x.toPrecision(6));
+}

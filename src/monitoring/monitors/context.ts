@@ -1,0 +1,24 @@
+import type { ModelConfig } from "../../config/index.js";
+import type { RegisteredModel } from "../../models/index.js";
+import type { Finding, RunTrigger } from "../model.js";
+import type { ModelServiceClient } from "../ports.js";
+import type { ReferenceProfile } from "../profile.js";
+import type { WindowRepository } from "../window-repository.js";
+
+/** What a monitor reads: the model, its config, its reference profile, the window reductions, the time. */
+export interface MonitorContext {
+  model: RegisteredModel;
+  config: ModelConfig;
+  profile: { id: number; profile: ReferenceProfile } | null;
+  windows: WindowRepository;
+  now: Date;
+  services: ModelServiceClient;
+  trigger: RunTrigger;
+  /** The newest earlier run of this monitor that was not skipped or failed. */
+  previous: { findings: Finding[]; metrics: Record<string, unknown> } | undefined;
+}
+
+/** The window ending now of the given length. */
+export function windowEndingNow(ctx: MonitorContext, lengthMs: number): { from: Date; to: Date } {
+  return { from: new Date(ctx.now.getTime() - lengthMs), to: new Date(ctx.now.getTime() + 1) };
+}

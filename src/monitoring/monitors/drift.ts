@@ -1,0 +1,143 @@
+/**
+ * Drift: each feature and the prediction against the reference profile, with the method chosen
+ * by column type and reference size (or configured), per-feature overrides, optional Bonferroni
+ * correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
+ * reference's own bin edges and to category counts.
+ */
+import { columnPlan } from "../baseline.js";
+import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
+import { isTest } from "../profile.js";
+import { catSlot, type NumericColumn, numSlot } from "../window-repository.js";
+import { type MonitorContext, windowEndingNow } from "./context.js";
+import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
+
+export {
+  type ColumnDrift,
+  type CurrentColumn,
+  chooseMethod,
+  evaluateDrift,
+  measure,
+  ruleText,
+} from "./drift-rules.js";
+
+/** The category that stands for every value the reference never saw. */
+export const UNSEEN = "(unseen)";
+
+/** Fewest rows a drift run compares. */
+export const MIN_DRIFT_ROWS = 30;
+
+/** Runs the drift monitor over its window. */
+export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<MonitorOutcome> {
+  const window = windowEndingNow(ctx, cfg.window);
+  const profile = ctx.profile?.profile;
+  if (!profile)
+    return {
+      status: "skipped",
+      window,
+      rows: 0,
+      metrics: {},
+      rule: "",
+      findings: [],
+      note: "no reference profile yet",
+    };
+  const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
+  const plan = columnPlan(ctx.model);
+  const byName = new Map(plan.features.map((f) => [f.name, f]));
+  // One pass for every column: numeric ones bucketed on the reference's edges, categorical ones on
+  // the reference's categories (every other value lands in one "unseen" bucket).
+  const columns: (NumericColumn & { name: string; categories?: string[] })[] = [];
+  const cols = [
+    ...profile.features.map((f) => ({ name: f.name, col: f.column, slot: f.slot, type: f.type })),
+    { name: "prediction", col: profile.prediction, slot: 0, type: "prediction" as const },
+  ];
+  cols.forEach((c, key) => {
+    const expr =
+      c.type === "prediction"
+        ? plan.prediction.expr
+        : c.type === "numeric"
+          ? numSlot(c.slot)
+          : catSlot(c.slot);
+    if (c.type !== "prediction" && !byName.has(c.name)) return;
+    if (c.col.kind === "numeric") columns.push({ key, expr, edges: c.col.edges, name: c.name });
+    else columns.push({ key, expr, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
+  });
+  const hists = await ctx.windows.histograms(src, columns);
+  const current = new Map<string, CurrentColumn>();
+  for (const c of columns) {
+    const hist = hists.get(c.key);
+    if (!hist) continue;
+    if (!c.categories) current.set(c.name, { kind: "numeric", hist });
+    else {
+      const counts = new Map<string, number>();
+      c.categories.forEach((v, i) => {
+        if (hist.counts[i]) counts.set(v, hist.counts[i] as number);
+      });
+      const unseen = hist.counts[c.categories.length] ?? 0;
+      if (unseen) counts.set(UNSEEN, unseen);
+      current.set(c.name, { kind: "categorical", counts, missing: hist.missing });
+    }
+  }
+  // Every column sees every row (missing ones in its missing count), so any column gives the row
+  // count without a separate scan.
+  const anyColumn = [...current.values()].find((c) => c.kind === "numeric") ?? [...current.values()][0];
+  const rows = !anyColumn
+    ? 0
+    : anyColumn.kind === "numeric"
+      ? anyColumn.hist.counts.reduce((a, b) => a + b, 0) + anyColumn.hist.missing
+      : [...anyColumn.counts.values()].reduce((a, b) => a + b, 0) + anyColumn.missing;
+  if (rows < MIN_DRIFT_ROWS)
+    return {
+      status: "skipped",
+      window,
+      rows,
+      metrics: {},
+      rule: "",
+      findings: [],
+      note: `fewer than ${MIN_DRIFT_ROWS} predictions in the window`,
+    };
+  const verdict = evaluateDrift(profile, cfg, current);
+  const findings: Finding[] = verdict.columns
+    .filter((c) => c.drifted)
+    .map((c) => ({
+      subject: c.column,
+      severity: "warning" as const,
+      title: `Drift in ${c.column}: ${isTest(c.method) ? `p = ${round(c.value)}` : `${c.method} ${round(c.value)}`}`,
+      metrics: {
+        method: c.method,
+        value: round(c.value),
+        statistic: round(c.statistic),
+        threshold: round(c.threshold),
+      },
+      rule: ruleText(c, cfg, verdict.tests),
+    }));
+  if (verdict.datasetDrift)
+    findings.push({
+      subject: "dataset",
+      severity: "critical",
+      title: `Dataset drift: ${Math.round(verdict.driftShare * 100)}% of features drifted`,
+      metrics: { drift_share: round(verdict.driftShare), threshold: cfg.dataset_drift_share },
+      rule: `share of drifted features >= ${cfg.dataset_drift_share} (fixed threshold)`,
+    });
+  return {
+    status: statusOf(findings),
+    window,
+    rows,
+    metrics: {
+      drift_share: round(verdict.driftShare),
+      columns: Object.fromEntries(
+        verdict.columns.map((c) => [
+          c.column,
+          {
+            method: c.method,
+            value: round(c.value),
+            statistic: round(c.statistic),
+            threshold: round(c.threshold),
+            drifted: c.drifted,
+          },
+        ]),
+      ),
+    },
+    rule: `per column: p-value tests drift below their threshold, distances at or above it; dataset drift when >= ${cfg.dataset_drift_share} of features drift${cfg.bonferroni ? "; Bonferroni across tests" : ""}`,
+    findings,
+  };
+}

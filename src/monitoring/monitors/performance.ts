@@ -1,0 +1,119 @@
+/**
+ * Performance: realised metrics once enough labels arrived in the window, else CBPE-estimated
+ * accuracy / F1 for binary models; each against the learned band of the reference chunks.
+ */
+import type { ModelConfig } from "../../config/index.js";
+import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
+import type { BandMetric } from "../profile.js";
+import { calibratedSum, cbpeEstimate, metricsFromConfusion, rocAucFromGroups } from "../stats/index.js";
+import { type MonitorContext, windowEndingNow } from "./context.js";
+
+type PerformanceConfig = NonNullable<ModelConfig["monitors"]["performance"]>;
+
+/** Runs the performance monitor. */
+export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig): Promise<MonitorOutcome> {
+  const window = windowEndingNow(ctx, cfg.window);
+  if (ctx.model.task === "regression")
+    return {
+      status: "skipped",
+      window,
+      rows: 0,
+      metrics: {},
+      rule: "",
+      findings: [],
+      note: "performance metrics cover classification models",
+    };
+  const profile = ctx.profile?.profile;
+  if (!profile)
+    return {
+      status: "skipped",
+      window,
+      rows: 0,
+      metrics: {},
+      rule: "",
+      findings: [],
+      note: "no reference profile yet",
+    };
+  const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
+  const summary = await ctx.windows.summary(src, ctx.model.confidenceThreshold);
+  const positive = profile.positiveClass;
+  let value: number | null = null;
+  let bandName: BandMetric;
+  let metrics: Record<string, unknown>;
+  let how: string;
+  if (summary.labelled >= cfg.min_labels) {
+    const m = metricsFromConfusion(await ctx.windows.confusion(src, 1), positive);
+    const auc = positive ? rocAucFromGroups(await ctx.windows.scoreGroups(src, positive, 1)) : null;
+    const all = { ...m, roc_auc: auc };
+    value = all[cfg.metric];
+    bandName = cfg.metric;
+    how = "realised";
+    metrics = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, round(v)]));
+  } else if (positive && summary.rows > 0 && (cfg.metric === "accuracy" || cfg.metric === "f1")) {
+    const s = { posP: 0, posN: 0, negP: 0, negN: 0 };
+    for (const b of await ctx.windows.cbpeBuckets(src, positive, profile.calibration?.x ?? [], 1)) {
+      const sp = calibratedSum(profile.calibration, b.bucket, b.n, b.sp);
+      if (b.pos) {
+        s.posP += sp;
+        s.posN += b.n;
+      } else {
+        s.negP += sp;
+        s.negN += b.n;
+      }
+    }
+    const est = cbpeEstimate(s);
+    value = cfg.metric === "f1" ? est.f1 : est.accuracy;
+    bandName = cfg.metric === "f1" ? "cbpe_f1" : "cbpe_accuracy";
+    how = "estimated (CBPE)";
+    metrics = {
+      estimated_accuracy: round(est.accuracy),
+      estimated_f1: round(est.f1),
+      calibrated: profile.calibration !== null,
+    };
+  } else {
+    return {
+      status: "skipped",
+      window,
+      rows: summary.rows,
+      labelledRows: summary.labelled,
+      metrics: {},
+      rule: "",
+      findings: [],
+      note: `${summary.labelled} labels in the window (need ${cfg.min_labels}); CBPE needs a binary model`,
+    };
+  }
+  const band = profile.bands[bandName] ?? null;
+  const refValue = bandName.startsWith("cbpe_")
+    ? band?.mean
+    : (profile.performance?.[cfg.metric] ?? band?.mean);
+  const lower = band ? band.lower : refValue !== undefined && refValue !== null ? refValue - 0.05 : null;
+  const rule = band
+    ? `${how} ${cfg.metric} < ${round(band.lower)} (learned: reference mean ${round(band.mean)} − 3σ over ${profile.chunks} chunks)`
+    : `${how} ${cfg.metric} < reference − 0.05 (fixed threshold)`;
+  const findings: Finding[] =
+    value !== null && lower !== null && value < lower
+      ? [
+          {
+            subject: cfg.metric,
+            severity: "critical",
+            title: `${how === "realised" ? "" : "Estimated "}${cfg.metric} fell to ${round(value)} (reference ${round(refValue ?? null)})`,
+            metrics: {
+              value: round(value),
+              lower: round(lower),
+              reference: round(refValue ?? null),
+              labelled: summary.labelled,
+            },
+            rule,
+          },
+        ]
+      : [];
+  return {
+    status: statusOf(findings),
+    window,
+    rows: summary.rows,
+    labelledRows: summary.labelled,
+    metrics: { ...metrics, metric: cfg.metric, value: round(value), mode: how, lower: round(lower) },
+    rule,
+    findings,
+  };
+}

@@ -1,0 +1,134 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { type Db, resultRows } from "../db/client.js";
+import { monitorRuns, referenceProfiles } from "../db/schema/index.js";
+import type { Finding, MonitorKind, MonitorOutcome, RunTrigger } from "./model.js";
+import type { ReferenceProfile } from "./profile.js";
+
+/** The only code touching `monitor_runs` and `reference_profiles`. */
+export function createMonitoringRepository(db: Db) {
+  return {
+    async saveProfile(row: {
+      modelId: number;
+      modelVersion: string | null;
+      source: Record<string, unknown>;
+      profile: ReferenceProfile;
+      createdBy: string;
+      at: Date;
+    }): Promise<number> {
+      const [created] = await db
+        .insert(referenceProfiles)
+        .values({
+          modelId: row.modelId,
+          modelVersion: row.modelVersion,
+          source: row.source,
+          rows: row.profile.rows,
+          profile: row.profile as unknown as Record<string, unknown>,
+          createdBy: row.createdBy,
+          createdAt: row.at,
+        })
+        .returning({ id: referenceProfiles.id });
+      return created?.id as number;
+    },
+    /** The profile in force for a model: the newest. */
+    async latestProfile(
+      modelId: number,
+    ): Promise<{ id: number; profile: ReferenceProfile; createdAt: Date } | null> {
+      const [row] = await db
+        .select({
+          id: referenceProfiles.id,
+          profile: referenceProfiles.profile,
+          createdAt: referenceProfiles.createdAt,
+        })
+        .from(referenceProfiles)
+        .where(eq(referenceProfiles.modelId, modelId))
+        .orderBy(desc(referenceProfiles.createdAt), desc(referenceProfiles.id))
+        .limit(1);
+      return row
+        ? { id: row.id, profile: row.profile as unknown as ReferenceProfile, createdAt: row.createdAt }
+        : null;
+    },
+    async insertRun(row: {
+      modelId: number;
+      monitor: MonitorKind;
+      trigger: RunTrigger;
+      outcome: MonitorOutcome;
+      profileId: number | null;
+      startedAt: Date;
+      durationMs: number;
+    }): Promise<number> {
+      const o = row.outcome;
+      const [created] = await db
+        .insert(monitorRuns)
+        .values({
+          modelId: row.modelId,
+          monitor: row.monitor,
+          trigger: row.trigger,
+          status: o.status,
+          windowFrom: o.window?.from ?? null,
+          windowTo: o.window?.to ?? null,
+          rows: o.rows,
+          labelledRows: o.labelledRows ?? null,
+          metrics: { ...o.metrics, ...(o.note ? { note: o.note } : {}) },
+          rule: o.rule,
+          findings: o.findings as unknown as Record<string, unknown>[],
+          profileId: row.profileId,
+          error: o.status === "error" ? (o.note ?? "failed") : null,
+          startedAt: row.startedAt,
+          durationMs: Math.round(row.durationMs),
+        })
+        .returning({ id: monitorRuns.id });
+      return created?.id as number;
+    },
+    /** Findings and metrics of the newest run of a monitor that was not skipped or failed. */
+    async lastDecisive(
+      modelId: number,
+      monitor: MonitorKind,
+    ): Promise<{ findings: Finding[]; metrics: Record<string, unknown> } | undefined> {
+      const [row] = await db
+        .select({ findings: monitorRuns.findings, metrics: monitorRuns.metrics })
+        .from(monitorRuns)
+        .where(
+          and(
+            eq(monitorRuns.modelId, modelId),
+            eq(monitorRuns.monitor, monitor),
+            sql`${monitorRuns.status} in ('ok', 'alert')`,
+          ),
+        )
+        .orderBy(desc(monitorRuns.startedAt), desc(monitorRuns.id))
+        .limit(1);
+      return row ? { findings: row.findings as unknown as Finding[], metrics: row.metrics } : undefined;
+    },
+    /** The newest `perMonitor` runs of each monitor of a model, newest first. */
+    async recentRuns(modelId: number, perMonitor: number) {
+      const result = await db.execute(sql`
+        select id, monitor, trigger, status, rows, labelled_rows, metrics, rule, findings, started_at, duration_ms, window_from, window_to
+        from (
+          select *, row_number() over (partition by monitor order by started_at desc, id desc) as rn
+          from monitor_runs where model_id = ${modelId}
+        ) r where rn <= ${perMonitor} order by monitor, started_at desc, id desc`);
+      return resultRows<{
+        id: number;
+        monitor: MonitorKind;
+        trigger: RunTrigger;
+        status: MonitorOutcome["status"];
+        rows: number;
+        labelled_rows: number | null;
+        metrics: Record<string, unknown>;
+        rule: string;
+        findings: Finding[];
+        started_at: string | Date;
+        duration_ms: number;
+      }>(result).map((r) => ({ ...r, id: Number(r.id), started_at: new Date(r.started_at) }));
+    },
+    async runsOf(modelId: number) {
+      return db
+        .select()
+        .from(monitorRuns)
+        .where(eq(monitorRuns.modelId, modelId))
+        .orderBy(desc(monitorRuns.id));
+    },
+  };
+}
+
+/** The monitoring repository. */
+export type MonitoringRepository = ReturnType<typeof createMonitoringRepository>;

@@ -1,0 +1,217 @@
+/**
+ * Monitoring use cases: run a model's monitors (scheduled, on demand, real time), record every
+ * run in `monitor_runs`, and send firing and resolved signals through the AlertSink.
+ */
+import type { MlopsConfig, ModelConfig } from "../config/index.js";
+import type { ModelRegistry, RegisteredModel } from "../models/index.js";
+import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import {
+  configuredMonitors,
+  type Finding,
+  type MonitorKind,
+  type MonitorOutcome,
+  type MonitorRun,
+  type RunTrigger,
+  resolvedSubjects,
+} from "./model.js";
+import { runConfidence } from "./monitors/confidence.js";
+import type { MonitorContext } from "./monitors/context.js";
+import { runDataQuality } from "./monitors/data-quality.js";
+import { runDrift } from "./monitors/drift.js";
+import { runPerformance } from "./monitors/performance.js";
+import { runProbe } from "./monitors/probe.js";
+import type { ModelServiceClient } from "./ports.js";
+import type { MonitoringRepository } from "./repository.js";
+import type { WindowRepository } from "./window-repository.js";
+
+/** What the monitoring service is built from. */
+export interface MonitoringDeps {
+  config: MlopsConfig;
+  registry: ModelRegistry;
+  runs: MonitoringRepository;
+  windows: WindowRepository;
+  clock: Clock;
+  sink: AlertSink;
+  services: ModelServiceClient;
+  logger: Logger;
+}
+
+function signal(
+  model: RegisteredModel,
+  monitor: string,
+  f: Finding,
+  status: "firing" | "resolved",
+  runId: number,
+  at: Date,
+): AlertSignal {
+  return {
+    source: "monitor",
+    model: model.slug,
+    monitor,
+    subject: f.subject,
+    status,
+    severity: f.severity,
+    title: status === "firing" ? f.title : `Resolved: ${f.title}`,
+    summary: `*${f.title}*\nRule: ${f.rule}`,
+    metrics: f.metrics,
+    rule: f.rule,
+    observedAt: at,
+    monitorRunId: runId,
+  };
+}
+
+/** The monitoring service. */
+export function createMonitoringService(deps: MonitoringDeps) {
+  const { registry, runs, clock, sink, logger } = deps;
+  const configOf = (slug: string): ModelConfig => {
+    const c = deps.config.models.find((m) => m.slug === slug);
+    if (!c) throw new Error(`no config for ${slug}`);
+    return c;
+  };
+
+  async function evaluate(ctx: MonitorContext, kind: MonitorKind): Promise<MonitorOutcome> {
+    const m = ctx.config.monitors;
+    switch (kind) {
+      case "confidence":
+        return m.confidence ? runConfidence(ctx, m.confidence) : off();
+      case "drift":
+        return m.drift ? runDrift(ctx, m.drift) : off();
+      case "data_quality":
+        return m.data_quality ? runDataQuality(ctx, m.data_quality) : off();
+      case "performance":
+        return m.performance ? runPerformance(ctx, m.performance) : off();
+      case "probe":
+        return m.probe ? runProbe(ctx, m.probe) : off();
+    }
+  }
+  const off = (): MonitorOutcome => ({
+    status: "skipped",
+    window: null,
+    rows: 0,
+    metrics: {},
+    rule: "",
+    findings: [],
+    note: "monitor not configured",
+  });
+
+  /** Records an outcome and sends its signals; resolved ones for subjects that fired last time. */
+  async function record(
+    model: RegisteredModel,
+    kind: MonitorKind,
+    trigger: RunTrigger,
+    outcome: MonitorOutcome,
+    profileId: number | null,
+    startedAt: Date,
+    durationMs: number,
+  ): Promise<MonitorRun> {
+    const previous = (await runs.lastDecisive(model.id, kind))?.findings;
+    const id = await runs.insertRun({
+      modelId: model.id,
+      monitor: kind,
+      trigger,
+      outcome,
+      profileId,
+      startedAt,
+      durationMs,
+    });
+    const resolved = resolvedSubjects(previous, outcome);
+    const signals = [
+      ...outcome.findings.map((f) => signal(model, kind, f, "firing", id, startedAt)),
+      ...resolved.map((s) =>
+        signal(
+          model,
+          kind,
+          (previous ?? []).find((f) => f.subject === s) as Finding,
+          "resolved",
+          id,
+          startedAt,
+        ),
+      ),
+    ];
+    if (signals.length)
+      await sink
+        .emit(signals)
+        .catch((err: unknown) =>
+          logger.error({ err, model: model.slug, monitor: kind }, "could not hand alert signals to the sink"),
+        );
+    return { ...outcome, id, model: model.slug, monitor: kind, trigger, profileId, startedAt, durationMs };
+  }
+
+  /** Runs one monitor now and records it; a failure is recorded as an `error` run, never thrown. */
+  async function runMonitor(slug: string, kind: MonitorKind, trigger: RunTrigger): Promise<MonitorRun> {
+    const model = registry.get(slug);
+    const startedAt = clock.now();
+    const t0 = performance.now();
+    let outcome: MonitorOutcome;
+    let profileId: number | null = null;
+    try {
+      const [profile, previous] = await Promise.all([
+        runs.latestProfile(model.id),
+        runs.lastDecisive(model.id, kind),
+      ]);
+      profileId = profile?.id ?? null;
+      outcome = await evaluate(
+        {
+          model,
+          config: configOf(slug),
+          profile,
+          windows: deps.windows,
+          now: startedAt,
+          services: deps.services,
+          trigger,
+          previous,
+        },
+        kind,
+      );
+    } catch (err) {
+      logger.error({ err, model: slug, monitor: kind }, "monitor run failed");
+      outcome = {
+        status: "error",
+        window: null,
+        rows: 0,
+        metrics: {},
+        rule: "",
+        findings: [],
+        note: (err as Error).message.slice(0, 500),
+      };
+    }
+    return record(model, kind, trigger, outcome, profileId, startedAt, performance.now() - t0);
+  }
+
+  return {
+    runMonitor,
+    /** Runs every configured monitor of a model, in check order. */
+    async runAll(slug: string, trigger: RunTrigger): Promise<MonitorRun[]> {
+      const out: MonitorRun[] = [];
+      for (const kind of configuredMonitors(configOf(slug))) out.push(await runMonitor(slug, kind, trigger));
+      return out;
+    },
+    /** Records a real-time finding (a burst seen on ingest) as a run of `kind`. */
+    async recordRealtime(
+      slug: string,
+      kind: MonitorKind,
+      finding: Finding,
+      metrics: Record<string, unknown>,
+    ): Promise<MonitorRun> {
+      const model = registry.get(slug);
+      const at = clock.now();
+      const outcome: MonitorOutcome = {
+        status: "alert",
+        window: null,
+        rows: 0,
+        metrics,
+        rule: finding.rule,
+        findings: [finding],
+      };
+      return record(model, kind, "realtime", outcome, null, at, 0);
+    },
+    /** The newest runs of each monitor of a model (for status and trend). */
+    recent: (slug: string, perMonitor = 8) => runs.recentRuns(registry.get(slug).id, perMonitor),
+    configOf,
+  };
+}
+
+/** The monitoring service. */
+export type MonitoringService = ReturnType<typeof createMonitoringService>;

@@ -1,0 +1,28 @@
+export { type Band, learnedBand } from "./bands.js";
+export {
+  type Calibration,
+  type CbpeEstimate,
+  type CbpeSums,
+  calibrate,
+  calibratedSum,
+  cbpeEstimate,
+  cbpeFromRows,
+  chooseCalibration,
+  chooseCalibrationGroups,
+  expectedCalibrationError,
+  expectedCalibrationErrorGroups,
+  fitIsotonic,
+  fitIsotonicGroups,
+  type ScoreGroup,
+} from "./cbpe.js";
+export {
+  type ClassificationMetrics,
+  metricsFromConfusion,
+  rocAuc,
+  rocAucFromGroups,
+} from "./classification.js";
+export { hellinger, jensenShannon, normedWasserstein, PSI_EPSILON, psi, wasserstein } from "./distances.js";
+export { kolmogorovSf, smirnovSf } from "./kolmogorov.js";
+export { ksBinned, ksPValue, ksTwoSample, type TestResult } from "./ks.js";
+export { chiSquareSf, gammaQ, logGamma, normalTwoSidedP } from "./special.js";
+export { chiSquareTest, twoProportionZTest } from "./tests.js";

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoBatch, seededRandom, withoutLabel } from "../../scripts/demo/fraud-traffic.js";
+import { startTestBot } from "../helpers/bot.js";
+import { makeToken } from "../helpers/monitoring.js";
+
+type TestBot = Awaited<ReturnType<typeof startTestBot>>;
+let bot: TestBot;
+let token: string;
+const HOUR = 3_600_000;
+const rand = seededRandom(2026);
+
+beforeAll(async () => {
+  bot = await startTestBot();
+  token = await makeToken(bot.database);
+});
+afterAll(async () => {
+  await bot?.close();
+});
+
+async function api(path: string, body: unknown) {
+  const res = await fetch(`${bot.url}/api/v1/models/fraud-detector/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function channel(name: string): string {
+  const c = bot.sandbox.workspace.channelByName(name);
+  if (!c) throw new Error(`no channel ${name}`);
+  return c.id;
+}
+
+async function waitForMessage(channelId: string, contains: string, timeoutMs = 20_000) {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const m = bot.sandbox.workspace.messages(channelId).find((msg) => (msg.text ?? "").includes(contains));
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no message containing ${JSON.stringify(contains)} in ${channelId}`);
+}
+
+describe("/mlops check through the sandbox", () => {
+  it("after drifted demo traffic, the check posts a drift finding with its rule", async () => {
+    const now = Date.now();
+    const reference = demoBatch(
+      rand,
+      "ref",
+      1500,
+      new Date(now - 3 * 24 * HOUR),
+      new Date(now - 2 * 24 * HOUR),
+    );
+    expect((await api("predictions", reference.map(withoutLabel))).body).toEqual({
+      received: 1500,
+      stored: 1500,
+    });
+    await api(
+      "labels",
+      reference.map((r) => ({ id: r.id, label: r.label })),
+    );
+
+    const where = channel("fraud-alerts");
+    const baseline = await bot.sandbox.driver.command("U0DANA", where, "baseline fraud-detector 4d 2d");
+    expect((baseline.body as { text: string }).text).toMatch(
+      /^Reference of `fraud-detector` set from 1500 predictions \(1500 labelled\)/,
+    );
+
+    const drifted = demoBatch(rand, "live", 400, new Date(now - HOUR), new Date(now), "drift");
+    expect((await api("predictions", drifted.map(withoutLabel))).status).toBe(200);
+
+    const res = await bot.sandbox.driver.command("U0OLIVIA", where, "check fraud-detector");
+    expect(res.status).toBe(200);
+    expect((res.body as { text: string }).text).toBe(
+      "Running 5 monitors of `fraud-detector` (confidence, drift, data_quality, performance, probe); results follow in this channel.",
+    );
+    const posted = await waitForMessage(where, "Check of fraud-detector");
+    const text = posted.text ?? "";
+    expect(text).toContain("drift: alert");
+    expect(text).toMatch(/drift: Drift in amount: psi \d/);
+    expect(text).toContain("[PSI >= 0.2 (fixed threshold)]");
+    expect(text).toMatch(/drift: Drift in channel: jensen_shannon/);
+    const blocks = JSON.stringify(posted.blocks);
+    expect(blocks).toContain("monitor      status   numbers");
+  });
+
+  it("/mlops status shows each monitor's last run with its trend, /mlops models the health", async () => {
+    const where = channel("fraud-alerts");
+    const status = (await bot.sandbox.driver.command("U0OLIVIA", where, "status fraud-detector")).body as {
+      text: string;
+    };
+    expect(status.text).toMatch(/drift alert/);
+    expect(status.text).toContain("trend 🔴");
+    const models = (await bot.sandbox.driver.command("U0OLIVIA", where, "models")).body as { text: string };
+    expect(models.text).toBe("Models: fraud-detector (alert)");
+  });
+
+  it("/mlops baseline is refused to someone without the baseline permission and names who may", async () => {
+    const res = (
+      await bot.sandbox.driver.command("U0OLIVIA", channel("fraud-alerts"), "baseline fraud-detector 3d 2d")
+    ).body as { text: string };
+    expect(res.text).toMatch(/^Only l2, owners may set the baseline/);
+  });
+
+  it("/mlops check of an unknown model says so", async () => {
+    const res = (await bot.sandbox.driver.command("U0OLIVIA", channel("fraud-alerts"), "check nope"))
+      .body as { text: string };
+    expect(res.text).toBe("No model called `nope`. `/mlops models` lists them.");
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { predictionBatchSchema, storedRowsJson, toStoredRow } from "../../src/ingest/model.js";
+import { validatePredictionBatch } from "../../src/ingest/validate.js";
+
+const good = {
+  id: "r1",
+  ts: "2026-11-20T10:00:00Z",
+  model_version: "v1",
+  prediction: 1,
+  confidence: 0.9,
+  features: { amount: 12.5, channel: "web", missing: null },
+};
+
+// The hand-written hot-path validator and the zod schema must accept and refuse the same rows.
+const cases: [string, unknown, string | null][] = [
+  ["a good row", good, null],
+  ["numeric id", { ...good, id: 42 }, null],
+  ["offset time", { ...good, ts: "2026-11-20T10:00:00.123+01:00" }, null],
+  ["string prediction", { ...good, prediction: "fraud" }, null],
+  ["null confidence", { ...good, confidence: null }, null],
+  ["empty id", { ...good, id: "" }, "id"],
+  ["negative id", { ...good, id: -1 }, "id"],
+  ["time without offset", { ...good, ts: "2026-11-20T10:00:00" }, "ts"],
+  ["not a time", { ...good, ts: "yesterday" }, "ts"],
+  ["missing version", { ...good, model_version: undefined }, "model_version"],
+  ["object prediction", { ...good, prediction: {} }, "prediction"],
+  ["confidence above 1", { ...good, confidence: 1.2 }, "confidence"],
+  ["confidence as text", { ...good, confidence: "0.9" }, "confidence"],
+  ["features not an object", { ...good, features: [1, 2] }, "features"],
+  ["nested feature value", { ...good, features: { a: { b: 1 } } }, "features.a"],
+  ["unknown key", { ...good, extra: 1 }, "extra"],
+];
+
+describe("prediction batch validation", () => {
+  it.each(cases)("%s", (_name, row, field) => {
+    const fast = validatePredictionBatch([good, row]);
+    const zod = predictionBatchSchema.safeParse([good, row]);
+    expect(zod.success).toBe(field === null);
+    if (field === null) {
+      expect("rows" in fast && fast.rows[1]).toEqual(zod.success ? zod.data[1] : undefined);
+    } else {
+      expect(fast).toEqual({ problem: expect.objectContaining({ row: 1, field }) });
+    }
+  });
+
+  it("refuses a body that is not an array, an empty batch and one over 10,000 rows", () => {
+    for (const body of [{}, [], Array.from({ length: 10_001 }, () => good)])
+      expect(validatePredictionBatch(body)).toEqual({
+        problem: expect.objectContaining({ row: null, field: "(batch)" }),
+      });
+  });
+});
+
+describe("storage layout", () => {
+  it("the JSON written on the hot path equals the stored rows serialised", () => {
+    const slots = new Map([
+      ["amount", { name: "amount", type: "numeric" as const, slot: 1, active: true }],
+      ["age", { name: "age", type: "numeric" as const, slot: 2, active: true }],
+      ["channel", { name: "channel", type: "categorical" as const, slot: 1, active: true }],
+      ["country", { name: "country", type: "categorical" as const, slot: 2, active: true }],
+    ]);
+    const counts = { num: 2, cat: 2 };
+    const body = [
+      good,
+      {
+        ...good,
+        id: 7,
+        prediction: "fraud",
+        confidence: null,
+        features: { amount: "12", country: 49, other: 'a "quoted" \\ value' },
+      },
+      { ...good, id: "é\n", features: {} },
+    ];
+    const checked = validatePredictionBatch(body);
+    if (!("rows" in checked)) throw new Error("expected valid rows");
+    expect(JSON.parse(storedRowsJson(checked.rows, slots, counts))).toEqual(
+      checked.rows.map((r) => toStoredRow(r, slots, counts)),
+    );
+  });
+});
