@@ -54,7 +54,8 @@ function signal(
     status,
     severity: f.severity,
     title: status === "firing" ? f.title : `Resolved: ${f.title}`,
-    summary: `*${f.title}*\nRule: ${f.rule}`,
+    // The rule travels in its own field; the card shows it once, beside the numbers.
+    summary: `*${f.title}*`,
     metrics: f.metrics,
     rule: f.rule,
     observedAt: at,
