@@ -7,6 +7,7 @@ import Fastify, {
 import type { Database } from "../db/index.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
+import { sendUnhandledError } from "./errors.js";
 
 /** What the HTTP app serves; built by the composition root. */
 export interface HttpAppDeps {
@@ -59,17 +60,9 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
     if (draining) reply.header("connection", "close");
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, "request failed");
-    return reply
-      .code(status)
-      .send(
-        status >= 500
-          ? { error: "internal_error", message: "Something went wrong on our side; it has been logged." }
-          : { error: err.code ?? "bad_request", message: err.message },
-      );
-  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) =>
+    sendUnhandledError(err, req, reply),
+  );
 
   app.get("/healthz", async () => ({ status: "ok" }));
 

@@ -15,6 +15,7 @@ import {
   type ReferenceService,
 } from "../monitoring/index.js";
 import { bearerAuth } from "./bearer-auth.js";
+import { sendUnhandledError } from "./errors.js";
 
 /** Largest predictions body (10,000 rows of a wide model fit easily). */
 export const PREDICTIONS_BODY_LIMIT = 32 * 1024 * 1024;
@@ -51,15 +52,7 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
           error: "body_too_large",
           message: "the body is larger than this route accepts; send smaller batches",
         });
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      if (status >= 500) req.log.error({ err }, "monitoring API request failed");
-      return reply
-        .code(status)
-        .send(
-          status >= 500
-            ? { error: "internal_error", message: "Something went wrong on our side; it has been logged." }
-            : { error: err.code ?? "bad_request", message: err.message },
-        );
+      return sendUnhandledError(err, req, reply, "monitoring API request failed");
     });
 
     app.post<ModelParams>(

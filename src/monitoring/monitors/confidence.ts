@@ -1,7 +1,7 @@
 /** Confidence: the share of predictions under the model's confidence threshold in the window. */
 import type { ModelConfig } from "../../config/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import { type MonitorContext, windowEndingNow } from "./context.js";
+import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 
 type ConfidenceConfig = NonNullable<ModelConfig["monitors"]["confidence"]>;
 
@@ -16,15 +16,7 @@ export async function runConfidence(ctx: MonitorContext, cfg: ConfidenceConfig):
     ctx.model.confidenceThreshold,
   );
   if (s.withConfidence === 0)
-    return {
-      status: "skipped",
-      window,
-      rows: s.rows,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "no predictions with a confidence in the window",
-    };
+    return skipped(window, "no predictions with a confidence in the window", { rows: s.rows });
   const share = s.lowConfidence / s.withConfidence;
   const band = ctx.profile?.profile.bands.low_confidence_share ?? null;
   const rule = `share under confidence ${ctx.model.confidenceThreshold} > ${cfg.max_low_share} (fixed threshold)`;

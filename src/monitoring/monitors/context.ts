@@ -1,6 +1,6 @@
 import type { ModelConfig } from "../../config/index.js";
 import type { RegisteredModel } from "../../models/index.js";
-import type { Finding, RunTrigger } from "../model.js";
+import type { Finding, MonitorOutcome, RunTrigger } from "../model.js";
 import type { ModelServiceClient } from "../ports.js";
 import type { ReferenceProfile } from "../profile.js";
 import type { WindowRepository } from "../window-repository.js";
@@ -21,4 +21,22 @@ export interface MonitorContext {
 /** The window ending now of the given length. */
 export function windowEndingNow(ctx: MonitorContext, lengthMs: number): { from: Date; to: Date } {
   return { from: new Date(ctx.now.getTime() - lengthMs), to: new Date(ctx.now.getTime() + 1) };
+}
+
+/** A run that measured nothing, with the reason shown in `/mlops status` and `monitor_runs`. */
+export function skipped(
+  window: MonitorOutcome["window"],
+  note: string,
+  counts: { rows?: number; labelledRows?: number } = {},
+): MonitorOutcome {
+  return {
+    status: "skipped",
+    window,
+    rows: counts.rows ?? 0,
+    ...(counts.labelledRows !== undefined ? { labelledRows: counts.labelledRows } : {}),
+    metrics: {},
+    rule: "",
+    findings: [],
+    note,
+  };
 }

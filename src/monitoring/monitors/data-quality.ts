@@ -6,7 +6,7 @@ import type { ModelConfig } from "../../config/index.js";
 import { activeFeatures } from "../../models/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import { catSlot, numSlot } from "../window-repository.js";
-import { type MonitorContext, windowEndingNow } from "./context.js";
+import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 
 type QualityConfig = NonNullable<ModelConfig["monitors"]["data_quality"]>;
 
@@ -22,16 +22,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
   const window = windowEndingNow(ctx, cfg.window);
   const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
   // A model that never sent a prediction has not started yet: there is no volume to miss.
-  if (!(await ctx.windows.hasAny(ctx.model.id)))
-    return {
-      status: "skipped",
-      window,
-      rows: 0,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "no predictions ingested yet",
-    };
+  if (!(await ctx.windows.hasAny(ctx.model.id))) return skipped(window, "no predictions ingested yet");
   const profile = ctx.profile?.profile;
   const features = activeFeatures(ctx.model);
   const refByName = new Map((profile?.features ?? []).map((f) => [f.name, f]));

@@ -8,7 +8,7 @@ import { columnPlan } from "../baseline.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import { isTest } from "../profile.js";
 import { catSlot, type NumericColumn, numSlot } from "../window-repository.js";
-import { type MonitorContext, windowEndingNow } from "./context.js";
+import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
 
 export {
@@ -30,16 +30,7 @@ export const MIN_DRIFT_ROWS = 30;
 export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<MonitorOutcome> {
   const window = windowEndingNow(ctx, cfg.window);
   const profile = ctx.profile?.profile;
-  if (!profile)
-    return {
-      status: "skipped",
-      window,
-      rows: 0,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "no reference profile yet",
-    };
+  if (!profile) return skipped(window, "no reference profile yet");
   const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
   const plan = columnPlan(ctx.model);
   const byName = new Map(plan.features.map((f) => [f.name, f]));
@@ -86,15 +77,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
       ? anyColumn.hist.counts.reduce((a, b) => a + b, 0) + anyColumn.hist.missing
       : [...anyColumn.counts.values()].reduce((a, b) => a + b, 0) + anyColumn.missing;
   if (rows < MIN_DRIFT_ROWS)
-    return {
-      status: "skipped",
-      window,
-      rows,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: `fewer than ${MIN_DRIFT_ROWS} predictions in the window`,
-    };
+    return skipped(window, `fewer than ${MIN_DRIFT_ROWS} predictions in the window`, { rows });
   const verdict = evaluateDrift(profile, cfg, current);
   const findings: Finding[] = verdict.columns
     .filter((c) => c.drifted)

@@ -6,7 +6,7 @@ import type { ModelConfig } from "../../config/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import type { BandMetric } from "../profile.js";
 import { calibratedSum, cbpeEstimate, metricsFromConfusion, rocAucFromGroups } from "../stats/index.js";
-import { type MonitorContext, windowEndingNow } from "./context.js";
+import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 
 type PerformanceConfig = NonNullable<ModelConfig["monitors"]["performance"]>;
 
@@ -14,26 +14,9 @@ type PerformanceConfig = NonNullable<ModelConfig["monitors"]["performance"]>;
 export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig): Promise<MonitorOutcome> {
   const window = windowEndingNow(ctx, cfg.window);
   if (ctx.model.task === "regression")
-    return {
-      status: "skipped",
-      window,
-      rows: 0,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "performance metrics cover classification models",
-    };
+    return skipped(window, "performance metrics cover classification models");
   const profile = ctx.profile?.profile;
-  if (!profile)
-    return {
-      status: "skipped",
-      window,
-      rows: 0,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "no reference profile yet",
-    };
+  if (!profile) return skipped(window, "no reference profile yet");
   const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
   const summary = await ctx.windows.summary(src, ctx.model.confidenceThreshold);
   const positive = profile.positiveClass;
@@ -71,16 +54,11 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
       calibrated: profile.calibration !== null,
     };
   } else {
-    return {
-      status: "skipped",
+    return skipped(
       window,
-      rows: summary.rows,
-      labelledRows: summary.labelled,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: `${summary.labelled} labels in the window (need ${cfg.min_labels}); CBPE needs a binary model`,
-    };
+      `${summary.labelled} labels in the window (need ${cfg.min_labels}); CBPE needs a binary model`,
+      { rows: summary.rows, labelledRows: summary.labelled },
+    );
   }
   const band = profile.bands[bandName] ?? null;
   const refValue = bandName.startsWith("cbpe_")

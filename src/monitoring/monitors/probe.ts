@@ -7,7 +7,7 @@
  */
 import type { ModelConfig } from "../../config/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import type { MonitorContext } from "./context.js";
+import { type MonitorContext, skipped } from "./context.js";
 
 type ProbeConfig = NonNullable<ModelConfig["monitors"]["probe"]>;
 
@@ -25,16 +25,7 @@ export const FAILURES_BEFORE_ALERT = 2;
 /** Runs the probe. */
 export async function runProbe(ctx: MonitorContext, cfg: ProbeConfig): Promise<MonitorOutcome> {
   const base = ctx.config.service_url?.replace(/\/+$/, "");
-  if (!base)
-    return {
-      status: "skipped",
-      window: null,
-      rows: 0,
-      metrics: {},
-      rule: "",
-      findings: [],
-      note: "no service_url configured",
-    };
+  if (!base) return skipped(null, "no service_url configured");
   const findings: Finding[] = [];
   const latencies: number[] = [];
   let health: number | string;
