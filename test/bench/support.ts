@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { type BotProcess, ROOT } from "../helpers/process.js";
+import { type BotProcess, ROOT, spawnNode } from "../helpers/process.js";
 
 export { freePort, ROOT } from "../helpers/process.js";
 
@@ -85,27 +84,8 @@ export function spawnTsx(
     tsx?: boolean;
   } = {},
 ): BotProcess {
-  let out = "";
   const loader = opts.tsx === false ? [] : ["--import", "tsx"];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...(opts.nodeArgs ?? []), ...loader, script, ...args],
-    {
-      cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => out, exited };
+  return spawnNode([...(opts.nodeArgs ?? []), ...loader, script, ...args], env, opts.cwd ?? ROOT);
 }
 
 function hasExited(p: BotProcess): boolean {

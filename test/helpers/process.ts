@@ -25,11 +25,11 @@ export interface BotProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `tsx src/main.ts` (no shell) with exactly the given environment plus PATH. */
-export function spawnBot(env: Record<string, string>): BotProcess {
+/** Spawns `node <args>` (no shell) with exactly the given environment plus PATH, collecting its output. */
+export function spawnNode(args: string[], env: Record<string, string>, cwd = ROOT): BotProcess {
   let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -43,6 +43,11 @@ export function spawnBot(env: Record<string, string>): BotProcess {
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => out, exited };
+}
+
+/** Spawns `tsx src/main.ts` (no shell) with exactly the given environment plus PATH. */
+export function spawnBot(env: Record<string, string>): BotProcess {
+  return spawnNode(["--import", "tsx", "src/main.ts"], env);
 }
 
 /** Polls `url` until it answers `status` (default 200) or the time runs out. */
