@@ -34,7 +34,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function gauss(rand: () => number): number {
+/** A standard normal draw from a uniform source (Box-Muller). */
+export function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
 }
 
@@ -76,7 +77,7 @@ export function demoPrediction(
 ): DemoPrediction {
   const drift = fault === "drift";
   const features: Record<string, number | string | null> = {
-    amount: round(Math.exp((drift ? 4.4 : 3.6) + gauss(rand) * (drift ? 1.2 : 0.9)), 2),
+    amount: round(Math.exp((drift ? 4.4 : 3.6) + normal(rand) * (drift ? 1.2 : 0.9)), 2),
     account_age_days: Math.floor(-Math.log(Math.max(rand(), 1e-9)) * (drift ? 250 : 900)),
     txn_count_24h: Math.floor(-Math.log(Math.max(rand(), 1e-9)) * (drift ? 6 : 2.5)),
     distance_from_home_km: round(-Math.log(Math.max(rand(), 1e-9)) * (drift ? 90 : 18), 1),

@@ -1,3 +1,4 @@
+import { normal, seededRandom as seeded } from "../../scripts/demo/fraud-traffic.js";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import type { Database } from "../../src/db/index.js";
 import { systemClock } from "../../src/shared/clock.js";
@@ -10,23 +11,8 @@ export async function makeToken(
   return createApiTokenService(database.db, systemClock).create(name);
 }
 
-/** A deterministic random source (mulberry32), so simulations are seeded. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A standard normal draw from a uniform source (Box-Muller). */
-export function normal(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
+/** Seeded random sources shared with the demo traffic, so simulations are repeatable. */
+export { normal, seeded };
 
 /** One prediction row for the demo fraud-detector, optionally drifted. */
 export function fraudRow(rand: () => number, id: string, ts: Date, opts: { drift?: boolean } = {}) {
