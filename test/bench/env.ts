@@ -40,15 +40,7 @@ export function botHttpEnv(opts: {
   signingSecret: string;
   apiUrl: string;
 }): Record<string, string> {
-  return {
-    SLACK_BOT_TOKEN: BENCH_TOKEN,
-    SLACK_SIGNING_SECRET: opts.signingSecret,
-    SLACK_API_URL: opts.apiUrl,
-    DATABASE_URL: opts.databaseUrl,
-    PORT: String(opts.port),
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-  };
+  return { ...bareBoltEnv(opts), DATABASE_URL: opts.databaseUrl, LOG_LEVEL: "warn" };
 }
 
 /** Environment of the bare Bolt baseline. */
