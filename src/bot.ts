@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { App } from "@slack/bolt";
+import { WebClient } from "@slack/web-api";
 import type { FastifyInstance } from "fastify";
 import { createAccessControl } from "./access/index.js";
 import { createApiTokenService } from "./api-tokens/index.js";
@@ -15,7 +16,7 @@ import { createSlackApp } from "./slack/app.js";
 import { createCommandRouter } from "./slack/commands/router.js";
 import { slackGroupDirectory } from "./slack/group-directory.js";
 import { FastifySlackReceiver } from "./slack/receiver.js";
-import { registerSandbox, SandboxDriver, SandboxWorkspace } from "./slack/sandbox/index.js";
+import { registerSandbox, SANDBOX_BOT, SandboxDriver, SandboxWorkspace } from "./slack/sandbox/index.js";
 import { sandboxActRoutes } from "./slack/sandbox-routes.js";
 import { sandboxSeedFromConfig } from "./slack/sandbox-seed.js";
 
@@ -84,11 +85,24 @@ async function migrateWithRetry(database: Database, logger: Logger, attempts = 2
   }
 }
 
-/** Verifies the bot token once at start so a wrong token fails loudly instead of on first use. */
-async function checkToken(app: App, logger: Logger): Promise<void> {
+/**
+ * Verifies the bot token once at start so a wrong token fails loudly instead of on first use, and
+ * learns the bot's identity so Bolt need not ask for it again. Slack being unreachable is not fatal:
+ * Bolt then asks itself on the first event.
+ */
+async function checkToken(
+  token: string,
+  apiUrl: string | undefined,
+  logger: Logger,
+): Promise<{ botId: string; botUserId: string } | undefined> {
   try {
-    const auth = await app.client.auth.test();
+    const client = new WebClient(token, {
+      ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+      retryConfig: { retries: 2 },
+    });
+    const auth = await client.auth.test();
     logger.info({ team: auth.team, botUser: auth.user_id }, "connected to Slack");
+    return auth.bot_id && auth.user_id ? { botId: auth.bot_id, botUserId: auth.user_id } : undefined;
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
     if (
@@ -100,6 +114,7 @@ async function checkToken(app: App, logger: Logger): Promise<void> {
       throw new Error(`SLACK_BOT_TOKEN was refused by Slack (${code}); check the token`);
     }
     logger.warn({ err: (err as Error).message }, "could not reach Slack at start; will retry on use");
+    return undefined;
   }
 }
 
@@ -195,6 +210,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     // The Bolt app is built once the port is known, because in sandbox mode its Web API base URL is
     // this very server. Until then the Slack route answers 503, which Slack treats as retryable.
     const apiUrl = workspace ? `${url}/sandbox/api/` : env.SLACK_API_URL;
+    const identity = workspace
+      ? { botId: SANDBOX_BOT.botId, botUserId: SANDBOX_BOT.userId }
+      : await checkToken(env.SLACK_BOT_TOKEN as string, apiUrl, logger);
     slack = createSlackApp({
       token: workspace ? sandboxToken : (env.SLACK_BOT_TOKEN as string),
       apiUrl,
@@ -206,8 +224,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       commandDeps: { config, audit, access },
       retries: opts.slackRetries,
       listeners: features.flatMap((f) => (f.slack ? [f.slack] : [])),
+      ...(identity ? { identity } : {}),
     });
-    if (mode !== "sandbox") await checkToken(slack, logger);
     if (mode === "socket") await slack.start();
     for (const f of started) {
       await f.start?.(slack);

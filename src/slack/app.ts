@@ -19,6 +19,12 @@ export interface SlackAppDeps {
   retries?: number;
   /** Further listeners (buttons, modals) registered by features. */
   listeners?: ((app: App) => void)[];
+  /**
+   * The bot's identity when already known (sandbox, or from the start-up token check). Given, Bolt
+   * makes no auth.test of its own; otherwise it would start one in its constructor whose failure
+   * nobody awaits, and which it would then cache for every later event.
+   */
+  identity?: { botId: string; botUserId: string };
 }
 
 /**
@@ -29,6 +35,7 @@ export function createSlackApp(deps: SlackAppDeps): App {
   const { logger, router, commandDeps } = deps;
   const common = {
     token: deps.token,
+    ...(deps.identity ?? {}),
     logger: boltLogger(logger),
     clientOptions: {
       slackApiUrl: deps.apiUrl,
