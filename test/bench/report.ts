@@ -101,9 +101,18 @@ MB = 10^6 bytes.
 ## Summary
 
 ${targetTable(summaryRows)}
-
+${missedList(summaryRows)}
 ${args.sections.map((s) => s.markdown).join("\n\n")}
 `;
+}
+
+/** The missed targets with their reason and what would fix it, or nothing when all were met. */
+function missedList(rows: TargetRow[]): string {
+  const missed = rows.filter((r) => r.met === false);
+  if (!missed.length) return "";
+  return `\n### Targets missed, why, and what would fix them\n\n${missed
+    .map((r) => `- **${r.target}**: ${r.missed ?? "no reason recorded by the bench."}`)
+    .join("\n")}\n`;
 }
 
 /** GitHub's heading anchor. */

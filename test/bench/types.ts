@@ -8,6 +8,8 @@ export interface TargetRow {
   baseline: string;
   /** null: reported only, no target to meet. */
   met: boolean | null;
+  /** When missed: why, and what would fix it (listed under the summary). */
+  missed?: string;
 }
 
 /** What a bench hands back: its table plus free-form markdown (method, per-run details). */
