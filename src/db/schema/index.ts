@@ -7,3 +7,4 @@ export * from "./models.js";
 export * from "./monitoring.js";
 export * from "./outbox.js";
 export * from "./predictions.js";
+export * from "./runbooks.js";
