@@ -7,4 +7,5 @@ export * from "./models.js";
 export * from "./monitoring.js";
 export * from "./outbox.js";
 export * from "./predictions.js";
+export * from "./retraining.js";
 export * from "./runbooks.js";

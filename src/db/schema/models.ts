@@ -42,6 +42,8 @@ export const modelVersions = pgTable(
       .references(() => models.id, { onDelete: "cascade" }),
     version: text().notNull(),
     isChampion: boolean().notNull().default(false),
+    /** Set when the bot promoted this version (retraining); the config's `champion` then no longer overrides it. */
+    promotedAt: timestamp({ withTimezone: true, mode: "date" }),
     firstSeenAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [
