@@ -22,7 +22,7 @@ import {
   fraudScore,
   seededRandom,
   withoutLabel,
-} from "./demo/fraud-traffic.js";
+} from "../src/demo/fraud-traffic.js";
 
 const { values } = parseArgs({
   options: {

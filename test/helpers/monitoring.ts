@@ -1,4 +1,4 @@
-import { normal, seededRandom as seeded } from "../../scripts/demo/fraud-traffic.js";
+import { normal, seededRandom as seeded } from "../../src/demo/fraud-traffic.js";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import type { Database } from "../../src/db/index.js";
 import { systemClock } from "../../src/shared/clock.js";
