@@ -1,4 +1,10 @@
 export { type Env, parseEnv, type SlackMode, slackMode } from "./env.js";
 export { ConfigError } from "./errors.js";
 export { formatPath, loadConfig, parseConfig } from "./load.js";
-export { configSchema, type MlopsConfig, type ModelConfig, type PermissionAction } from "./schema.js";
+export {
+  configSchema,
+  type MlopsConfig,
+  type ModelConfig,
+  type PermissionAction,
+  type RetrainingConfig,
+} from "./schema.js";

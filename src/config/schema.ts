@@ -150,6 +150,87 @@ const featureSchema = z.strictObject({
   type: z.enum(["numeric", "categorical"]),
 });
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** How the bot calls out to a pipeline or a deployment: a signed webhook or a local command (no shell). */
+const webhookAdapter = z.strictObject({
+  type: z.literal("webhook"),
+  url: httpUrl.describe("Receives a JSON POST signed with HMAC-SHA256 (X-Mlops-Signature)"),
+  secret: z.string().min(16, "use a secret of at least 16 characters").describe("HMAC key; write ${ENV_VAR}"),
+  timeout: durationSchema.prefault("10s"),
+});
+const commandAdapter = z.strictObject({
+  type: z.literal("command"),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe("Program and arguments, spawned without a shell; details arrive in MLOPS_* variables"),
+  timeout: durationSchema.prefault("2m"),
+});
+const githubActionsAdapter = z.strictObject({
+  type: z.literal("github_actions"),
+  repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected owner/name"),
+  workflow: z.string().min(1).describe("Workflow file name (retrain.yml) or id"),
+  ref: z.string().min(1).default("main"),
+  token: z.string().min(1).describe("A token allowed to dispatch the workflow; write ${ENV_VAR}"),
+  api_url: httpUrl.default("https://api.github.com"),
+  timeout: durationSchema.prefault("10s"),
+});
+
+const metricRule = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a metric name like f1"),
+  direction: z.enum(["higher", "lower"]).default("higher").describe("Which way is better"),
+});
+
+const retrainingSchema = z
+  .strictObject({
+    pipeline: z
+      .discriminatedUnion("type", [webhookAdapter, githubActionsAdapter, commandAdapter])
+      .describe("What `/mlops retrain` calls"),
+    deploy: z
+      .discriminatedUnion("type", [webhookAdapter, commandAdapter])
+      .optional()
+      .describe(
+        "What moves traffic for canary, promote and roll back; without it those only update the registry",
+      ),
+    primary_metric: metricRule
+      .extend({
+        min_gain: z
+          .number()
+          .min(0)
+          .default(0)
+          .describe("The challenger must beat the champion by at least this"),
+      })
+      .prefault({ name: "f1" }),
+    guardrails: z
+      .array(
+        metricRule.extend({
+          margin: z
+            .number()
+            .min(0)
+            .default(0)
+            .describe("Non-inferiority margin: how much worse is still acceptable"),
+        }),
+      )
+      .default([]),
+    approvals_required: z.number().int().min(1).max(10).default(2),
+    expires_after: durationSchema.prefault("24h").describe("An undecided candidate expires after this"),
+    canary: z
+      .strictObject({
+        share: z.number().gt(0).lt(1).default(0.1).describe("Share of traffic sent to the challenger"),
+        min_sample_per_arm: z.number().int().min(10).default(500),
+        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        schedule: cronSchema.default("*/10 * * * *").describe("How often a running canary is compared"),
+      })
+      .prefault({}),
+    callback_url: httpUrl
+      .optional()
+      .describe(
+        "The bot's public base URL given to pipelines for their report; the listening address when absent",
+      ),
+  })
+  .describe("Retraining with human approval, canary and promotion");
+
 const modelSchema = z.strictObject({
   slug: slugSchema,
   name: z.string().min(1),
@@ -169,6 +250,7 @@ const modelSchema = z.strictObject({
       "The model version serving traffic (the champion); other versions seen in predictions are challengers",
     ),
   features: z.array(featureSchema).min(1),
+  retraining: retrainingSchema.optional(),
   monitors: z
     .strictObject({
       confidence: confidenceMonitor.optional(),
@@ -230,6 +312,81 @@ const alertingSchema = z
   })
   .describe("Notification policy for alerts and incidents, in the manner of Alertmanager");
 
+/** A tier's group: a key of `workspace.user_groups`, or `owners` (the model's owners). */
+const tierGroupSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, "expected a user-group key or 'owners'")
+  .describe("Key of workspace.user_groups, or 'owners' for the model's owners (L3)");
+
+function escalationTierSchema(d: { group: string; wait: string; dm: boolean }) {
+  return z
+    .strictObject({
+      group: tierGroupSchema.default(d.group),
+      wait: durationSchema
+        .prefault(d.wait)
+        .describe("How long a page of this tier may go unacknowledged before the next step"),
+      repeat: z
+        .number()
+        .int()
+        .min(0)
+        .max(10)
+        .default(0)
+        .describe("Page this tier again this many times (each after `wait`) before moving on"),
+      dm: z.boolean().default(d.dm).describe("DM each member of the group besides the mention"),
+      channel: channelSchema
+        .optional()
+        .describe("Where this tier is mentioned; the incident's thread when absent"),
+    })
+    .prefault({});
+}
+
+/** A per-model override: any field of any tier; the rest comes from `escalation.default`. */
+const escalationTierOverride = z.strictObject({
+  group: tierGroupSchema.optional(),
+  wait: durationSchema.optional(),
+  repeat: z.number().int().min(0).max(10).optional(),
+  dm: z.boolean().optional(),
+  channel: channelSchema.optional(),
+});
+
+const escalationSchema = z
+  .strictObject({
+    default: z
+      .strictObject({
+        l1: escalationTierSchema({ group: "l1", wait: "15m", dm: false }).describe(
+          "Level 1: MLOps operators with runbooks; the incident's card is their first page",
+        ),
+        l2: escalationTierSchema({ group: "l2", wait: "30m", dm: true }).describe(
+          "Level 2: data scientists on incident duty",
+        ),
+        l3: escalationTierSchema({ group: "owners", wait: "1h", dm: true }).describe(
+          "Level 3: the team that built the model; paged only by L2 or the timer",
+        ),
+        auto: z
+          .boolean()
+          .default(true)
+          .describe("Escalate by itself when a tier does not acknowledge within its wait"),
+        remind_every: durationSchema
+          .optional()
+          .describe("While acknowledged but unresolved, remind the thread this often"),
+      })
+      .prefault({}),
+    models: z
+      .record(
+        slugSchema,
+        z.strictObject({
+          l1: escalationTierOverride.optional(),
+          l2: escalationTierOverride.optional(),
+          l3: escalationTierOverride.optional(),
+          auto: z.boolean().optional(),
+          remind_every: durationSchema.optional(),
+        }),
+      )
+      .default({})
+      .describe("Per-model overrides, keyed by model slug"),
+  })
+  .describe("Who is paged when: L1 → L2 → L3, with waits, repeats and DMs");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
@@ -237,6 +394,7 @@ export const configSchema = z
     models: z.array(modelSchema).min(1),
     alerting: alertingSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
+    escalation: escalationSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;
@@ -295,6 +453,33 @@ export const configSchema = z
           });
       }
     });
+    type TierGroups = Partial<Record<"l1" | "l2" | "l3", { group?: string | undefined } | undefined>>;
+    const escalationPolicies: [string[], TierGroups][] = [
+      [["escalation", "default"], cfg.escalation.default],
+      ...Object.entries(cfg.escalation.models).map(([slug, p]): [string[], TierGroups] => [
+        ["escalation", "models", slug],
+        p,
+      ]),
+    ];
+    for (const [path, policy] of escalationPolicies) {
+      for (const tier of ["l1", "l2", "l3"] as const) {
+        const group = policy[tier]?.group;
+        if (group && group !== "owners" && !groups[group])
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, tier, "group"],
+            message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners"].join(", ")})`,
+          });
+      }
+    }
+    for (const slug of Object.keys(cfg.escalation.models)) {
+      if (!slugs.has(slug))
+        ctx.addIssue({
+          code: "custom",
+          path: ["escalation", "models", slug],
+          message: `unknown model '${slug}' (not in models)`,
+        });
+    }
     cfg.sandbox.users.forEach((u, i) => {
       u.groups.forEach((g, j) => {
         if (!groups[g])
@@ -311,5 +496,7 @@ export const configSchema = z
 export type MlopsConfig = z.output<typeof configSchema>;
 /** One model's config. */
 export type ModelConfig = MlopsConfig["models"][number];
+/** One model's retraining settings. */
+export type RetrainingConfig = NonNullable<ModelConfig["retraining"]>;
 /** An action guarded by `workspace.permissions`. */
 export type PermissionAction = keyof MlopsConfig["workspace"]["permissions"];

@@ -53,6 +53,28 @@ export function createModelRepository(db: Db) {
           });
       });
     },
+    /** Makes `version` the champion because the bot promoted it (it then outranks the config's). */
+    async promote(modelId: number, version: string, at: Date): Promise<void> {
+      await db
+        .update(modelVersions)
+        .set({ isChampion: false })
+        .where(and(eq(modelVersions.modelId, modelId), ne(modelVersions.version, version)));
+      await db
+        .insert(modelVersions)
+        .values({ modelId, version, isChampion: true, promotedAt: at })
+        .onConflictDoUpdate({
+          target: [modelVersions.modelId, modelVersions.version],
+          set: { isChampion: true, promotedAt: at },
+        });
+    },
+    /** The current champion of a model, with when the bot promoted it (null: from the config). */
+    async champion(modelId: number): Promise<{ version: string; promotedAt: Date | null } | undefined> {
+      const [row] = await db
+        .select({ version: modelVersions.version, promotedAt: modelVersions.promotedAt })
+        .from(modelVersions)
+        .where(and(eq(modelVersions.modelId, modelId), eq(modelVersions.isChampion, true)));
+      return row;
+    },
     async versions(modelIds: number[]) {
       if (modelIds.length === 0) return [];
       return db

@@ -35,7 +35,12 @@ export function createModelRegistry(db: Db, clock: Clock) {
       for (const model of all) bySlug.set(model.slug, model);
       for (const m of config.models) {
         const model = bySlug.get(m.slug);
-        if (model && m.champion) await repo.setChampion(model.id, m.champion);
+        if (!model || !m.champion) continue;
+        // A version the bot promoted (retraining) stays champion until the config names it too or
+        // a later promotion replaces it; the config's `champion` is the starting point.
+        const current = await repo.champion(model.id);
+        if (current?.promotedAt && current.version !== m.champion) continue;
+        await repo.setChampion(model.id, m.champion);
       }
       return all.filter((m) => config.models.some((c) => c.slug === m.slug));
     },
@@ -65,6 +70,11 @@ export function createModelRegistry(db: Db, clock: Clock) {
       for (const v of fresh) known.add(v);
     },
     versions: (modelIds: number[]) => repo.versions(modelIds),
+    /** The model's champion version (promoted by the bot, or from the config), if any. */
+    async champion(slug: string): Promise<string | undefined> {
+      const model = bySlug.get(slug);
+      return model ? (await repo.champion(model.id))?.version : undefined;
+    },
   };
 }
 

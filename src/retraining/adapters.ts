@@ -1,0 +1,220 @@
+/**
+ * Calls to the outside world: a pipeline to retrain, a deployment to move traffic. Three kinds:
+ * a signed JSON webhook, a GitHub Actions `workflow_dispatch`, and a local command spawned
+ * without a shell. Each call answers ok, or a failure that says whether a retry may help.
+ */
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import type { RetrainingConfig } from "../config/index.js";
+
+/** A pipeline or deploy adapter from the config. */
+export type AdapterConfig = RetrainingConfig["pipeline"] | NonNullable<RetrainingConfig["deploy"]>;
+
+/** One call: what happens (`event`), its id (the idempotency key) and its data. */
+export interface AdapterRequest {
+  id: number;
+  event: string;
+  payload: Record<string, unknown>;
+  /** Secrets for the callee (the callback token) that are never stored with the call. */
+  secrets?: Record<string, string>;
+}
+
+/** What a call came to. */
+export type AdapterOutcome =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; retry: boolean; error: string };
+
+/** Makes adapter calls; tests may pass their own. */
+export interface AdapterClient {
+  call(adapter: AdapterConfig, request: AdapterRequest, signal?: AbortSignal): Promise<AdapterOutcome>;
+}
+
+/** The header with the signature of a webhook body. */
+export const SIGNATURE_HEADER = "x-mlops-signature";
+/** The header with the Unix time (seconds) the signature covers. */
+export const TIMESTAMP_HEADER = "x-mlops-timestamp";
+
+/**
+ * Signs a webhook body: `v1=` + hex HMAC-SHA256 over `v1:<timestamp>:<body>` with the shared
+ * secret. Receivers recompute it, compare in constant time, and reject timestamps more than five
+ * minutes old (replays).
+ */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `v1=${createHmac("sha256", secret).update(`v1:${timestamp}:${body}`).digest("hex")}`;
+}
+
+const MAX_OUTPUT = 16 * 1024;
+
+function retryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+async function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<AdapterOutcome> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      redirect: "error",
+    });
+    const text = (await res.text()).slice(0, MAX_OUTPUT);
+    if (!res.ok)
+      return {
+        ok: false,
+        retry: retryableStatus(res.status),
+        error: `HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ""}`,
+      };
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = {};
+    }
+    const runUrl = (parsed as { run_url?: unknown }).run_url;
+    return {
+      ok: true,
+      result: { status: res.status, ...(typeof runUrl === "string" ? { run_url: runUrl } : {}) },
+    };
+  } catch (err) {
+    const e = err as Error;
+    return {
+      ok: false,
+      retry: true,
+      error: e.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : e.message,
+    };
+  }
+}
+
+/** Runs a program without a shell: an explicit environment, a timeout, capped output. */
+function runCommand(
+  argv: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<AdapterOutcome> {
+  return new Promise((resolve) => {
+    const [program, ...args] = argv as [string, ...string[]];
+    // `node` means this very runtime, whatever PATH says.
+    const file = program === "node" ? process.execPath : program;
+    let out = "";
+    const keep = (chunk: Buffer) => {
+      if (out.length < MAX_OUTPUT) out += chunk.toString("utf8").slice(0, MAX_OUTPUT - out.length);
+    };
+    const child = spawn(file, args, {
+      shell: false,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+      ...(signal ? { signal } : {}),
+    });
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", (err) =>
+      resolve({ ok: false, retry: false, error: `could not run ${file}: ${err.message}` }),
+    );
+    child.on("close", (code, sig) => {
+      const tail = out.trim().slice(-500);
+      if (code === 0) {
+        const runUrl = /^run_url=(\S+)$/m.exec(out)?.[1];
+        resolve({ ok: true, result: { exit: 0, output: tail, ...(runUrl ? { run_url: runUrl } : {}) } });
+      } else
+        resolve({
+          ok: false,
+          retry: sig !== null,
+          error: sig
+            ? `${file} was stopped (${sig}) after ${timeoutMs} ms`
+            : `${file} exited with ${code}: ${tail}`,
+        });
+    });
+  });
+}
+
+/** `MLOPS_MODEL`, `MLOPS_CALLBACK_URL`…: the payload's scalar fields as environment variables. */
+export function commandEnv(request: AdapterRequest, path: string | undefined): Record<string, string> {
+  const env: Record<string, string> = { MLOPS_EVENT: request.event, MLOPS_CALL_ID: String(request.id) };
+  if (path) env.PATH = path;
+  const put = (key: string, value: unknown) => {
+    if (value === null || value === undefined) return;
+    if (typeof value === "object") {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) put(`${key}_${k}`, v);
+      return;
+    }
+    env[`MLOPS_${key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = String(value);
+  };
+  for (const [k, v] of Object.entries(request.payload)) put(k, v);
+  for (const [k, v] of Object.entries(request.secrets ?? {})) put(k, v);
+  return env;
+}
+
+/** A PATH for commands: the usual system directories (the bot's own environment is not passed on). */
+export const DEFAULT_COMMAND_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** The production adapter client: fetch and child processes. */
+export function createAdapterClient(opts: { path?: string } = {}): AdapterClient {
+  return {
+    async call(adapter, request, signal) {
+      switch (adapter.type) {
+        case "webhook": {
+          const body = JSON.stringify({
+            id: request.id,
+            event: request.event,
+            ...request.payload,
+            ...request.secrets,
+          });
+          const ts = Math.floor(Date.now() / 1000);
+          return postJson(
+            adapter.url,
+            {
+              [TIMESTAMP_HEADER]: String(ts),
+              [SIGNATURE_HEADER]: signWebhook(adapter.secret, ts, body),
+              "x-mlops-event": request.event,
+              "x-mlops-delivery": String(request.id),
+            },
+            body,
+            adapter.timeout,
+            signal,
+          );
+        }
+        case "github_actions": {
+          // Workflow inputs show in the run's page, so the callback token is not sent: the workflow
+          // reports with its own API token (a repository secret).
+          const inputs: Record<string, string> = { request_id: String(request.id) };
+          for (const [k, v] of Object.entries(request.payload))
+            if (v !== null && v !== undefined && typeof v !== "object") inputs[k] = String(v).slice(0, 1000);
+          const url = `${adapter.api_url.replace(/\/$/, "")}/repos/${adapter.repository}/actions/workflows/${encodeURIComponent(adapter.workflow)}/dispatches`;
+          const outcome = await postJson(
+            url,
+            {
+              authorization: `Bearer ${adapter.token}`,
+              accept: "application/vnd.github+json",
+              "x-github-api-version": "2022-11-28",
+              "user-agent": "mlops-bot",
+            },
+            JSON.stringify({ ref: adapter.ref, inputs }),
+            adapter.timeout,
+            signal,
+          );
+          if (outcome.ok)
+            outcome.result.run_url = `https://github.com/${adapter.repository}/actions/workflows/${adapter.workflow}`;
+          return outcome;
+        }
+        case "command":
+          return runCommand(
+            adapter.command,
+            commandEnv(request, opts.path ?? DEFAULT_COMMAND_PATH),
+            adapter.timeout,
+            signal,
+          );
+      }
+    },
+  };
+}

@@ -1,0 +1,525 @@
+import { createHash } from "node:crypto";
+import { describePrincipals } from "../access/index.js";
+import { createIncidentRepository, formatRef } from "../incidents/index.js";
+import {
+  candidateThread,
+  cardOf,
+  incidentRefOf,
+  modelChannel,
+  modelNameOf,
+  type RetrainingDeps,
+  type RetrainVia,
+  record,
+  retrainingOf,
+} from "./deps.js";
+import { RetrainingError } from "./errors.js";
+import {
+  approvalStatus,
+  type Candidate,
+  candidateReportSchema,
+  evaluateCandidate,
+  formatRequestRef,
+  type RetrainRequest,
+  requiredMetrics,
+} from "./model.js";
+import type { ThreadTarget } from "./ports.js";
+import { createRetrainingRepository } from "./repository.js";
+
+/** SHA-256 of a callback token, as stored. */
+export function hashCallbackToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** What came of a request; `message` is for the person who asked (Slack mrkdwn). */
+export interface RetrainOutcome {
+  outcome: "started" | "already_running" | "refused";
+  request?: RetrainRequest;
+  message: string;
+}
+
+/** What came of a decision on a candidate. */
+export interface DecisionOutcome {
+  outcome: "recorded" | "approved" | "rejected" | "refused" | "unchanged";
+  message: string;
+}
+
+/** Who reported a candidate through the API. */
+export interface ApiCaller {
+  /** `api:<token name>` or `retrain:<request id>` for a callback token. */
+  actor: string;
+  /** Set when the caller used the one-time token of a retrain request. */
+  retrainRequestId?: number;
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const k of path) out += typeof k === "number" ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out || "(body)";
+}
+
+/** Retrain requests, candidate reports and approvals. */
+export function createRetrainingService(deps: RetrainingDeps) {
+  const { db, clock, notifier } = deps;
+
+  return {
+    /**
+     * `/mlops retrain <model> [INC-n] [reason]`: records the request and queues the pipeline call
+     * in one transaction (the call itself happens after commit, outside it). One request runs per
+     * model and incident: asking again while it runs answers with the running one.
+     */
+    async requestRetrain(req: {
+      model: string;
+      incidentId?: number | undefined;
+      reason?: string | undefined;
+      actor: string;
+      via: RetrainVia;
+      replyChannel?: string;
+    }): Promise<RetrainOutcome> {
+      const rules = retrainingOf(deps.config, req.model);
+      const incident = req.incidentId ? await createIncidentRepository(db).byId(req.incidentId) : undefined;
+      if (req.incidentId && !incident)
+        throw new RetrainingError("unknown_incident", `There is no ${formatRef(req.incidentId)}.`);
+      if (incident && incident.model !== req.model)
+        throw new RetrainingError(
+          "unknown_incident",
+          `${formatRef(incident.id)} is about \`${incident.model}\`, not \`${req.model}\`.`,
+        );
+      const decision = await deps.access.can(req.actor, "retrain", req.model);
+      const incidentId = incident?.id ?? null;
+      if (!decision.allowed) {
+        const message = `You may not retrain \`${req.model}\`: that takes ${describePrincipals(deps.config, decision.allowedPrincipals, req.model)}. Nothing was started.`;
+        await db.transaction((tx) =>
+          record(deps, tx, {
+            incidentId,
+            kind: "refused",
+            actor: req.actor,
+            via: req.via,
+            target: req.model,
+            outcome: "refused",
+            detail: { action: "retrain", allowed: decision.allowedPrincipals },
+          }),
+        );
+        return { outcome: "refused", message };
+      }
+      const now = clock.now();
+      const dedupeKey = `${req.model}:${incidentId ?? "none"}`;
+      const result = await db.transaction(async (tx): Promise<RetrainOutcome> => {
+        const repo = createRetrainingRepository(tx);
+        const request = await repo.insertRequest({
+          model: req.model,
+          incidentId,
+          dedupeKey,
+          requestedBy: req.actor,
+          reason: req.reason ?? null,
+          state: "pending",
+          createdAt: now,
+          updatedAt: now,
+        });
+        if (!request) {
+          const running = await repo.activeRequest(dedupeKey);
+          return {
+            outcome: "already_running",
+            ...(running ? { request: running } : {}),
+            message: `A retrain of \`${req.model}\`${incident ? ` for ${formatRef(incident.id)}` : ""} is already ${running?.state === "triggered" ? "running" : "starting"}${running ? ` (${formatRequestRef(running.id)}, asked by <@${running.requestedBy}>)` : ""}; its progress is in the thread.`,
+          };
+        }
+        const note = {
+          kind: "retrain_requested" as const,
+          request,
+          modelName: modelNameOf(deps.config, req.model),
+          incidentRef: incidentRefOf(incidentId),
+        };
+        let threadOutboxId: number;
+        let noteId: number;
+        if (incident?.cardOutboxId) {
+          threadOutboxId = incident.cardOutboxId;
+          noteId = await notifier.reply(tx, { channel: incident.channel, parentId: threadOutboxId }, note);
+        } else {
+          threadOutboxId = await notifier.post(
+            tx,
+            incident?.channel ?? modelChannel(deps.config, req.model),
+            note,
+          );
+          noteId = threadOutboxId;
+        }
+        const stored = await repo.updateRequest(request.id, { threadOutboxId });
+        await repo.enqueueCall({
+          kind: "pipeline",
+          model: req.model,
+          retrainRequestId: request.id,
+          payload: {
+            model: req.model,
+            request_id: request.id,
+            incident: incidentRefOf(incidentId),
+            reason: req.reason ?? null,
+            requested_by: req.actor,
+            callback_url: `${deps.publicUrl().replace(/\/$/, "")}/api/v1/models/${req.model}/candidates`,
+          },
+          state: "pending",
+          availableAt: now,
+          createdAt: now,
+          maxAttempts: 5,
+        });
+        await record(deps, tx, {
+          incidentId,
+          kind: "retrain_requested",
+          actor: req.actor,
+          via: req.via,
+          target: formatRequestRef(request.id),
+          detail: { model: req.model, reason: req.reason ?? null, pipeline: rules.pipeline.type },
+          outboxId: noteId,
+        });
+        return {
+          outcome: "started",
+          request: stored,
+          message: `Retrain ${formatRequestRef(request.id)} of \`${req.model}\` requested: calling its ${rules.pipeline.type.replace("_", " ")} pipeline; progress follows in the ${incident ? `${formatRef(incident.id)} thread` : "thread"}.`,
+        };
+      });
+      notifier.wake();
+      if (result.outcome === "started") deps.kick();
+      return result;
+    },
+
+    /** The retrain request a callback token was issued for (undefined when not valid for `model`). */
+    async verifyCallbackToken(model: string, token: string): Promise<RetrainRequest | undefined> {
+      return createRetrainingRepository(db).requestByCallbackHash(
+        model,
+        hashCallbackToken(token),
+        clock.now(),
+      );
+    },
+
+    /**
+     * A pipeline reports a candidate. The body is validated in full before anything is written; the
+     * candidate, the judged rules, the card in the thread, the timeline and the audit are written
+     * in one transaction.
+     */
+    async reportCandidate(model: string, body: unknown, caller: ApiCaller): Promise<Candidate> {
+      const m = deps.config.models.find((x) => x.slug === model);
+      if (!m)
+        throw new RetrainingError("not_configured", `no model called ${JSON.stringify(model.slice(0, 80))}`);
+      const rules = retrainingOf(deps.config, model);
+      const parsed = candidateReportSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = fieldOf(issue?.path ?? []);
+        throw new RetrainingError("invalid_candidate", `${field}: ${issue?.message ?? "invalid"}`, field);
+      }
+      const report = parsed.data;
+      for (const side of ["metrics", "champion_metrics"] as const)
+        for (const name of requiredMetrics(rules))
+          if (report[side][name] === undefined)
+            throw new RetrainingError(
+              "invalid_candidate",
+              `${side}.${name}: required (the retraining rules of ${model} judge it)`,
+              `${side}.${name}`,
+            );
+      if (
+        caller.retrainRequestId &&
+        report.retrain_request_id &&
+        report.retrain_request_id !== caller.retrainRequestId
+      )
+        throw new RetrainingError(
+          "invalid_candidate",
+          "retrain_request_id: does not match the request the token was issued for",
+          "retrain_request_id",
+        );
+      const requestId = caller.retrainRequestId ?? report.retrain_request_id;
+      const now = clock.now();
+      const candidate = await db.transaction(async (tx) => {
+        const repo = createRetrainingRepository(tx);
+        const request = requestId ? await repo.request(requestId, true) : undefined;
+        if (requestId && (!request || request.model !== model))
+          throw new RetrainingError(
+            "invalid_candidate",
+            `retrain_request_id: no retrain request ${requestId} of ${model}`,
+            "retrain_request_id",
+          );
+        const champion = report.champion_version ?? m.champion ?? null;
+        if (champion === report.version)
+          throw new RetrainingError("invalid_candidate", "version: is the champion already", "version");
+        const incidentId = request?.incidentId ?? null;
+        const incident = incidentId ? await createIncidentRepository(tx).byId(incidentId) : undefined;
+        const thread: ThreadTarget = request?.threadOutboxId
+          ? {
+              channel: incident?.channel ?? modelChannel(deps.config, model),
+              parentId: request.threadOutboxId,
+            }
+          : { channel: modelChannel(deps.config, model), parentId: null };
+        const snapshot = evaluateCandidate(rules, report.metrics, report.champion_metrics);
+        const inserted = await repo.insertCandidate({
+          model,
+          version: report.version,
+          championVersion: champion,
+          artifactUri: report.artifact_uri,
+          metrics: report.metrics,
+          championMetrics: report.champion_metrics,
+          businessMetrics: report.business_metrics ?? null,
+          dataWindow: report.data_window,
+          runUrl: report.pipeline_run_url,
+          retrainRequestId: request?.id ?? null,
+          incidentId,
+          requestedBy: request?.requestedBy ?? null,
+          reportedBy: caller.actor,
+          state: "pending_approval",
+          rules: snapshot as unknown as Record<string, unknown>,
+          approvalsRequired: rules.approvals_required,
+          expiresAt: new Date(now.getTime() + rules.expires_after),
+          channel: thread.channel,
+          threadOutboxId: thread.parentId,
+          createdAt: now,
+          updatedAt: now,
+        });
+        if (!inserted)
+          throw new RetrainingError(
+            "duplicate_version",
+            `version ${report.version} of ${model} was reported already`,
+          );
+        const cardId = await notifier.postCard(tx, thread, await cardOf(deps, tx, inserted));
+        const stored = await repo.updateCandidate(inserted.id, { cardOutboxId: cardId });
+        if (request)
+          await repo.updateRequest(request.id, {
+            state: "reported",
+            updatedAt: now,
+            callbackTokenHash: null,
+          });
+        await record(deps, tx, {
+          incidentId,
+          kind: "candidate_reported",
+          actor: caller.actor,
+          via: "api",
+          target: `${model}@${report.version}`,
+          detail: { passes: snapshot.passes, runUrl: report.pipeline_run_url, request: request?.id ?? null },
+          outboxId: cardId,
+        });
+        return stored;
+      });
+      notifier.wake();
+      return candidate;
+    },
+
+    /**
+     * Approve or reject. The permission is checked first (a refusal is told, logged in the
+     * timeline and the audit, and changes nothing); the candidate is re-read under a row lock.
+     * Approval needs `approvals_required` distinct approvers, one of them not the requester; the
+     * last approval queues the canary deploy call. One reject ends it.
+     */
+    async decide(req: {
+      candidateId: number;
+      decision: "approve" | "reject";
+      actor: string;
+      reason?: string | undefined;
+      via: RetrainVia;
+      replyTo?: { channel: string; user: string } | undefined;
+    }): Promise<DecisionOutcome> {
+      const current = await createRetrainingRepository(db).candidate(req.candidateId);
+      if (!current) throw new RetrainingError("unknown_candidate", "That candidate no longer exists.");
+      const target = `${current.model}@${current.version}`;
+      const access = await deps.access.can(req.actor, "approve", current.model);
+      const result = await db.transaction(async (tx): Promise<DecisionOutcome> => {
+        const repo = createRetrainingRepository(tx);
+        const tell = async (message: string) =>
+          req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
+        if (!access.allowed) {
+          const message = `You may not ${req.decision} ${target}: that takes ${describePrincipals(deps.config, access.allowedPrincipals, current.model)}. Nothing was changed.`;
+          const outboxId = await tell(message);
+          await record(deps, tx, {
+            incidentId: current.incidentId,
+            kind: "refused",
+            actor: req.actor,
+            via: req.via,
+            target,
+            outcome: "refused",
+            detail: { action: req.decision, allowed: access.allowedPrincipals },
+            outboxId,
+          });
+          return { outcome: "refused", message };
+        }
+        const candidate = (await repo.candidate(current.id, true)) as Candidate;
+        const now = clock.now();
+        if (candidate.state === "pending_approval" && candidate.expiresAt <= now) {
+          await expireOne(tx, candidate);
+          const message = `${target} expired before your decision; nothing was deployed.`;
+          await tell(message);
+          return { outcome: "unchanged", message };
+        }
+        if (candidate.state !== "pending_approval") {
+          const message = `${target} is no longer waiting for a decision (it is ${candidate.state.replace(/_/g, " ")}).`;
+          await tell(message);
+          return { outcome: "unchanged", message };
+        }
+        const snapshot = candidate.rules as { passes?: boolean };
+        if (req.decision === "approve" && !snapshot.passes) {
+          const message = `${target} does not clear the retraining rules, so it cannot be approved; reject it or report a better candidate.`;
+          await tell(message);
+          return { outcome: "unchanged", message };
+        }
+        const fresh = await repo.addDecision({
+          candidateId: candidate.id,
+          userId: req.actor,
+          decision: req.decision,
+          reason: req.reason ?? null,
+          at: now,
+        });
+        if (!fresh) {
+          const message = `You already decided on ${target}.`;
+          await tell(message);
+          return { outcome: "unchanged", message };
+        }
+        const decisions = await repo.decisions(candidate.id);
+        const status = approvalStatus(decisions, candidate.approvalsRequired, candidate.requestedBy);
+        const thread = candidateThread(candidate);
+        if (req.decision === "reject") {
+          const updated = await repo.updateCandidate(candidate.id, {
+            state: "rejected",
+            decidedBy: req.actor,
+            decisionNote: req.reason ?? null,
+            updatedAt: now,
+          });
+          const noteId = await notifier.reply(tx, thread, {
+            kind: "rejected",
+            candidate: updated,
+            actor: req.actor,
+            reason: req.reason ?? "",
+          });
+          await notifier.updateCard(tx, await cardOf(deps, tx, updated));
+          await record(deps, tx, {
+            incidentId: candidate.incidentId,
+            kind: "candidate_rejected",
+            actor: req.actor,
+            via: req.via,
+            target,
+            detail: { reason: req.reason ?? null },
+            outboxId: noteId,
+          });
+          return { outcome: "rejected", message: `You rejected ${target}.` };
+        }
+        if (!status.satisfied) {
+          const noteId = await notifier.reply(tx, thread, {
+            kind: "approved",
+            candidate,
+            actor: req.actor,
+            status,
+          });
+          await notifier.updateCard(tx, await cardOf(deps, tx, candidate));
+          await record(deps, tx, {
+            incidentId: candidate.incidentId,
+            kind: "candidate_approval",
+            actor: req.actor,
+            via: req.via,
+            target,
+            detail: { approvers: status.approvers, missing: status.missing },
+            outboxId: noteId,
+          });
+          const message = `Your approval of ${target} is recorded; it still needs ${status.missing}.`;
+          await tell(message);
+          return { outcome: "recorded", message };
+        }
+        const running = await repo.canaryOf(candidate.model);
+        if (running) {
+          const message = `${candidate.model}@${running.version} is in canary already; promote or roll it back first. Your approval is recorded.`;
+          await tell(message);
+          await notifier.updateCard(tx, await cardOf(deps, tx, candidate));
+          return { outcome: "recorded", message };
+        }
+        const rules = retrainingOf(deps.config, candidate.model);
+        const share =
+          (candidate.rules as { canary?: { share?: number } }).canary?.share ?? rules.canary.share;
+        const updated = await repo.updateCandidate(candidate.id, {
+          state: "canary_starting",
+          decidedBy: req.actor,
+          canaryShare: share,
+          updatedAt: now,
+        });
+        await repo.enqueueCall({
+          kind: "canary",
+          model: candidate.model,
+          candidateId: candidate.id,
+          payload: deployPayload(updated, "canary", share),
+          state: "pending",
+          availableAt: now,
+          createdAt: now,
+        });
+        const noteId = await notifier.reply(tx, thread, {
+          kind: "approved",
+          candidate: updated,
+          actor: req.actor,
+          status,
+        });
+        await notifier.updateCard(tx, await cardOf(deps, tx, updated));
+        await record(deps, tx, {
+          incidentId: candidate.incidentId,
+          kind: "candidate_approved",
+          actor: req.actor,
+          via: req.via,
+          target,
+          detail: { approvers: status.approvers, share },
+          outboxId: noteId,
+        });
+        return {
+          outcome: "approved",
+          message: `You approved ${target}; starting a canary at ${Math.round(share * 100)}% of traffic.`,
+        };
+      });
+      notifier.wake();
+      if (result.outcome === "approved") deps.kick();
+      return result;
+    },
+
+    /** Marks undecided candidates past their expiry as expired and updates their cards. */
+    async expireDue(): Promise<number> {
+      const n = await db.transaction(async (tx) => {
+        const due = await createRetrainingRepository(tx).dueExpiry(clock.now(), 50);
+        for (const c of due) await expireOne(tx, c);
+        return due.length;
+      });
+      if (n) notifier.wake();
+      return n;
+    },
+  };
+
+  async function expireOne(
+    tx: Parameters<Parameters<typeof db.transaction>[0]>[0],
+    c: Candidate,
+  ): Promise<void> {
+    const now = clock.now();
+    const updated = await createRetrainingRepository(tx).updateCandidate(c.id, {
+      state: "expired",
+      updatedAt: now,
+    });
+    const noteId = await notifier.reply(tx, candidateThread(updated), {
+      kind: "expired",
+      candidate: updated,
+    });
+    await notifier.updateCard(tx, await cardOf(deps, tx, updated));
+    await record(deps, tx, {
+      incidentId: c.incidentId,
+      kind: "candidate_expired",
+      actor: "system",
+      via: "schedule",
+      target: `${c.model}@${c.version}`,
+      detail: { expiresAt: c.expiresAt.toISOString() },
+      outboxId: noteId,
+    });
+  }
+}
+
+/** What a deploy adapter is told. */
+export function deployPayload(
+  c: Candidate,
+  action: "canary" | "promote" | "rollback",
+  challengerShare: number,
+): Record<string, unknown> {
+  return {
+    action,
+    model: c.model,
+    candidate_id: c.id,
+    champion_version: c.championVersion,
+    challenger_version: c.version,
+    artifact_uri: c.artifactUri,
+    challenger_share: challengerShare,
+  };
+}
+
+/** The retraining service. */
+export type RetrainingService = ReturnType<typeof createRetrainingService>;
