@@ -3,7 +3,8 @@
  *
  * Streams realistic predictions of the demo `fraud-detector` into a running bot, sends their
  * ground truth a little later, and serves a small fake model service (`GET /health`,
- * `POST /predict`) for the probe. On start it backfills two days of labelled history, sets it as
+ * `POST /predict`, and the admin endpoints the demo runbooks call: see src/demo/fraud-service.ts)
+ * for the probe. On start it backfills two days of labelled history, sets it as
  * the reference, and fills the last hour at the configured 3,600 predictions an hour, so monitors
  * have something to compare with at once. With `--inject`, the fault
  * begins after `--after`; then `/mlops check fraud-detector` shows the findings.
@@ -11,7 +12,6 @@
  * Environment: MLOPS_URL (default http://127.0.0.1:3000), MLOPS_API_TOKEN (the bot's bootstrap
  * token), FRAUD_SERVICE_PORT (default 8081, 0 to serve none).
  */
-import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import {
   type DemoPrediction,
@@ -23,6 +23,7 @@ import {
   seededRandom,
   withoutLabel,
 } from "../src/demo/fraud-traffic.js";
+import { startFraudService } from "../src/demo/fraud-service.js";
 
 const { values } = parseArgs({
   options: {
@@ -63,26 +64,9 @@ function log(message: string): void {
 }
 
 if (servicePort > 0) {
-  const server = createServer((req, res) => {
-    if (req.method === "GET" && req.url === "/health")
-      return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-    if (req.method === "POST" && req.url === "/predict") {
-      let raw = "";
-      req.on("data", (d) => (raw += d));
-      req.on("end", () => {
-        const features = (JSON.parse(raw || "{}") as { features?: Record<string, unknown> }).features ?? {};
-        const p = fraudScore(features);
-        res
-          .writeHead(200, { "content-type": "application/json" })
-          .end(JSON.stringify({ prediction: p >= 0.5 ? 1 : 0, confidence: Math.max(p, 1 - p) }));
-      });
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  server.listen(servicePort, "127.0.0.1", () =>
-    log(`fake fraud-detector service on http://127.0.0.1:${servicePort}`),
-  );
+  // The admin endpoints (restart, rollback, cache/clear, break) are what the demo runbooks call.
+  const service = await startFraudService({ port: servicePort, score: fraudScore });
+  log(`fake fraud-detector service on ${service.url} (version ${service.state.version})`);
 }
 
 if (!values["no-backfill"]) {

@@ -33,6 +33,8 @@ export interface BotOptions {
   database?: Database;
   /** The clock features use for deadlines and windows (tests inject one). */
   clock?: Clock;
+  /** The process environment runbooks' `env` allowlists draw from (main.ts passes process.env). */
+  hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Replaces the shipped features (tests of one feature in isolation). */
   features?: (ctx: FeatureContext) => Feature[];
 }
@@ -129,6 +131,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   let slack: App | undefined;
   let started: Feature[] = [];
   let running: Feature[] = [];
+  let selfUrl: string | undefined;
   const stopFeatures = async () => {
     for (const f of [...running].reverse()) {
       try {
@@ -158,6 +161,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       audit,
       access,
       apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, env.MLOPS_API_TOKEN),
+      runbooksDir: env.MLOPS_RUNBOOKS_DIR,
+      hostEnv: opts.hostEnv ?? {},
+      selfUrl: () => selfUrl,
     });
     started = features;
     const router = createCommandRouter(features.flatMap((f) => f.commands ?? []));
@@ -206,6 +212,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     const address = http.server.address();
     const port = typeof address === "object" && address ? address.port : env.PORT;
     const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST}:${port}`;
+    selfUrl = url;
 
     // The Bolt app is built once the port is known, because in sandbox mode its Web API base URL is
     // this very server. Until then the Slack route answers 503, which Slack treats as retryable.

@@ -4,6 +4,7 @@ import type { AccessControl } from "./access/index.js";
 import type { ApiTokenService } from "./api-tokens/index.js";
 import type { AuditLog } from "./audit/index.js";
 import type { MlopsConfig } from "./config/index.js";
+import { loadRunbooks, suggestFor } from "./runbooks/index.js";
 import type { Database } from "./db/index.js";
 import type { Clock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
@@ -11,6 +12,7 @@ import type { Metrics } from "./shared/metrics.js";
 import type { Subcommand } from "./slack/commands/types.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
+import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
 
 /** What every feature may use; built once by the composition root. */
 export interface FeatureContext {
@@ -24,6 +26,12 @@ export interface FeatureContext {
   access: AccessControl;
   /** API bearer tokens (MLOPS_API_TOKEN and those made by `npm run token:create`); see http/bearer-auth. */
   apiTokens: ApiTokenService;
+  /** Where the runbooks live (MLOPS_RUNBOOKS_DIR); `./runbooks` when unset. */
+  runbooksDir?: string;
+  /** The bot's environment, from which runbooks' `env` allowlists take values. */
+  hostEnv?: Readonly<Record<string, string | undefined>>;
+  /** The bot's own base URL once it listens (runbook scripts calling the bot's API). */
+  selfUrl?: () => string | undefined;
 }
 
 /**
@@ -46,6 +54,14 @@ export interface Feature {
 
 /** The features this build ships, in start order. */
 export function createFeatures(ctx: FeatureContext): Feature[] {
-  const incidents = createIncidentsFeature(ctx);
-  return [incidents, createMonitoringFeature(ctx, { sink: incidents.sink })];
+  // Loaded first: an invalid manifest stops the start (a ConfigError), and the card needs the list.
+  const runbooks = loadRunbooks(ctx.runbooksDir ?? "./runbooks", ctx.config);
+  const incidents = createIncidentsFeature(ctx, {
+    suggestRunbooks: (incident) => suggestFor(runbooks, incident),
+  });
+  return [
+    incidents,
+    createMonitoringFeature(ctx, { sink: incidents.sink }),
+    createRunbooksFeature(ctx, { runbooks, incidents }),
+  ];
 }

@@ -36,7 +36,17 @@ async function main(): Promise<void> {
     { database: env.DATABASE_URL ? "postgres" : "pglite", slack: slackMode(env), config: env.MLOPS_CONFIG },
     "mlops-bot starting",
   );
-  const bot = await startBot({ env, config, logger });
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot({ env, config, logger, hostEnv: process.env });
+  } catch (err) {
+    // Problems found in files read during the start (runbook manifests) are configuration errors too.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mlops-bot: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
   const detachConsole = attachSandboxConsole(bot, config, logger);
 
   let stopping = false;

@@ -9,7 +9,9 @@ import type { ApiTokenService } from "../api-tokens/index.js";
 import { type IngestService, InvalidBatchError } from "../ingest/index.js";
 import { UnknownModelError } from "../models/index.js";
 import {
+  configuredMonitors,
   InvalidRequestError,
+  MONITOR_KINDS,
   type MonitoringService,
   NotEnoughDataError,
   type ReferenceService,
@@ -84,6 +86,28 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
           );
         const version = typeof w?.version === "string" ? w.version : undefined;
         return reply.code(201).send(await deps.reference.fromWindow(req.params.model, from, to, by, version));
+      },
+    );
+
+    // Runs one monitor now (an on-demand check, e.g. a runbook's verification); 404 when the model
+    // does not exist or does not have that monitor configured.
+    app.post<{ Params: { model: string; monitor: string } }>(
+      "/api/v1/models/:model/monitors/:monitor/run",
+      async (req, reply) => {
+        const { model, monitor } = req.params;
+        const kind = MONITOR_KINDS.find((k) => k === monitor);
+        let config: ReturnType<MonitoringService["configOf"]>;
+        try {
+          config = deps.monitoring.configOf(model);
+        } catch {
+          throw new UnknownModelError(model);
+        }
+        if (!kind || !configuredMonitors(config).includes(kind))
+          return reply.code(404).send({
+            error: "monitor_not_found",
+            message: `${model} has no ${monitor} monitor (it has: ${configuredMonitors(config).join(", ")})`,
+          });
+        return reply.code(201).send(await deps.monitoring.runMonitor(model, kind, "manual"));
       },
     );
 

@@ -15,12 +15,16 @@ export const ACTION_IDS = {
 /** Modal callback ids. */
 export const VIEW_IDS = {
   incidentResolve: "incident_resolve_modal",
+  /** Confirms a runbook run (`confirm: true`) and edits its parameters. */
+  runbookConfirm: "runbook_confirm_modal",
 } as const;
 
 /** Input blocks and elements inside modals, read back from `view.state.values`. */
 export const INPUT_IDS = {
   resolutionBlock: "resolution",
   resolutionNote: "resolution_note",
+  /** Prefix of a runbook parameter's input block and element in the confirm modal (`runbook_param:<key>`). */
+  runbookParamPrefix: "runbook_param:",
 } as const;
 
 /** The action_id of the button that runs runbook `name` for an incident. */

@@ -9,6 +9,7 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
       if (d.threadTs) args.thread_ts = d.threadTs;
       if (d.ts) args.ts = d.ts;
       try {
+        if (d.method === "files.uploadV2") return await uploadFile(api(), d);
         const result = await api().call(d.method, args);
         const ts =
           typeof result.ts === "string"
@@ -30,4 +31,41 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
       }
     },
   };
+}
+
+/**
+ * `files.uploadV2` as the Web API does it: reserve an upload URL, send the bytes there, then
+ * complete the upload sharing the file in the channel (and thread). A retry after a failure in
+ * the middle reserves a new file; the unshared one is left behind, never shown twice.
+ */
+async function uploadFile(api: SlackApi, d: Delivery): Promise<DeliveryOutcome> {
+  const content = String(d.payload.content ?? "");
+  const filename = String(d.payload.filename ?? "output.txt");
+  const bytes = Buffer.from(content, "utf8");
+  const reserved = await api.call("files.getUploadURLExternal", { filename, length: bytes.length });
+  const url = typeof reserved.upload_url === "string" ? reserved.upload_url : undefined;
+  const fileId = typeof reserved.file_id === "string" ? reserved.file_id : undefined;
+  if (!url || !fileId) return { kind: "rejected", error: "files.getUploadURLExternal: no upload_url" };
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes,
+      signal: AbortSignal.timeout(30_000),
+    });
+    await res.arrayBuffer();
+  } catch (err) {
+    return { kind: "unavailable", error: `file upload: ${(err as Error).message}` };
+  }
+  if (res.status >= 500 || res.status === 429) return { kind: "unavailable", error: `file upload: HTTP ${res.status}` };
+  if (!res.ok) return { kind: "rejected", error: `file upload: HTTP ${res.status}` };
+  const done = await api.call("files.completeUploadExternal", {
+    files: [{ id: fileId, title: String(d.payload.title ?? filename) }],
+    channel_id: d.channel,
+    ...(d.threadTs ? { thread_ts: d.threadTs } : {}),
+    ...(d.payload.initial_comment ? { initial_comment: String(d.payload.initial_comment) } : {}),
+  });
+  const file = Array.isArray(done.files) ? (done.files[0] as { id?: string } | undefined) : undefined;
+  return { kind: "delivered", ts: file?.id, channel: d.channel };
 }
