@@ -119,7 +119,11 @@ writeFileSync(${JSON.stringify(pidFile)}, JSON.stringify(child.pid));`,
     try {
       const result = await childProcessRunner.run({
         ...base,
-        argv: [process.execPath, "-e", "process.stdout.write(JSON.stringify(Object.keys(process.env).sort()))"],
+        argv: [
+          process.execPath,
+          "-e",
+          "process.stdout.write(JSON.stringify(Object.keys(process.env).sort()))",
+        ],
         env: { PATH: "/usr/bin:/bin", ONLY_THIS: "1" },
       });
       expect(JSON.parse(result.output)).toEqual(["ONLY_THIS", "PATH"]);

@@ -1,0 +1,338 @@
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAuditRepository } from "../../src/audit/index.js";
+import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
+import { fraudScore } from "../../src/demo/fraud-traffic.js";
+import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
+import { demoConfig } from "../helpers/bot.js";
+import { type RunbookBot, runbooksDir, signal, startRunbookBot } from "../runbooks/fixture.js";
+import { buttonIds, cardOf, eventually, outboxDrained } from "./incidents-bot.js";
+
+const CHANNEL = "fraud-alerts";
+let bot: RunbookBot;
+let service: FraudService;
+let folder: ReturnType<typeof runbooksDir>;
+const marker = `/tmp/mlops-pwned-${process.pid}`;
+
+beforeAll(async () => {
+  service = await startFraudService({ port: 0, score: fraudScore, version: "v2", previous: ["v1"] });
+  folder = runbooksDir({
+    // Echoes what it received, to show parameters arrive as literal strings.
+    "echo-args": {
+      "runbook.yaml": `name: echo-args
+title: Echo the arguments
+description: Prints its argv, its MLOPS_PARAM_ variables and the incident context it was given.
+when: { models: [fraud-detector], monitors: [never-suggested] }
+params:
+  text: { type: string, max_length: 300 }
+run: [node, echo.mjs, "--text={text}", "{text}"]
+timeout: 10s
+`,
+      "echo.mjs": `import { readFileSync } from "node:fs";
+const ctx = JSON.parse(readFileSync(0, "utf8"));
+console.log(JSON.stringify({ argv: process.argv.slice(2), env: process.env.MLOPS_PARAM_TEXT, ref: ctx.incident?.ref, numbers: ctx.incident?.numbers, keys: Object.keys(process.env).sort() }));`,
+    },
+    // Prints more than a message holds, so the whole output goes up as a file.
+    "loud-report": {
+      "runbook.yaml": `name: loud-report
+title: Print a long report
+description: Prints a long report.
+when: { models: [fraud-detector], monitors: [never-suggested] }
+run: [node, loud.mjs]
+timeout: 10s
+`,
+      "loud.mjs": `for (let i = 0; i < 400; i++) console.log("line " + i + " " + "x".repeat(40));\nconsole.log("THE END");`,
+    },
+    // Only L2 may run it, although run_runbooks allows L1 too.
+    "l2-only": {
+      "runbook.yaml": `name: l2-only
+title: Something only L2 may do
+description: Narrower than the workspace permission.
+when: { models: [fraud-detector], monitors: [never-suggested] }
+run: [node, -e, "console.log('ran')"]
+allowed_groups: [l2]
+timeout: 10s
+`,
+    },
+  });
+  const config = demoConfig();
+  for (const m of config.models) m.service_url = service.url;
+  bot = await startRunbookBot({ dir: folder.dir, config });
+});
+afterAll(async () => {
+  await bot?.close();
+  await service?.close();
+  folder?.remove();
+});
+
+async function openIncident(over: Parameters<typeof signal>[0] = {}) {
+  const [outcome] = await bot.incidents.intake.process([signal(over)]);
+  if (!outcome?.incidentId) throw new Error("expected an incident");
+  const ref = `INC-${outcome.incidentId}`;
+  const card = await eventually(`the card of ${ref}`, () =>
+    cardOf({ ...bot, feature: bot.incidents }, CHANNEL, ref),
+  );
+  return { id: outcome.incidentId, ref, card };
+}
+
+function text(m: SandboxMessage | undefined): string {
+  return `${m?.text ?? ""} ${JSON.stringify(m?.blocks ?? [])}`;
+}
+
+/** The progress message of run `runId` in the card's thread, once `done` says it is final. */
+function progress(
+  card: SandboxMessage,
+  runId: number,
+  done: (t: string) => boolean = (t) => !t.includes(": running"),
+) {
+  return eventually(
+    `run ${runId}'s message`,
+    () => {
+      const m = bot.sandbox.workspace
+        .thread(CHANNEL, card.ts)
+        .find((r) => r.text.startsWith(`Runbook `) && r.text.includes(`(run ${runId})`));
+      return m && done(m.text) ? m : undefined;
+    },
+    20_000,
+  );
+}
+
+async function timelineOf(id: number) {
+  return bot.incidents.incidents.timeline(id);
+}
+
+describe("runbooks from the incident card (through the sandbox)", () => {
+  it("the card offers the matching runbook; a click runs it, the thread shows the output and verify, and Resolve works", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const { id, ref, card } = await openIncident();
+    // A probe incident of fraud-detector: restart-service and rollback-model match; the others do not.
+    expect(buttonIds(card)).toEqual(
+      expect.arrayContaining(["incident_runbook:restart-service", "incident_runbook:rollback-model"]),
+    );
+    expect(buttonIds(card)).not.toContain("incident_runbook:clear-feature-cache");
+    expect(buttonIds(card)).not.toContain("incident_runbook:echo-args");
+
+    service.state.healthy = false;
+    const click = await driver.clickButton("U0OLIVIA", card, "incident_runbook:restart-service");
+    expect(click.status).toBe(200);
+    const started = await eventually(
+      "the run to be recorded",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    const msg = await progress(card, started.id, (t) => t.includes("verify passed"));
+    expect(msg.text).toContain("succeeded, exit code 0");
+    expect(text(msg)).toContain("POST /admin/restart → 200");
+    expect(text(msg)).toContain("Verify passed");
+    expect(msg.edits).toBeGreaterThan(0); // the same message went from running to the result
+    expect(service.state.restarts).toBe(1);
+    expect(service.state.healthy).toBe(true);
+
+    const run = await bot.runbooks.runbooks.runById(started.id);
+    expect(run).toMatchObject({
+      status: "succeeded",
+      exitCode: 0,
+      verify: "passed",
+      actor: "U0OLIVIA",
+      via: "button",
+    });
+    expect(run?.params).toEqual({ service_url: service.url });
+    const events = (await timelineOf(id)).filter((e) => e.kind.startsWith("runbook_"));
+    expect(events.map((e) => [e.kind, e.actor])).toEqual([
+      ["runbook_started", "U0OLIVIA"],
+      ["runbook_finished", "U0OLIVIA"],
+    ]);
+    expect(events[1]?.detail).toMatchObject({
+      run: started.id,
+      name: "restart-service",
+      status: "succeeded",
+      exitCode: 0,
+      verify: "passed",
+    });
+    expect(typeof events[1]?.detail.durationMs).toBe("number");
+
+    // Resolve, offered on the result, opens the incident's resolve modal and resolves it.
+    expect(buttonIds(msg)).toEqual(["incident_resolve"]);
+    const resolveClick = await driver.clickButton("U0OLIVIA", msg, "incident_resolve");
+    expect(resolveClick.status).toBe(200);
+    const view = await eventually("the resolve modal", () => workspace.views("U0OLIVIA").find((v) => v.open));
+    expect(view.view.callback_id).toBe("incident_resolve_modal");
+    expect(
+      (await driver.submitView("U0OLIVIA", view.id, { resolution_note: "Restarted the service" })).status,
+    ).toBe(200);
+    await eventually(
+      "the incident to be resolved",
+      async () => (await bot.incidents.incidents.get(id)).state === "resolved",
+    );
+    const summary = await eventually("the summary", () =>
+      workspace.thread(CHANNEL, card.ts).find((m) => m.text.includes(`${ref} resolved`)),
+    );
+    expect(summary.text).toContain("runbook started");
+  });
+
+  it("a confirm: true runbook asks first with its parameters; submitting runs it and verify checks the version", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const { id, card } = await openIncident({ monitor: "drift", subject: "prediction", modelVersion: "v2" });
+    await driver.clickButton("U0OMAR", card, "incident_runbook:rollback-model");
+    const view = await eventually("the confirm modal", () => workspace.views("U0OMAR").find((v) => v.open));
+    expect(view.view.callback_id).toBe("runbook_confirm_modal");
+    expect(JSON.stringify(view.view.blocks)).toContain(service.url);
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]); // nothing ran yet
+
+    // A bad value is pointed at in the modal and runs nothing.
+    const bad = await driver.submitView("U0OMAR", view.id, {
+      "runbook_param:service_url": "file:///etc/passwd",
+      "runbook_param:reason": "bad feature release",
+    });
+    expect(JSON.stringify(bad.body)).toContain("runbook_param:service_url");
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+
+    const ok = await driver.submitView("U0OMAR", view.id, {
+      "runbook_param:service_url": service.url,
+      "runbook_param:reason": "bad feature release",
+    });
+    expect(ok.status).toBe(200);
+    const run = await eventually(
+      "the run",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    const msg = await progress(card, run.id, (t) => t.includes("verify"));
+    expect(msg.text).toContain("verify passed");
+    expect(text(msg)).toContain("rolling back to v1");
+    expect(service.state.version).toBe("v1");
+    expect((await bot.runbooks.runbooks.runById(run.id))?.params).toEqual({
+      service_url: service.url,
+      reason: "bad feature release",
+    });
+  });
+
+  it("hostile parameter values from a command reach the script as literal strings and nothing else runs", async () => {
+    const { driver } = bot.sandbox;
+    const { id, card } = await openIncident({ monitor: "confidence", subject: "low_confidence" });
+    const hostile = ["x; rm -rf / #", `$(touch ${marker})`, `\`touch ${marker}\``];
+    for (const value of hostile) {
+      const res = await driver.command(
+        "U0OLIVIA",
+        CHANNEL,
+        `runbook run echo-args INC-${id} text="${value}"`,
+      );
+      expect(JSON.stringify(res.body)).toContain("Started `echo-args`");
+    }
+    await bot.runbooks.runbooks.idle();
+    const runs = (await bot.runbooks.runbooks.recent({ incidentId: id })).reverse();
+    expect(runs.map((r) => r.params.text)).toEqual(hostile);
+    for (const [i, run] of runs.entries()) {
+      expect(run.status).toBe("succeeded");
+      const seen = JSON.parse(run.output) as {
+        argv: string[];
+        env: string;
+        ref: string;
+        numbers: unknown;
+        keys: string[];
+      };
+      expect(seen.argv).toEqual([`--text=${hostile[i]}`, hostile[i]]);
+      expect(seen.env).toBe(hostile[i]);
+      expect(seen.ref).toBe(`INC-${id}`);
+      expect(seen.numbers).toEqual({ wrong: 2, total: 2 });
+      // Only the base variables, the params and the run's identity: no bot secrets.
+      expect(
+        seen.keys.filter((k) => !["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"].includes(k)),
+      ).toEqual([
+        "MLOPS_INCIDENT",
+        "MLOPS_MODEL",
+        "MLOPS_PARAM_TEXT",
+        "MLOPS_RUNBOOK",
+        "MLOPS_RUN_ID",
+        "MLOPS_URL",
+      ]);
+    }
+    expect(existsSync(marker)).toBe(false);
+    const first = await progress(card, runs[0]?.id ?? 0);
+    expect(text(first)).toContain("x; rm -rf / #");
+  });
+
+  it("bad input gets a clear answer and writes nothing", async () => {
+    const { driver } = bot.sandbox;
+    const { id } = await openIncident({ monitor: "confidence", subject: "low_confidence_2" });
+    const cases: [string, RegExp][] = [
+      [`runbook run nope INC-${id}`, /There is no runbook `nope`/],
+      [`runbook run echo-args INC-${id} txt=1`, /`txt`: not a parameter/],
+      [`runbook run echo-args INC-${id}`, /`text`: required/],
+      [`runbook run echo-args INC-999999 text=a`, /INC-999999/],
+      [`runbook run clear-feature-cache INC-${id} service_url=ftp://x`, /does not match/],
+    ];
+    for (const [cmd, answer] of cases) {
+      const res = await driver.command("U0OLIVIA", CHANNEL, cmd);
+      expect(JSON.stringify(res.body), cmd).toMatch(answer);
+    }
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+  });
+
+  it("a user outside the allowed groups is refused with an ephemeral, and the attempt is logged", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const { id, ref, card } = await openIncident();
+    await outboxDrained(bot);
+    // No run_runbooks permission at all (a guest) — by button.
+    await driver.clickButton("U0GUEST", card, "incident_runbook:restart-service");
+    const refusal = await eventually("the refusal", () =>
+      workspace.ephemerals("U0GUEST").find((e) => e.text.includes("restart-service")),
+    );
+    expect(refusal.text).toContain("You may not run `restart-service`");
+    // Allowed in general (L1) but not by the manifest's allowed_groups — by command.
+    const res = await driver.command("U0OLIVIA", CHANNEL, `runbook run l2-only ${ref}`);
+    expect(JSON.stringify(res.body)).toContain("You may not run `l2-only`: that takes @ds-oncall");
+    await bot.runbooks.runbooks.idle();
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+    expect(service.state.restarts).toBe(1); // only the first test's restart
+    const refused = (await timelineOf(id)).filter((e) => e.kind === "refused");
+    expect(refused.map((e) => [e.actor, e.detail.runbook])).toEqual([
+      ["U0GUEST", "restart-service"],
+      ["U0OLIVIA", "l2-only"],
+    ]);
+    const audit = await createAuditRepository(bot.database.db).recent({ limit: 50 });
+    expect(
+      audit
+        .filter((a) => a.action === "runbook.run" && a.outcome === "refused")
+        .map((a) => [a.actor, a.target]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["U0GUEST", "restart-service"],
+        ["U0OLIVIA", "l2-only"],
+      ]),
+    );
+    // An L2 member may.
+    const l2 = await driver.command("U0DANA", CHANNEL, `runbook run l2-only ${ref}`);
+    expect(JSON.stringify(l2.body)).toContain("Started `l2-only`");
+    await bot.runbooks.runbooks.idle();
+  });
+
+  it("output too long for a message is shown as its tail, and the whole of it is uploaded into the thread", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const { id, card } = await openIncident();
+    await driver.command("U0OLIVIA", CHANNEL, `runbook run loud-report INC-${id}`);
+    const run = await eventually(
+      "the run",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    const msg = await progress(card, run.id);
+    expect(text(msg)).toContain("THE END");
+    expect(text(msg)).not.toContain("line 0 ");
+    expect(text(msg)).toContain("full output is attached");
+    const file = await eventually("the uploaded output", () =>
+      workspace.files().find((f) => f.completed && f.name === `loud-report-run-${run.id}.log`),
+    );
+    const content = file.bytes?.toString("utf8") ?? "";
+    expect(content).toContain("line 0 ");
+    expect(content).toContain("THE END");
+    expect(file.shares[0]?.thread_ts).toBe(card.ts);
+  });
+
+  it("/mlops runbook list shows the runbooks of a model", async () => {
+    const res = await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, "runbook list fraud-detector");
+    const body = JSON.stringify(res.body);
+    for (const name of ["restart-service", "rollback-model", "clear-feature-cache", "rerun-data-quality"])
+      expect(body).toContain(name);
+    expect(
+      JSON.stringify((await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, "runbook list nosuch")).body),
+    ).toContain("is not a model");
+  });
+});
