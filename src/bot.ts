@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { createAccessControl } from "./access/index.js";
 import { createApiTokenService } from "./api-tokens/index.js";
 import { createAuditLog } from "./audit/index.js";
+import { createDemoTraffic, type DemoTraffic } from "./demo/demo-stream.js";
 import { type Env, type MlopsConfig, slackMode } from "./config/index.js";
 import { type Database, openDatabase } from "./db/index.js";
 import { createFeatures, type Feature, type FeatureContext } from "./features.js";
@@ -17,8 +18,12 @@ import { createCommandRouter } from "./slack/commands/router.js";
 import { slackGroupDirectory } from "./slack/group-directory.js";
 import { FastifySlackReceiver } from "./slack/receiver.js";
 import { registerSandbox, SANDBOX_BOT, SandboxDriver, SandboxWorkspace } from "./slack/sandbox/index.js";
+import { sandboxPageRoutes } from "./slack/sandbox/web/routes.js";
 import { sandboxActRoutes } from "./slack/sandbox-routes.js";
 import { sandboxSeedFromConfig } from "./slack/sandbox-seed.js";
+
+/** The model whose traffic the sandbox page's demo control streams (the shipped config's). */
+const DEMO_MODEL = "fraud-detector";
 
 /** Options of one bot instance; `main.ts` fills them from the environment. */
 export interface BotOptions {
@@ -142,6 +147,11 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     }
     running = [];
   };
+  // In sandbox mode the page streams demo traffic through the API and logs the browser into the
+  // incident log in-process: without MLOPS_API_TOKEN it uses a random token known to nobody else.
+  const apiToken =
+    env.MLOPS_API_TOKEN ?? (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
+  let demo: DemoTraffic | undefined;
   try {
     await migrateWithRetry(database, logger);
     const audit = createAuditLog(database.db, logger);
@@ -160,7 +170,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       clock: opts.clock ?? systemClock,
       audit,
       access,
-      apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, env.MLOPS_API_TOKEN),
+      apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, apiToken),
       runbooksDir: env.MLOPS_RUNBOOKS_DIR,
       hostEnv: opts.hostEnv ?? {},
       selfUrl: () => selfUrl,
@@ -179,6 +189,29 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
         : new FastifySlackReceiver({ signingSecret, logger, metrics, now: opts.now });
     const workspace = mode === "sandbox" ? new SandboxWorkspace(sandboxSeedFromConfig(config)) : undefined;
     let sandbox: SandboxHandle | undefined;
+    const inject = async (url: string, contentType: string, payload: string) => {
+      if (!http) throw new Error("the HTTP server is not ready yet");
+      return http.inject({
+        method: "POST",
+        url,
+        headers: { "content-type": contentType, authorization: `Bearer ${apiToken}` },
+        payload,
+      });
+    };
+    if (workspace && config.models.some((m) => m.slug === DEMO_MODEL)) {
+      demo = createDemoTraffic({
+        post: async (path, body) => {
+          const res = await inject(
+            `/api/v1/models/${DEMO_MODEL}/${path}`,
+            "application/json",
+            JSON.stringify(body),
+          );
+          if (res.statusCode >= 300) throw new Error(`${path}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+          return res.json();
+        },
+        log: (message) => logger.info({ component: "demo" }, message),
+      });
+    }
 
     http = buildHttpApp({
       logger,
@@ -193,6 +226,27 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
                 prefix: "/sandbox",
                 plugin: async (scope: FastifyInstance) =>
                   registerSandbox(scope, { workspace, token: sandboxToken }),
+              },
+              {
+                prefix: "/sandbox",
+                plugin: sandboxPageRoutes({
+                  workspace,
+                  driver: () => {
+                    if (!sandbox) throw new Error("the sandbox driver is not ready yet");
+                    return sandbox.driver;
+                  },
+                  demo,
+                  defaultChannel: config.models[0]?.alert_channel ?? config.workspace.alert_channel,
+                  incidentLogLogin: async () => {
+                    const res = await inject(
+                      "/incidents/login",
+                      "application/x-www-form-urlencoded",
+                      new URLSearchParams({ token: apiToken ?? "", next: "/incidents" }).toString(),
+                    );
+                    const cookies = res.headers["set-cookie"];
+                    return Array.isArray(cookies) ? cookies : cookies ? [cookies] : [];
+                  },
+                }),
               },
               {
                 prefix: "/sandbox",
@@ -267,6 +321,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       close() {
         closing ??= (async () => {
           httpApp.setDraining();
+          await demo?.stop();
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
@@ -278,6 +333,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       },
     };
   } catch (err) {
+    await demo?.stop();
     await stopFeatures();
     await http?.close().catch(() => {});
     if (!opts.database) await database.close().catch(() => {});

@@ -10,6 +10,7 @@ import type { Clock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
 import type { Metrics } from "./shared/metrics.js";
 import type { Subcommand } from "./slack/commands/types.js";
+import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
@@ -62,6 +63,7 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   return [
     incidents,
     createMonitoringFeature(ctx, { sink: incidents.sink }),
+    createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
   ];
 }

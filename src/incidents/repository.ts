@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lte, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { incidentEvents, incidents, outbox } from "../db/schema/index.js";
 import type { Incident, IncidentEvent, IncidentState, Via } from "./model.js";
@@ -18,7 +18,11 @@ export interface NewEvent {
 export interface IncidentFilter {
   states?: readonly IncidentState[];
   model?: string;
+  /** Only incidents of this monitor. */
+  monitor?: string;
   since?: Date;
+  /** Only incidents opened before this time. */
+  until?: Date;
   limit?: number;
 }
 
@@ -98,6 +102,8 @@ export function createIncidentRepository(db: Db) {
         filter.states?.length ? inArray(incidents.state, [...filter.states]) : undefined,
         filter.model ? eq(incidents.model, filter.model) : undefined,
         filter.since ? gte(incidents.openedAt, filter.since) : undefined,
+        filter.monitor ? eq(incidents.monitor, filter.monitor) : undefined,
+        filter.until ? lt(incidents.openedAt, filter.until) : undefined,
       ];
       return db
         .select()

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
 import { monitorRuns, referenceProfiles } from "../db/schema/index.js";
 import type { Finding, MonitorKind, MonitorOutcome, RunTrigger } from "./model.js";
@@ -119,6 +119,22 @@ export function createMonitoringRepository(db: Db) {
         started_at: string | Date;
         duration_ms: number;
       }>(result).map((r) => ({ ...r, id: Number(r.id), started_at: new Date(r.started_at) }));
+    },
+    /** Runs of one monitor of a model that started in [from, to), oldest first, at most `limit`. */
+    async runsBetween(modelId: number, monitor: string, from: Date, to: Date, limit = 2000) {
+      return db
+        .select()
+        .from(monitorRuns)
+        .where(
+          and(
+            eq(monitorRuns.modelId, modelId),
+            eq(monitorRuns.monitor, monitor),
+            gte(monitorRuns.startedAt, from),
+            lt(monitorRuns.startedAt, to),
+          ),
+        )
+        .orderBy(asc(monitorRuns.startedAt), asc(monitorRuns.id))
+        .limit(limit);
     },
     async runsOf(modelId: number) {
       return db

@@ -1,0 +1,217 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { ApiTokenService } from "../api-tokens/index.js";
+import {
+  INCIDENT_STATES,
+  IncidentNotFoundError,
+  type IncidentService,
+  type IncidentState,
+  parseRef,
+} from "../incidents/index.js";
+import type { Clock } from "../shared/clock.js";
+import { lineChart } from "./chart.js";
+import type { SafeHtml } from "./html.js";
+import {
+  type ActorNames,
+  detailPage,
+  type ListFilters,
+  LOG_CSS,
+  listPage,
+  loginPage,
+  problemPage,
+} from "./incident-pages.js";
+import { metricSeries, type RunPoint } from "./metric-series.js";
+import { readCookie, SESSION_COOKIE, SESSION_TTL_MS, type SessionSigner } from "./session.js";
+
+/** Monitor runs around an incident, for its chart. */
+export type RunsAround = (model: string, monitor: string, from: Date, to: Date) => Promise<RunPoint[]>;
+
+/** What the incident log pages read. */
+export interface IncidentLogDeps {
+  incidents: IncidentService;
+  apiTokens: ApiTokenService;
+  sessions: SessionSigner;
+  clock: Clock;
+  runsAround: RunsAround;
+  models: readonly string[];
+  monitors: readonly string[];
+  names: ActorNames;
+}
+
+const CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date like 2026-11-26")
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "not a real date");
+
+const listQuery = z.strictObject({
+  state: z.enum(["active", "all", ...INCIDENT_STATES]).default("active"),
+  model: z.string().max(63).default(""),
+  monitor: z.string().max(63).default(""),
+  from: z.union([z.literal(""), day]).default(""),
+  to: z.union([z.literal(""), day]).default(""),
+});
+
+const loginBody = z.object({ token: z.string().max(400).default(""), next: z.string().max(500).default("") });
+
+/** Only paths of the incident log are followed after sign-in (no open redirect). */
+function safeNext(next: string): string {
+  return /^\/incidents(\/[A-Za-z0-9-]*)?(\?[\w=&%.:-]*)?$/.test(next) ? next : "/incidents";
+}
+
+function page(reply: FastifyReply, markup: SafeHtml, status = 200): FastifyReply {
+  return reply
+    .code(status)
+    .type("text/html; charset=utf-8")
+    .header("cache-control", "no-store")
+    .send(markup.value);
+}
+
+/** How long around an incident its chart looks: from before it opened to after it ended. */
+const CHART_BEFORE_MS = 6 * 3_600_000;
+const CHART_AFTER_MS = 3_600_000;
+
+/**
+ * The read-only incident log: `/incidents` (filters: state, model, monitor, opened from/to) and
+ * `/incidents/INC-n` (facts, the numbers that fired, a chart of the metric over the monitor runs
+ * around it, the timeline). Behind the API's tokens: `Authorization: Bearer <token>`, or a
+ * session cookie from signing in with a token at `/incidents/login`.
+ */
+export function incidentLogRoutes(deps: IncidentLogDeps) {
+  /** The API token name behind a request, or null. */
+  async function caller(req: FastifyRequest): Promise<string | null> {
+    const header = req.headers.authorization;
+    if (header) {
+      const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
+      return match?.[1] ? ((await deps.apiTokens.verify(match[1]))?.tokenName ?? null) : null;
+    }
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const name = cookie ? deps.sessions.verify(cookie, deps.clock.now()) : null;
+    if (!name) return null;
+    if (name === "bootstrap") return name;
+    const active = (await deps.apiTokens.list()).some((t) => t.name === name && !t.revokedAt);
+    return active ? name : null;
+  }
+
+  return async (scope: FastifyInstance): Promise<void> => {
+    scope.addContentTypeParser(
+      "application/x-www-form-urlencoded",
+      { parseAs: "string", bodyLimit: 8192 },
+      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+    scope.addHook("onSend", async (_req, reply, payload) => {
+      reply.header("content-security-policy", CSP);
+      reply.header("x-content-type-options", "nosniff");
+      reply.header("referrer-policy", "no-referrer");
+      reply.header("x-frame-options", "DENY");
+      return payload;
+    });
+
+    const guard = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (await caller(req)) return;
+      if (req.headers.authorization) {
+        await reply
+          .code(401)
+          .header("www-authenticate", 'Bearer realm="mlops-bot"')
+          .send({ error: "unauthorized", message: "the bearer token is not valid" });
+        return;
+      }
+      const next = encodeURIComponent(safeNext(req.url));
+      await reply.code(303).header("location", `/incidents/login?next=${next}`).send();
+    };
+
+    scope.get("/incidents/static/log.css", async (_req, reply) =>
+      reply.type("text/css; charset=utf-8").header("cache-control", "no-cache").send(LOG_CSS),
+    );
+
+    scope.get<{ Querystring: { next?: string } }>("/incidents/login", async (req, reply) =>
+      page(reply, loginPage(safeNext(String(req.query.next ?? "")))),
+    );
+
+    scope.post("/incidents/login", async (req, reply) => {
+      const parsed = loginBody.safeParse(req.body ?? {});
+      const next = safeNext(parsed.success ? parsed.data.next : "");
+      const token = parsed.success ? parsed.data.token.trim() : "";
+      const who = token ? await deps.apiTokens.verify(token) : null;
+      if (!who) {
+        req.log.warn("incident log sign-in with an invalid token");
+        return page(reply, loginPage(next, token ? "That token is not valid." : "Enter an API token."), 401);
+      }
+      const secure = req.protocol === "https" ? "; Secure" : "";
+      return reply
+        .code(303)
+        .header(
+          "set-cookie",
+          `${SESSION_COOKIE}=${deps.sessions.issue(who.tokenName, deps.clock.now())}; Path=/incidents; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`,
+        )
+        .header("location", next)
+        .send();
+    });
+
+    scope.post("/incidents/logout", async (_req, reply) =>
+      reply
+        .code(303)
+        .header("set-cookie", `${SESSION_COOKIE}=; Path=/incidents; HttpOnly; SameSite=Strict; Max-Age=0`)
+        .header("location", "/incidents/login")
+        .send(),
+    );
+
+    scope.get("/incidents", { preHandler: guard }, async (req, reply) => {
+      const q = listQuery.safeParse(req.query);
+      if (!q.success) {
+        const message = q.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+        return page(reply, problemPage("Bad filter", message), 400);
+      }
+      const f = q.data;
+      const states: IncidentState[] | undefined =
+        f.state === "all"
+          ? undefined
+          : f.state === "active"
+            ? ["open", "acknowledged", "mitigated"]
+            : [f.state];
+      const list = await deps.incidents.list({
+        states,
+        ...(f.model ? { model: f.model } : {}),
+        ...(f.monitor ? { monitor: f.monitor } : {}),
+        ...(f.from ? { since: new Date(`${f.from}T00:00:00Z`) } : {}),
+        ...(f.to ? { until: new Date(Date.parse(`${f.to}T00:00:00Z`) + 86_400_000) } : {}),
+        limit: 200,
+      });
+      const filters: ListFilters = f;
+      return page(
+        reply,
+        listPage(list, filters, { models: deps.models, monitors: deps.monitors }, deps.names),
+      );
+    });
+
+    scope.get<{ Params: { ref: string } }>("/incidents/:ref", { preHandler: guard }, async (req, reply) => {
+      const id = parseRef(req.params.ref);
+      if (id === undefined)
+        return page(reply, problemPage("Bad reference", "expected an incident reference like INC-12"), 400);
+      try {
+        const snapshot = await deps.incidents.snapshot(id);
+        const { incident, alert } = snapshot;
+        const timeline = await deps.incidents.timeline(id);
+        const end = incident.resolvedAt ?? deps.clock.now();
+        const runs = await deps.runsAround(
+          incident.model,
+          incident.monitor,
+          new Date(incident.openedAt.getTime() - CHART_BEFORE_MS),
+          new Date(end.getTime() + CHART_AFTER_MS),
+        );
+        const series = metricSeries(incident.monitor, incident.subject, alert.metrics, runs);
+        const chart = lineChart(series, { openedAt: incident.openedAt, resolvedAt: incident.resolvedAt });
+        return page(
+          reply,
+          detailPage(incident, alert, timeline, chart, `The metric: ${series.label}`, deps.names),
+        );
+      } catch (err) {
+        if (err instanceof IncidentNotFoundError)
+          return page(reply, problemPage("Not found", `There is no ${req.params.ref}.`), 404);
+        throw err;
+      }
+    });
+  };
+}
