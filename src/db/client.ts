@@ -70,6 +70,9 @@ export function openPostgres(url: string, logger: Logger, opts: { max?: number }
     max: opts.max ?? 10,
     idle_timeout: 30,
     connect_timeout: 5,
+    // postgres.js waits up to 20 s between reconnects (3^n / 100 s): while Postgres restarts, requests
+    // queued behind a closed connection would hang that long. Retry within a second instead.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: { application_name: "mlops-bot" },
   });

@@ -8,3 +8,4 @@ export {
 } from "./client.js";
 export { DataDirInUseError } from "./data-dir-lock.js";
 export * as schema from "./schema/index.js";
+export { isDatabaseUnavailable } from "./unavailable.js";
