@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { AccessControl } from "./access/index.js";
 import type { ApiTokenService } from "./api-tokens/index.js";
 import type { AuditLog } from "./audit/index.js";
+import { escalationDescriber } from "./escalation/index.js";
 import type { MlopsConfig } from "./config/index.js";
 import { loadRunbooks, suggestFor } from "./runbooks/index.js";
 import type { Database } from "./db/index.js";
@@ -10,6 +11,7 @@ import type { Clock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
 import type { Metrics } from "./shared/metrics.js";
 import type { Subcommand } from "./slack/commands/types.js";
+import { createEscalationFeature } from "./wiring/escalation-feature.js";
 import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
@@ -59,11 +61,13 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   const runbooks = loadRunbooks(ctx.runbooksDir ?? "./runbooks", ctx.config);
   const incidents = createIncidentsFeature(ctx, {
     suggestRunbooks: (incident) => suggestFor(runbooks, incident),
+    describeEscalation: escalationDescriber(ctx.config),
   });
   return [
     incidents,
     createMonitoringFeature(ctx, { sink: incidents.sink }),
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
+    createEscalationFeature(ctx, { incidents }),
   ];
 }

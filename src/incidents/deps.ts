@@ -6,7 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import type { NotificationPolicy } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
 import type { Alert, Incident, Silence } from "./model.js";
-import type { IncidentNotifier, IncidentSnapshot, RunbookSuggester } from "./ports.js";
+import type { EscalationDescriber, IncidentNotifier, IncidentSnapshot, RunbookSuggester } from "./ports.js";
 
 /** What the incident services need; wired once by the feature. */
 export interface IncidentDeps {
@@ -17,6 +17,7 @@ export interface IncidentDeps {
   notifier: IncidentNotifier;
   logger: Logger;
   suggestRunbooks?: RunbookSuggester;
+  describeEscalation?: EscalationDescriber;
 }
 
 /** The notification policy from `alerting` in the config. */
@@ -60,5 +61,6 @@ export async function snapshotOf(
     modelName: deps.config.models.find((m) => m.slug === incident.model)?.name ?? incident.model,
     silence,
     runbooks: deps.suggestRunbooks?.(incident) ?? [],
+    ...(deps.describeEscalation ? { escalation: await deps.describeEscalation(tx, incident) } : {}),
   };
 }

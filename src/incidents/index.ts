@@ -7,7 +7,7 @@ export {
   nextReminderAt,
   onRepeatFiring,
 } from "./alert-model.js";
-export { channelOf, type IncidentDeps, policyOf } from "./deps.js";
+export { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
 export { IncidentError, IncidentNotFoundError, InvalidSignalError, SilenceError } from "./errors.js";
 export {
   ACTION_PERMISSION,
@@ -28,7 +28,14 @@ export {
   transition,
   type Via,
 } from "./model.js";
-export type { IncidentNotifier, IncidentSnapshot, RunbookSuggester, ThreadNote } from "./ports.js";
+export type {
+  EscalationDescriber,
+  EscalationView,
+  IncidentNotifier,
+  IncidentSnapshot,
+  RunbookSuggester,
+  ThreadNote,
+} from "./ports.js";
 export { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
 export { createIncidentTicker, type IncidentTicker, type TickResult } from "./scheduled.js";
 export {

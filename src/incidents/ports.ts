@@ -11,6 +11,20 @@ export interface IncidentSnapshot {
   silence: Silence | null;
   /** Runbooks suggested for it (filled in by the runbooks feature; empty until then). */
   runbooks: string[];
+  /** Where its escalation stands (filled in by the escalation feature; absent without it). */
+  escalation?: EscalationView | undefined;
+}
+
+/** The escalation tier an incident is at, for the card. */
+export interface EscalationView {
+  /** 1, 2 or 3. */
+  tier: number;
+  /** The tier's user-group handle, e.g. `ds-oncall`. */
+  handle: string;
+  /** When the timer acts next (escalates or reminds), if it will. */
+  nextAt: Date | null;
+  /** Whether a higher tier exists (the card offers Escalate only then). */
+  canEscalate: boolean;
 }
 
 /** A reply in the incident thread, said in domain terms; the Slack layer words it. */
@@ -39,6 +53,9 @@ export interface IncidentNotifier {
   /** Called after commit: deliver what was just queued without waiting for the next poll. */
   wake(): void;
 }
+
+/** Reads an incident's escalation in the caller's transaction; the escalation feature provides one. */
+export type EscalationDescriber = (tx: Db, incident: Incident) => Promise<EscalationView | undefined>;
 
 /** Runbook suggestions for an incident; the runbooks feature provides one. */
 export type RunbookSuggester = (incident: Incident) => string[];

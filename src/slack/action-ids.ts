@@ -4,8 +4,10 @@
  */
 export const ACTION_IDS = {
   incidentAcknowledge: "incident_acknowledge",
-  /** Wired by the escalation feature. */
+  /** Wired by the escalation feature; value `<incident id>:<tier seen>`. */
   incidentEscalate: "incident_escalate",
+  /** Acknowledge from a page (DM); wired by the escalation feature; value `<incident id>:<tier>`. */
+  escalationAcknowledge: "escalation_acknowledge",
   incidentResolve: "incident_resolve",
   incidentSilence1h: "incident_silence_1h",
   /** Prefix of the suggested-runbook buttons (`incident_runbook:<name>`); wired by the runbooks feature. */

@@ -1,10 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { Sql } from "postgres";
+import type { Db } from "../db/index.js";
 import type { Feature, FeatureContext } from "../features.js";
 import { incidentRoutes } from "../http/incident-routes.js";
 import {
   type AlertIntake,
   createAlertIntake,
+  type EscalationDescriber,
+  type Incident,
   createIncidentService,
   createIncidentTicker,
   createSilenceService,
@@ -12,6 +15,7 @@ import {
   type IncidentTicker,
   type RunbookSuggester,
   type SilenceService,
+  snapshotOf,
 } from "../incidents/index.js";
 import {
   createOutboxDispatcher,
@@ -32,6 +36,8 @@ export interface IncidentsFeatureOptions {
   /** How often held-back firings, reminders and silence expiries are looked at. */
   tickMs?: number;
   suggestRunbooks?: RunbookSuggester;
+  /** The card's escalation tier; the escalation feature provides it. */
+  describeEscalation?: EscalationDescriber;
 }
 
 /** The incidents feature plus the handles other features (monitoring, escalation) and tests use. */
@@ -43,6 +49,8 @@ export interface IncidentsFeature extends Feature {
   silences: SilenceService;
   ticker: IncidentTicker;
   dispatcher: OutboxDispatcher;
+  /** Re-renders an incident's card in the caller's transaction (other features' changes show on it). */
+  updateCard(tx: Db, incident: Incident): Promise<number>;
 }
 
 const NOTIFY_CHANNEL = "mlops_outbox";
@@ -84,6 +92,7 @@ export function createIncidentsFeature(
     logger: logger.child({ component: "incidents" }),
     notifier: createSlackIncidentNotifier({ clock, wake }),
     suggestRunbooks: opts.suggestRunbooks,
+    describeEscalation: opts.describeEscalation,
   };
   const incidents = createIncidentService(deps);
   const silences = createSilenceService(deps);
@@ -100,6 +109,9 @@ export function createIncidentsFeature(
     silences,
     ticker,
     dispatcher,
+    async updateCard(tx, incident) {
+      return deps.notifier.updateCard(tx, await snapshotOf(deps, tx, incident));
+    },
     commands: incidentCommands({ incidents, silences, maxSilenceMs: config.alerting.max_silence, models }),
     slack(app) {
       api = slackApiOf(app.client, logger);

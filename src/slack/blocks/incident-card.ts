@@ -24,6 +24,11 @@ function stateLine(s: IncidentSnapshot): string {
   }
 }
 
+function tierField(e: NonNullable<IncidentSnapshot["escalation"]>): string {
+  const next = e.nextAt ? ` · next step ${slackDate(e.nextAt, "{time}")}` : "";
+  return `*Tier*\nL${e.tier} (@${escapeMrkdwn(e.handle)})${next}`;
+}
+
 function buttons(s: IncidentSnapshot): KnownBlock[] {
   const { incident: i } = s;
   if (i.state === "resolved") return [];
@@ -38,8 +43,15 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
       value,
     });
   }
-  // Escalate (ACTION_IDS.incidentEscalate) joins these once the escalation feature handles it: a
-  // card never offers a button nothing answers.
+  // Escalate is offered only when the escalation feature describes the incident (it answers the button).
+  if (s.escalation?.canEscalate) {
+    elements.push({
+      type: "button",
+      action_id: ACTION_IDS.incidentEscalate,
+      text: { type: "plain_text", text: `Escalate to L${s.escalation.tier + 1}` },
+      value: `${i.id}:${s.escalation.tier}`,
+    });
+  }
   elements.push({
     type: "button",
     action_id: ACTION_IDS.incidentResolve,
@@ -98,6 +110,7 @@ export function incidentCard(s: IncidentSnapshot): SlackMessage {
         { type: "mrkdwn", text: `*Assignee*\n${i.assignee ? who(i.assignee) : "nobody yet"}` },
         { type: "mrkdwn", text: `*Fired*\n${fired}` },
         { type: "mrkdwn", text: `*Opened*\n${slackDate(i.openedAt)}` },
+        ...(s.escalation ? [{ type: "mrkdwn" as const, text: tierField(s.escalation) }] : []),
       ],
     },
   ];
