@@ -35,6 +35,8 @@ export const runbookRuns = pgTable(
     finishedAt: timestamp({ withTimezone: true, mode: "date" }),
     /** The process that runs it (`<host>:<pid>:<random>`). */
     owner: text().notNull(),
+    /** The running program's pid (it leads its own process group), to end it when its owner died. */
+    pid: integer(),
     heartbeatAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
     /** Where the progress message lives and the outbox row that posts it (edits hang on it). */
     channel: text().notNull(),
