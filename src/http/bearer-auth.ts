@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiCaller, ApiTokenService } from "../api-tokens/index.js";
+import { FailedAuthLimiter } from "./failed-auth-limiter.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -9,15 +10,44 @@ declare module "fastify" {
 }
 
 /**
- * A preHandler that admits requests carrying `Authorization: Bearer <token>` for a live token.
- * Anything else is a 401 with a `WWW-Authenticate` header, before the body is looked at.
+ * One failed-auth limiter per token service, so the API's route scopes (incidents, monitoring)
+ * share one budget per client address instead of each granting its own.
  */
-export function bearerAuth(tokens: ApiTokenService) {
+const limiters = new WeakMap<ApiTokenService, FailedAuthLimiter>();
+
+/**
+ * A hook that admits requests carrying `Authorization: Bearer <token>` for a live token.
+ * Anything else is a 401 with a `WWW-Authenticate` header, before the body is looked at.
+ *
+ * A client address that keeps presenting bad tokens is refused with 429 and `Retry-After` until
+ * its window has passed, even with a good token: otherwise guessing would only get slower, not
+ * stop. Requests that authenticate do not count.
+ */
+export function bearerAuth(tokens: ApiTokenService, limiter?: FailedAuthLimiter) {
+  let failures = limiter ?? limiters.get(tokens);
+  if (!failures) {
+    failures = new FailedAuthLimiter();
+    limiters.set(tokens, failures);
+  }
+  const limit = failures;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const blockedForMs = limit.blockedFor(req.ip);
+    if (blockedForMs > 0) {
+      await reply
+        .code(429)
+        .header("retry-after", String(Math.ceil(blockedForMs / 1000)))
+        .send({
+          error: "too_many_failed_attempts",
+          message: "too many requests with a bad token from this address; wait and retry",
+        });
+      return;
+    }
     const header = req.headers.authorization;
     const match = header ? /^Bearer\s+(\S{1,200})\s*$/i.exec(header) : null;
     const caller = match?.[1] ? await tokens.verify(match[1]) : null;
     if (!caller) {
+      // A request without any Authorization header is a misconfigured client, not a guess.
+      if (header) limit.fail(req.ip);
       await reply
         .code(401)
         .header("www-authenticate", 'Bearer realm="mlops-bot"')
