@@ -153,7 +153,7 @@ export function createRetrainingService(deps: RetrainingDeps) {
             incident: incidentRefOf(incidentId),
             reason: req.reason ?? null,
             requested_by: req.actor,
-            callback_url: `${deps.publicUrl().replace(/\/$/, "")}/api/v1/models/${req.model}/candidates`,
+            callback_url: `${(rules.callback_url ?? deps.publicUrl()).replace(/\/$/, "")}/api/v1/models/${req.model}/candidates`,
           },
           state: "pending",
           availableAt: now,
@@ -464,6 +464,56 @@ export function createRetrainingService(deps: RetrainingDeps) {
       notifier.wake();
       if (result.outcome === "approved") deps.kick();
       return result;
+    },
+
+    /**
+     * Before the reject dialog opens: a person without `approve` is refused (told and logged) and
+     * a candidate no longer waiting is told; otherwise nothing is written yet.
+     */
+    async precheck(req: {
+      candidateId: number;
+      actor: string;
+      via: RetrainVia;
+      replyTo: { channel: string; user: string };
+    }): Promise<{ allowed: boolean }> {
+      const c = await createRetrainingRepository(db).candidate(req.candidateId);
+      if (!c) throw new RetrainingError("unknown_candidate", "That candidate no longer exists.");
+      const target = `${c.model}@${c.version}`;
+      const access = await deps.access.can(req.actor, "approve", c.model);
+      if (access.allowed && c.state === "pending_approval") return { allowed: true };
+      await db.transaction(async (tx) => {
+        if (access.allowed) {
+          await notifier.tell(
+            tx,
+            req.replyTo,
+            `${target} is no longer waiting for a decision (it is ${c.state.replace(/_/g, " ")}).`,
+          );
+          return;
+        }
+        const outboxId = await notifier.tell(
+          tx,
+          req.replyTo,
+          `You may not reject ${target}: that takes ${describePrincipals(deps.config, access.allowedPrincipals, c.model)}. Nothing was changed.`,
+        );
+        await record(deps, tx, {
+          incidentId: c.incidentId,
+          kind: "refused",
+          actor: req.actor,
+          via: req.via,
+          target,
+          outcome: "refused",
+          detail: { action: "reject", allowed: access.allowedPrincipals },
+          outboxId,
+        });
+      });
+      notifier.wake();
+      return { allowed: false };
+    },
+
+    /** Tells one person something (an ephemeral through the outbox). */
+    async tell(to: { channel: string; user: string }, text: string): Promise<void> {
+      await db.transaction((tx) => notifier.tell(tx, to, text));
+      notifier.wake();
     },
 
     /** Marks undecided candidates past their expiry as expired and updates their cards. */

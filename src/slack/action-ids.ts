@@ -12,6 +12,12 @@ export const ACTION_IDS = {
   incidentSilence1h: "incident_silence_1h",
   /** Prefix of the suggested-runbook buttons (`incident_runbook:<name>`); wired by the runbooks feature. */
   incidentRunbookPrefix: "incident_runbook:",
+  /** Approval card of a retrained candidate; value `<candidate id>`. */
+  retrainApprove: "retrain_approve",
+  retrainReject: "retrain_reject",
+  /** Live canary comparison; value `<candidate id>`. */
+  canaryPromote: "canary_promote",
+  canaryRollback: "canary_rollback",
 } as const;
 
 /** Modal callback ids. */
@@ -19,6 +25,8 @@ export const VIEW_IDS = {
   incidentResolve: "incident_resolve_modal",
   /** Confirms a runbook run (`confirm: true`) and edits its parameters. */
   runbookConfirm: "runbook_confirm_modal",
+  /** Asks why a candidate is rejected. */
+  retrainReject: "retrain_reject_modal",
 } as const;
 
 /** Input blocks and elements inside modals, read back from `view.state.values`. */
@@ -27,6 +35,8 @@ export const INPUT_IDS = {
   resolutionNote: "resolution_note",
   /** Prefix of a runbook parameter's input block and element in the confirm modal (`runbook_param:<key>`). */
   runbookParamPrefix: "runbook_param:",
+  rejectReasonBlock: "reject_reason",
+  rejectReason: "reject_reason_text",
 } as const;
 
 /** The action_id of the button that runs runbook `name` for an incident. */

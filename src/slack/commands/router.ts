@@ -23,7 +23,10 @@ export function createCommandRouter(extra: readonly Subcommand[] = []) {
   const list: Subcommand[] = [];
   // A feature may replace a built-in subcommand of the same name (monitoring's `models` adds health).
   const builtIn = [helpCommand(() => list), modelsCommand, whoamiCommand];
-  list.push(...builtIn.filter((b) => !extra.some((e) => e.name === b.name)), ...extra);
+  // Among features, a later one replaces an earlier one's subcommand of the same name (retraining's
+  // `models` extends monitoring's), so each name is listed and routed once.
+  const extras = extra.filter((e, i) => !extra.slice(i + 1).some((later) => later.name === e.name));
+  list.push(...builtIn.filter((b) => !extras.some((e) => e.name === b.name)), ...extras);
   const byName = new Map(list.map((c) => [c.name, c]));
 
   return {
