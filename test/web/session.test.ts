@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { lineChart } from "../../src/web/chart.js";
+import { metricSeries } from "../../src/web/metric-series.js";
+import { createSessionSigner, readCookie, SESSION_TTL_MS } from "../../src/web/session.js";
+
+describe("incident log sessions", () => {
+  const now = new Date("2026-11-26T12:00:00Z");
+
+  it("a cookie names its token and expires; it holds no token and a changed byte breaks it", () => {
+    const signer = createSessionSigner();
+    const cookie = signer.issue("ops-laptop", now);
+    expect(signer.verify(cookie, now)).toBe("ops-laptop");
+    expect(signer.verify(cookie, new Date(now.getTime() + SESSION_TTL_MS - 1000))).toBe("ops-laptop");
+    expect(signer.verify(cookie, new Date(now.getTime() + SESSION_TTL_MS))).toBeNull();
+    const forged = cookie.replace(/^v1\.[^.]+/, `v1.${Buffer.from("bootstrap").toString("base64url")}`);
+    expect(signer.verify(forged, now)).toBeNull();
+    expect(signer.verify(`${cookie.slice(0, -2)}AA`, now)).toBeNull();
+    expect(signer.verify("garbage", now)).toBeNull();
+    expect(createSessionSigner().verify(cookie, now)).toBeNull();
+  });
+
+  it("reads one cookie out of a header", () => {
+    expect(readCookie("a=1; mlops_session=v1.x.y.z; b=2", "mlops_session")).toBe("v1.x.y.z");
+    expect(readCookie("a=1", "mlops_session")).toBeUndefined();
+    expect(readCookie(undefined, "mlops_session")).toBeUndefined();
+  });
+});
+
+describe("the incident's metric over its monitor runs", () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 10, 26, 10, m));
+  const driftRun = (m: number, value: number) => ({
+    startedAt: at(m),
+    status: "ok",
+    metrics: { drift_share: 0.1, columns: { amount: { method: "psi", value, threshold: 0.2 } } },
+  });
+
+  it("reads a drifted column's value and threshold, skipping runs without numbers", () => {
+    const series = metricSeries("drift", "amount", { method: "psi", value: 0.4 }, [
+      driftRun(0, 0.05),
+      { startedAt: at(5), status: "skipped", metrics: {} },
+      driftRun(10, 0.41),
+    ]);
+    expect(series.label).toBe("psi of amount");
+    expect(series.points.map((p) => p.value)).toEqual([0.05, 0.41]);
+    expect(series.threshold).toBe(0.2);
+  });
+
+  it("reads confidence shares with the alert's fixed threshold", () => {
+    const series = metricSeries("confidence", "low_confidence", { max_low_share: 0.2 }, [
+      { startedAt: at(0), status: "alert", metrics: { low_share: 0.5 } },
+    ]);
+    expect(series).toMatchObject({ points: [{ value: 0.5 }], threshold: 0.2 });
+  });
+
+  it("draws an SVG with the line, the threshold and the opening, labels escaped", () => {
+    const series = metricSeries("drift", "<amount>", { method: "psi" }, [
+      { ...driftRun(0, 0.1), metrics: { columns: { "<amount>": { value: 0.1, threshold: 0.2 } } } },
+      { ...driftRun(10, 0.3), metrics: { columns: { "<amount>": { value: 0.3, threshold: 0.2 } } } },
+    ]);
+    const svg = lineChart(series, { openedAt: at(10), resolvedAt: null }).value;
+    expect(svg).toContain('<svg class="chart"');
+    expect(svg).toContain('<path class="line" d="M');
+    expect(svg).toContain("threshold 0.200");
+    expect(svg).toContain("opened");
+    expect(svg).toContain("psi of &lt;amount&gt;");
+    expect(svg).not.toContain("<amount>");
+    expect(
+      lineChart({ label: "x", points: [], threshold: null }, { openedAt: at(0), resolvedAt: null }).value,
+    ).toContain("No monitor runs");
+  });
+});
