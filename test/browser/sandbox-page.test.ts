@@ -33,7 +33,7 @@ describe("the sandbox page", () => {
     await incident.waitFor();
     await expect.poll(() => incident.locator(".bk-header").textContent()).toContain(`${ref} · Latency`);
     expect(await incident.textContent()).toContain('<img src=x onerror="window.__xss=1">');
-    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await incident.locator("img").count()).toBe(0);
     const ack = incident.locator("button", { hasText: "Acknowledge" });
     expect(await ack.getAttribute("class")).toContain("primary");
