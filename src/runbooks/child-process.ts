@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { CommandRunner, Execution, ExecutionResult } from "./ports.js";
 
 /** Keeps the first and last `half` bytes of a stream and counts what falls between. */
@@ -45,7 +46,8 @@ export class HeadTailBuffer {
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals the process group `pid` leads; a group that is gone already is fine. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     // A negative pid signals the whole process group the child leads (it was spawned detached).
     process.kill(-pid, signal);
@@ -76,6 +78,7 @@ export const childProcessRunner: CommandRunner = {
         stdio: ["pipe", "pipe", "pipe"],
         windowsHide: true,
       });
+      if (child.pid) exec.onSpawn?.(child.pid);
       const timers: NodeJS.Timeout[] = [];
       const terminate = () => {
         if (!child.pid) return;
@@ -130,5 +133,16 @@ export const childProcessRunner: CommandRunner = {
       });
       child.once("close", finish);
     });
+  },
+  endOrphan(pid: number, marker: string): boolean {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    } catch {
+      return false; // gone, not ours to read, or no /proc: never signal what cannot be identified
+    }
+    if (!environ.split("\0").includes(marker)) return false;
+    killGroup(pid, "SIGKILL");
+    return true;
   },
 };

@@ -17,6 +17,8 @@ export interface Execution {
   maxOutputBytes: number;
   /** Aborting it kills the run (shutdown). */
   signal?: AbortSignal;
+  /** Told the program's pid (the leader of its process group) once it started. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What came of it. */
@@ -33,6 +35,11 @@ export interface ExecutionResult {
 /** Runs child processes; the shipped one is `childProcessRunner`. */
 export interface CommandRunner {
   run(exec: Execution): Promise<ExecutionResult>;
+  /**
+   * Ends the process group `pid` leads if it still is the run's program (its environment holds
+   * `marker`, so a reused pid is never hit); true when it was ended.
+   */
+  endOrphan(pid: number, marker: string): boolean;
 }
 
 /** Where a run's messages go: an incident's thread or the channel it was started in. */

@@ -252,6 +252,7 @@ export function createRunbookService(deps: RunbookDeps) {
   }
 
   async function exec(
+    runId: number,
     runbook: Runbook,
     argv: string[],
     env: Record<string, string>,
@@ -267,6 +268,11 @@ export function createRunbookService(deps: RunbookDeps) {
       killGraceMs: limits.killGraceMs,
       maxOutputBytes: limits.maxOutputBytes,
       signal,
+      onSpawn: (pid) => {
+        createRunbookRepository(db)
+          .update(runId, { pid })
+          .catch((err: unknown) => logger.warn({ err, run: runId }, "could not record a runbook's pid"));
+      },
     });
   }
 
@@ -283,11 +289,11 @@ export function createRunbookService(deps: RunbookDeps) {
       const model = modelOf(runbook, incident);
       const env = childEnv(runbook, run, values, model);
       const stdin = await contextJson(runbook, run, values, incident);
-      const main = await exec(runbook, expandArgv(runbook.run, values), env, stdin, abort.signal);
+      const main = await exec(run.id, runbook, expandArgv(runbook.run, values), env, stdin, abort.signal);
       const status = statusOf({ exitCode: main.exitCode, timedOut: main.timedOut, aborted: main.aborted });
       let verify: ExecutionResult | undefined;
       if (status === "succeeded" && runbook.verify)
-        verify = await exec(runbook, expandArgv(runbook.verify, values), env, stdin, abort.signal);
+        verify = await exec(run.id, runbook, expandArgv(runbook.verify, values), env, stdin, abort.signal);
       const verifyStatus = verify
         ? verify.exitCode === 0 && !verify.timedOut && !verify.aborted
           ? "passed"
@@ -487,7 +493,13 @@ export function createRunbookService(deps: RunbookDeps) {
         deps.databaseKind === "pglite" ? undefined : new Date(now.getTime() - limits.staleAfterMs);
       const runs = await db.transaction(async (tx) => {
         const found = await createRunbookRepository(tx).interruptOrphans(now, stale);
+        const host = deps.owner.split(":")[0];
         for (const run of found) {
+          // Its program may outlive the bot (it leads its own process group): end it when it is ours.
+          const ended =
+            run.pid !== null && run.owner.split(":")[0] === host
+              ? deps.runner.endOrphan(run.pid, `MLOPS_RUN_ID=${run.id}`)
+              : false;
           const incident = run.incidentId
             ? ((await createIncidentRepository(tx).byId(run.incidentId)) ?? null)
             : null;
@@ -496,7 +508,7 @@ export function createRunbookService(deps: RunbookDeps) {
           await notifier.reply(
             tx,
             place,
-            `:warning: Runbook \`${run.runbook}\` (run ${run.id}) was *interrupted*: the bot stopped while it ran, so its result is unknown. Check before running it again.`,
+            `:warning: Runbook \`${run.runbook}\` (run ${run.id}) was *interrupted*: the bot stopped while it ran, so its result is unknown${ended ? " (its program, still running, was stopped now)" : ""}. Check before running it again.`,
           );
           if (incident)
             await createIncidentRepository(tx).addEvent({
@@ -510,6 +522,7 @@ export function createRunbookService(deps: RunbookDeps) {
             });
           await audit(tx, "system", "runbook.interrupted", `${run.runbook}#${run.id}`, "error", {
             owner: run.owner,
+            programEnded: ended,
           });
         }
         return found;

@@ -10,7 +10,7 @@ import {
   type RunbookService,
 } from "../runbooks/index.js";
 import { runbookCommands } from "../slack/runbooks/commands.js";
-import { registerRunbookListeners } from "../slack/runbooks/listeners.js";
+import { openConfirm, registerRunbookListeners } from "../slack/runbooks/listeners.js";
 import { createSlackRunbookNotifier } from "../slack/runbooks/notifier.js";
 import { type SlackApi, slackApiOf } from "../slack/web-api.js";
 import type { IncidentsFeature } from "./incidents-feature.js";
@@ -59,7 +59,11 @@ export function createRunbooksFeature(ctx: FeatureContext, opts: RunbooksFeature
   return {
     name: "runbooks",
     runbooks,
-    commands: runbookCommands({ runbooks, models: config.models.map((m) => m.slug) }),
+    commands: runbookCommands({
+      runbooks,
+      models: config.models.map((m) => m.slug),
+      confirm: (triggerId, prepared, channel) => openConfirm(slackApi(), triggerId, prepared, channel),
+    }),
     slack(app) {
       api = slackApiOf(app.client, logger);
       registerRunbookListeners(app, {

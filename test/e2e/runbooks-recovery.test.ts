@@ -41,6 +41,16 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** True while `pid` runs (a zombie awaiting its reaper counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 async function api(port: number, method: string, path: string, body?: unknown) {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
@@ -111,6 +121,7 @@ describe("a runbook run across a crash of the bot", () => {
       expect(JSON.stringify(await res.json())).toContain("Started `sleepy`");
       await eventually("the runbook to be running", () => existsSync(pidfile), 15_000);
       orphan = Number(readFileSync(pidfile, "utf8"));
+      expect(alive(orphan)).toBe(true);
     } finally {
       first.child.kill("SIGKILL");
     }
@@ -129,6 +140,8 @@ describe("a runbook run across a crash of the bot", () => {
       ]);
       expect(events[1]?.actor).toBe("U0OLIVIA");
       expect(events[1]?.detail).toMatchObject({ name: "sleepy", exitCode: null, verify: null });
+      // The program outlived the killed bot (own process group); the restart ended it.
+      await eventually("the orphaned program to be gone", () => !alive(orphan ?? 0), 5000);
     } finally {
       second.child.kill("SIGTERM");
     }
@@ -141,21 +154,24 @@ describe("a runbook run across a crash of the bot", () => {
       expect(run?.finishedAt).toBeInstanceOf(Date);
       // The thread says so: the progress message edited to "interrupted", and a reply under the card.
       const outbox = createOutboxRepository(database.db);
+      // The newest content of the progress message: its last edit, or the post itself when the
+      // edit was folded into a post that had not gone out before the kill.
+      const progress = await outbox.byId(run?.progressOutboxId ?? 0);
       const progressEdits = (await outbox.byIds([...Array(200).keys()].map((i) => i + 1))).filter(
         (r) => r.parentId === run?.progressOutboxId && r.method === "chat.update",
       );
-      expect(JSON.stringify(progressEdits.at(-1)?.payload)).toContain("interrupted");
-      const progress = await outbox.byId(run?.progressOutboxId ?? 0);
+      expect(JSON.stringify((progressEdits.at(-1) ?? progress)?.payload)).toContain("interrupted");
       const replies = (await outbox.byIds([...Array(200).keys()].map((i) => i + 1))).filter(
         (r) =>
           r.method === "chat.postMessage" &&
           r.parentId === progress?.parentId &&
-          JSON.stringify(r.payload).includes("was *interrupted*"),
+          JSON.stringify(r.payload).includes("was *interrupted*") &&
+          JSON.stringify(r.payload).includes("was stopped now"),
       );
       expect(replies).toHaveLength(1);
       expect(progress?.parentId).not.toBeNull();
     } finally {
       await database.close();
     }
-  });
+  }, 90_000);
 });

@@ -57,7 +57,7 @@ timeout: 10s
   });
   const config = demoConfig();
   for (const m of config.models) m.service_url = service.url;
-  bot = await startRunbookBot({ dir: folder.dir, config });
+  bot = await startRunbookBot({ dir: folder.dir, config, monitoring: true });
 });
 afterAll(async () => {
   await bot?.close();
@@ -324,6 +324,42 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(content).toContain("line 0 ");
     expect(content).toContain("THE END");
     expect(file.shares[0]?.thread_ts).toBe(card.ts);
+  });
+
+  it("a confirm: true runbook run by command opens the same dialog instead of running at once", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const { id } = await openIncident({ monitor: "performance", subject: "f1" });
+    const res = await driver.command("U0DANA", CHANNEL, `runbook run rollback-model INC-${id}`);
+    expect(JSON.stringify(res.body)).toContain("asks to confirm first");
+    const view = await eventually("the confirm modal", () =>
+      workspace.views("U0DANA").find((v) => v.open && v.view.callback_id === "runbook_confirm_modal"),
+    );
+    expect(JSON.stringify(view.view.private_metadata)).toContain(String(id));
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+  });
+
+  it("re-running the data-quality monitor calls the bot's API with the allowlisted token; a failed verify offers no Resolve", async () => {
+    const { card, id } = await openIncident({ monitor: "data_quality", subject: "country" });
+    expect(buttonIds(card)).toEqual(
+      expect.arrayContaining(["incident_runbook:clear-feature-cache", "incident_runbook:rerun-data-quality"]),
+    );
+    await bot.sandbox.driver.clickButton("U0OLIVIA", card, "incident_runbook:rerun-data-quality");
+    const run = await eventually(
+      "the run",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    const msg = await progress(card, run.id, (t) => t.includes("verify"));
+    // No predictions in this database: the check runs (exit 0) but cannot pass.
+    expect(msg.text).toContain("succeeded, exit code 0");
+    expect(text(msg)).toMatch(/data_quality run \d+: (skipped|error)/);
+    expect(msg.text).toContain("verify failed");
+    expect(buttonIds(msg)).toEqual([]);
+    const recorded = await bot.runbooks.runbooks.runById(run.id);
+    expect(recorded).toMatchObject({
+      status: "succeeded",
+      verify: "failed",
+      params: { model: "fraud-detector" },
+    });
   });
 
   it("/mlops runbook list shows the runbooks of a model", async () => {

@@ -6,10 +6,14 @@ import { type MlopsConfig, parseEnv } from "../../src/config/index.js";
 import { loadRunbooks, type RunbookLimits, suggestFor } from "../../src/runbooks/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import { createIncidentsFeature, type IncidentsFeature } from "../../src/wiring/incidents-feature.js";
+import { createMonitoringFeature } from "../../src/wiring/monitoring-feature.js";
 import { createRunbooksFeature, type RunbooksFeature } from "../../src/wiring/runbooks-feature.js";
 import { demoConfig } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import { ROOT } from "../helpers/process.js";
+
+/** The bot's API token in these tests (also in the runbooks' host environment). */
+export const RUNBOOK_API_TOKEN = "mlops_e2e_runbooks_token_0123456789abcdef";
 
 /** A runbooks folder for one test file: the shipped runbooks plus the given test ones. */
 export function runbooksDir(extra: Record<string, Record<string, string>> = {}): {
@@ -38,9 +42,16 @@ export async function startRunbookBot(opts: {
   config?: MlopsConfig;
   limits?: Partial<RunbookLimits>;
   hostEnv?: Record<string, string>;
+  /** Also ship the monitoring feature (its API serves the data-quality runbook); no schedules. */
+  monitoring?: boolean;
 }): Promise<RunbookBot> {
   const database = await openTestDatabase();
-  const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" });
+  const env = parseEnv({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    MLOPS_API_TOKEN: RUNBOOK_API_TOKEN,
+  });
   let incidents: IncidentsFeature | undefined;
   let runbooks: RunbooksFeature | undefined;
   const bot = await startBot({
@@ -49,7 +60,7 @@ export async function startRunbookBot(opts: {
     logger: testLogger,
     slackRetries: 0,
     database,
-    hostEnv: { PATH: process.env.PATH ?? "", ...opts.hostEnv },
+    hostEnv: { PATH: process.env.PATH ?? "", MLOPS_API_TOKEN: RUNBOOK_API_TOKEN, ...opts.hostEnv },
     features: (ctx) => {
       const list = loadRunbooks(opts.dir, ctx.config);
       incidents = createIncidentsFeature(ctx, {
@@ -57,7 +68,10 @@ export async function startRunbookBot(opts: {
         suggestRunbooks: (i) => suggestFor(list, i),
       });
       runbooks = createRunbooksFeature(ctx, { runbooks: list, incidents, limits: opts.limits });
-      return [incidents, runbooks];
+      const monitoring = opts.monitoring
+        ? [createMonitoringFeature(ctx, { sink: incidents.sink, schedule: false })]
+        : [];
+      return [incidents, ...monitoring, runbooks];
     },
   });
   if (!bot.sandbox || !incidents || !runbooks) throw new Error("expected sandbox mode and both features");

@@ -1,5 +1,5 @@
 import { IncidentError, parseRef } from "../../incidents/index.js";
-import { RunbookError, type RunbookService } from "../../runbooks/index.js";
+import { type PreparedRun, RunbookError, type RunbookService } from "../../runbooks/index.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import type { CommandReply, Subcommand } from "../commands/types.js";
 import { runbookListBlocks } from "./blocks.js";
@@ -31,7 +31,12 @@ async function replying(run: () => Promise<CommandReply>): Promise<CommandReply>
 }
 
 /** `/mlops runbook list [model]` and `/mlops runbook run <name> [INC-n] [key=value ...]`. */
-export function runbookCommands(deps: { runbooks: RunbookService; models: readonly string[] }): Subcommand[] {
+export function runbookCommands(deps: {
+  runbooks: RunbookService;
+  models: readonly string[];
+  /** Opens the confirm dialog of a `confirm: true` runbook (the command's trigger id). */
+  confirm: (triggerId: string, prepared: PreparedRun, channel: string) => Promise<void>;
+}): Subcommand[] {
   return [
     {
       name: "runbook",
@@ -73,21 +78,26 @@ export function runbookCommands(deps: { runbooks: RunbookService; models: readon
             const i = a.indexOf("=");
             given[a.slice(0, i)] = a.slice(i + 1);
           }
-          const outcome = await deps.runbooks.run({
+          const req = {
             name,
             incidentId,
             given,
             actor: ctx.userId,
-            via: "command",
+            via: "command" as const,
             channel: ctx.channelId,
-          });
-          if (outcome.outcome === "refused") return { text: outcome.message };
-          const where = outcome.run.incidentId
-            ? `the thread of INC-${outcome.run.incidentId}`
-            : "this channel";
-          return {
-            text: `Started \`${name}\` (run ${outcome.run.id}); its progress and result appear in ${where}.`,
           };
+          const prepared = await deps.runbooks.prepare(req);
+          if ("refused" in prepared) return { text: prepared.refused };
+          if (prepared.runbook.confirm) {
+            // Typing the command is not the confirmation a `confirm: true` runbook asks for.
+            await deps.confirm(ctx.triggerId, prepared, ctx.channelId);
+            return {
+              text: `\`${name}\` asks to confirm first: check its parameters in the dialog and press Run.`,
+            };
+          }
+          const run = await deps.runbooks.start(prepared, req);
+          const where = run.incidentId ? `the thread of INC-${run.incidentId}` : "this channel";
+          return { text: `Started \`${name}\` (run ${run.id}); its progress and result appear in ${where}.` };
         }),
     },
   ];
