@@ -202,7 +202,10 @@ export function createRetrainingService(deps: RetrainingDeps) {
       const parsed = candidateReportSchema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const field = fieldOf(issue?.path ?? []);
+        const path = [...(issue?.path ?? [])];
+        // An unknown key is named itself, not the object that holds it.
+        if (issue?.code === "unrecognized_keys" && issue.keys[0]) path.push(issue.keys[0]);
+        const field = fieldOf(path);
         throw new RetrainingError("invalid_candidate", `${field}: ${issue?.message ?? "invalid"}`, field);
       }
       const report = parsed.data;

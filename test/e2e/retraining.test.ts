@@ -296,4 +296,35 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
       webhooks.received.filter((r) => r.path === "/deploy" && r.json.challenger_version === "v5"),
     ).toHaveLength(0);
   });
+  it("a pipeline that answers 503 is called again after its backoff, with the same delivery id, and the request goes on", async () => {
+    const { workspace, driver } = bot.sandbox;
+    webhooks.failNext("/pipeline", 503);
+    const before = webhooks.received.filter((r) => r.path === "/pipeline").length;
+    const asked = await driver.command("U0MAYA", CHANNEL, "retrain fraud-detector weekly refresh");
+    const requestId = Number(/RTR-(\d+)/.exec(JSON.stringify(asked.body))?.[1]);
+    expect(requestId).toBeGreaterThan(0);
+    await eventually("the first, failed attempt", async () => {
+      const calls = await createRetrainingRepository(bot.database.db).callsOf({
+        retrainRequestId: requestId,
+      });
+      return calls[0]?.state === "pending" && calls[0].lastError?.includes("HTTP 503");
+    });
+    clock.shift(5_000);
+    await bot.retraining.ticker.kick();
+    const attempts = webhooks.received.filter((r) => r.path === "/pipeline").slice(before);
+    expect(attempts).toHaveLength(2);
+    expect(attempts.map((a) => a.headers["x-mlops-delivery"])).toEqual([
+      attempts[0]?.headers["x-mlops-delivery"],
+      attempts[0]?.headers["x-mlops-delivery"],
+    ]);
+    // Without an incident, the request starts its own thread in the model's channel.
+    const root = await eventually("the request's own post", () =>
+      workspace
+        .messages(CHANNEL)
+        .find((m) => m.text.includes("asked to retrain") && m.text.includes("weekly refresh")),
+    );
+    await eventually("the thread to say the pipeline runs", () =>
+      workspace.thread(CHANNEL, root.ts).some((m) => m.text.includes("is running")),
+    );
+  });
 });
