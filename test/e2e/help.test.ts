@@ -19,6 +19,8 @@ const SUBCOMMANDS = [
   "status",
   "models",
   "baseline",
+  "escalate",
+  "oncall",
 ];
 
 beforeAll(async () => {
