@@ -26,7 +26,7 @@ export async function newPage(browser: Browser): Promise<Page & { errors: string
 /** Opens the sandbox page as a seeded person and waits until its event stream is live. */
 export async function openSandbox(page: Page, url: string, as = "olivia"): Promise<void> {
   await page.goto(`${url}/sandbox?as=${as}`);
-  await expect.poll(() => page.textContent("#live-state")).toBe("live");
+  await poll(() => page.textContent("#live-state")).toBe("live");
   await page.waitForSelector(".channel-link");
 }
 
@@ -70,4 +70,9 @@ export async function fireAlert(url: string, summary: string, alertname = "Fraud
 /** The card (top-level message) of an incident on the page. */
 export function card(page: Page, ref: string) {
   return page.locator("#messages > article.msg", { hasText: `${ref} ·` }).first();
+}
+
+/** `expect.poll` with room for the outbox's pace (one Slack write a second per channel). */
+export function poll<T>(check: () => T | Promise<T>) {
+  return expect.poll(check, { timeout: 15_000, interval: 50 });
 }

@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
-import { card, fireAlert, launchBrowser, newPage, openSandbox, send } from "./browser.js";
+import { card, fireAlert, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
 
 let bot: IncidentBot;
 let browser: Browser;
@@ -31,7 +31,7 @@ describe("the sandbox page", () => {
     expect(await page.textContent("#channel-title")).toBe("#fraud-alerts");
     const incident = card(page, ref);
     await incident.waitFor();
-    await expect.poll(() => incident.locator(".bk-header").textContent()).toContain(`${ref} · Latency`);
+    await poll(() => incident.locator(".bk-header").textContent()).toContain(`${ref} · Latency`);
     expect(await incident.textContent()).toContain('<img src=x onerror="window.__xss=1">');
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await incident.locator("img").count()).toBe(0);
@@ -59,7 +59,7 @@ describe("the sandbox page", () => {
     await other.locator("article.msg", { hasText: "looking at <b>it</b> now" }).waitFor();
     expect(await other.locator("article.msg.ephemeral", { hasText: "ds-oncall" }).count()).toBe(0);
     await send(other, "/deploy now");
-    await expect.poll(() => other.textContent("#composer-error")).toContain("/deploy is not a command here");
+    await poll(() => other.textContent("#composer-error")).toContain("/deploy is not a command here");
     await Promise.all([page.close(), other.close()]);
   });
 
@@ -73,7 +73,7 @@ describe("the sandbox page", () => {
     expect(await incident.locator(".bk-field", { hasText: "State" }).textContent()).toContain("Open");
 
     await page.selectOption("#user-switcher", "U0OLIVIA");
-    await expect.poll(() => refusal.count()).toBe(0);
+    await poll(() => refusal.count()).toBe(0);
     expect(new URL(page.url()).searchParams.get("as")).toBe("olivia");
     await page.close();
   });
@@ -83,9 +83,9 @@ describe("the sandbox page", () => {
     await openSandbox(page, bot.url, "olivia");
     const incident = card(page, ref);
     await incident.locator("button", { hasText: "Acknowledge" }).click();
-    await expect
-      .poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent())
-      .toContain("Acknowledged");
+    await poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent()).toContain(
+      "Acknowledged",
+    );
     expect(await card(page, ref).locator(".bk-field", { hasText: "Assignee" }).textContent()).toContain(
       "olivia",
     );
@@ -103,14 +103,14 @@ describe("the sandbox page", () => {
     await dialog.locator("textarea").fill("   ");
     await dialog.locator("textarea").evaluate((el) => el.removeAttribute("required"));
     await dialog.locator(".modal-submit").click();
-    await expect.poll(() => dialog.locator(".bk-error").first().textContent()).toBe("Say what fixed it.");
+    await poll(() => dialog.locator(".bk-error").first().textContent()).toBe("Say what fixed it.");
     await dialog.locator("textarea").fill("Restarted the scorer; <latency> back to normal");
     await dialog.locator(".modal-submit").click();
-    await expect.poll(() => page.locator("#modal-layer").isHidden()).toBe(true);
-    await expect.poll(() => card(page, ref).locator(".bk-header").textContent()).toContain("✅");
+    await poll(() => page.locator("#modal-layer").isHidden()).toBe(true);
+    await poll(() => card(page, ref).locator(".bk-header").textContent()).toContain("✅");
     expect(await card(page, ref).textContent()).toContain("Restarted the scorer; <latency> back to normal");
     const thread = card(page, ref).locator("details.thread");
-    await expect.poll(() => thread.textContent()).toContain("resolved");
+    await poll(() => thread.textContent()).toContain("resolved");
     expect(page.errors).toEqual([]);
     await page.close();
   });
