@@ -5,7 +5,13 @@ import { type FraudService, startFraudService } from "../../src/demo/fraud-servi
 import { fraudScore } from "../../src/demo/fraud-traffic.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
 import { demoConfig } from "../helpers/bot.js";
-import { type RunbookBot, runbooksDir, signal, startRunbookBot } from "../runbooks/fixture.js";
+import {
+  RUNBOOK_API_TOKEN,
+  type RunbookBot,
+  runbooksDir,
+  signal,
+  startRunbookBot,
+} from "../runbooks/fixture.js";
 import { buttonIds, cardOf, eventually, outboxDrained } from "./incidents-bot.js";
 
 const CHANNEL = "fraud-alerts";
@@ -359,6 +365,28 @@ describe("runbooks from the incident card (through the sandbox)", () => {
       status: "succeeded",
       verify: "failed",
       params: { model: "fraud-detector" },
+    });
+  });
+
+  it("the on-demand monitor route the data-quality runbook calls checks its token, model and monitor", async () => {
+    const post = (path: string, token?: string) =>
+      fetch(`${bot.url}${path}`, {
+        method: "POST",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    expect((await post("/api/v1/models/fraud-detector/monitors/data_quality/run")).status).toBe(401);
+    expect(
+      (await post("/api/v1/models/fraud-detector/monitors/nonsense/run", RUNBOOK_API_TOKEN)).status,
+    ).toBe(404);
+    expect((await post("/api/v1/models/nosuch/monitors/data_quality/run", RUNBOOK_API_TOKEN)).status).toBe(
+      404,
+    );
+    const ok = await post("/api/v1/models/fraud-detector/monitors/data_quality/run", RUNBOOK_API_TOKEN);
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toMatchObject({
+      model: "fraud-detector",
+      monitor: "data_quality",
+      trigger: "manual",
     });
   });
 
