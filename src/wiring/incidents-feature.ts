@@ -6,11 +6,11 @@ import { incidentRoutes } from "../http/incident-routes.js";
 import {
   type AlertIntake,
   createAlertIntake,
-  type EscalationDescriber,
-  type Incident,
   createIncidentService,
   createIncidentTicker,
   createSilenceService,
+  type EscalationDescriber,
+  type Incident,
   type IncidentService,
   type IncidentTicker,
   type RunbookSuggester,

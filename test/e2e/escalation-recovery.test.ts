@@ -158,7 +158,7 @@ describe("escalation across a crash", () => {
       expect(events.filter((e) => e.kind === "paged")).toHaveLength(1);
       const incident = await createIncidentRepository(database.db).byId(incidentId);
       const dueAt = (incident?.openedAt.getTime() ?? 0) + L1_WAIT_MS;
-      const at = (escalated[0]?.at as Date).getTime();
+      const at = escalated[0]?.at.getTime() ?? Number.NaN;
       // Not early, and once the bot is back no later than one timer period (plus scheduling slack).
       expect(at).toBeGreaterThanOrEqual(dueAt);
       expect(at).toBeLessThanOrEqual(readyAt + TICK_MS + 250);
