@@ -1,4 +1,12 @@
 export { childProcessRunner, HeadTailBuffer } from "./child-process.js";
+export {
+  DEFAULT_LIMITS,
+  type PreparedRun,
+  type RunbookDeps,
+  type RunbookLimits,
+  type RunRequest,
+  type StartOutcome,
+} from "./deps.js";
 export { RunbookError, RunbookManifestError } from "./errors.js";
 export { loadRunbooks, MANIFEST_FILE } from "./loader.js";
 export {
@@ -21,13 +29,4 @@ export {
 } from "./model.js";
 export type { CommandRunner, Execution, ExecutionResult, RunbookNotifier, RunPlace } from "./ports.js";
 export { createRunbookRepository, type RunbookRepository } from "./repository.js";
-export {
-  createRunbookService,
-  DEFAULT_LIMITS,
-  type PreparedRun,
-  type RunbookDeps,
-  type RunbookLimits,
-  type RunbookService,
-  type RunRequest,
-  type StartOutcome,
-} from "./service.js";
+export { createRunbookService, type RunbookService } from "./service.js";

@@ -63,8 +63,8 @@ export interface RunbookNotifier {
   ): Promise<number>;
   /** Re-renders the progress message in place with the run's current state. */
   updateProgress(tx: Db, place: RunPlace, runbook: Runbook | undefined, run: RunbookRun): Promise<number>;
-  /** The full output as a file in the same thread, for output too long for a message. */
-  uploadOutput(tx: Db, place: RunPlace, run: RunbookRun): Promise<number>;
+  /** The full output as a file in the same thread when it is too long for the message; null otherwise. */
+  uploadOutput(tx: Db, place: RunPlace, run: RunbookRun): Promise<number | null>;
   /** A reply in the thread (or channel). */
   reply(tx: Db, place: RunPlace, text: string): Promise<number>;
   /** An ephemeral to one person. */

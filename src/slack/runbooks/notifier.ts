@@ -2,7 +2,7 @@ import type { Db } from "../../db/index.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { RunbookNotifier } from "../../runbooks/index.js";
 import type { Clock } from "../../shared/clock.js";
-import { runProgressMessage } from "./blocks.js";
+import { OUTPUT_TAIL_CHARS, runProgressMessage } from "./blocks.js";
 
 /**
  * The runbooks' Slack writes as outbox rows: the progress message (in the incident's thread, hung
@@ -37,7 +37,8 @@ export function createSlackRunbookNotifier(deps: { clock: Clock; wake: () => voi
         clock.now(),
       );
     },
-    uploadOutput(tx, place, run) {
+    async uploadOutput(tx, place, run) {
+      if (run.output.length <= OUTPUT_TAIL_CHARS && !run.outputOmitted) return null;
       return outbox(tx).enqueue(
         {
           method: "files.uploadV2",
