@@ -15,6 +15,7 @@ import { createEscalationFeature } from "./wiring/escalation-feature.js";
 import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
+import { createRetrainingFeature } from "./wiring/retraining-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
 
 /** What every feature may use; built once by the composition root. */
@@ -63,11 +64,14 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     suggestRunbooks: (incident) => suggestFor(runbooks, incident),
     describeEscalation: escalationDescriber(ctx.config),
   });
+  const monitoring = createMonitoringFeature(ctx, { sink: incidents.sink });
+  const previousModels = monitoring.commands?.find((c) => c.name === "models");
   return [
     incidents,
-    createMonitoringFeature(ctx, { sink: incidents.sink }),
+    monitoring,
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
     createEscalationFeature(ctx, { incidents }),
+    createRetrainingFeature(ctx, { incidents, previousModels }),
   ];
 }

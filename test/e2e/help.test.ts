@@ -21,6 +21,8 @@ const SUBCOMMANDS = [
   "baseline",
   "escalate",
   "oncall",
+  "retrain",
+  "canary",
 ];
 
 beforeAll(async () => {
