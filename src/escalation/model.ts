@@ -124,13 +124,13 @@ export type DeadlineDecision =
   | { kind: "escalate"; tier: number; nextAt: Date | null }
   | { kind: "exhausted" };
 
-/** The next deadline after paging `tier` at `now`: its wait when the timer runs, else none. */
-export function deadlineAfterPage(policy: EscalationPolicy, tier: number, pagesAtTier: number, now: Date) {
+/**
+ * The next deadline after paging `tier` at `now`: its wait when the timer runs, else none. The last
+ * tier keeps one too, so that when nobody answers even L3 the thread is told the timer gave up.
+ */
+export function deadlineAfterPage(policy: EscalationPolicy, tier: number, now: Date): Date | null {
   if (!policy.auto) return null;
-  const t = tierOf(policy, tier);
-  // At the last tier with no repeats left nothing follows, so no deadline.
-  if (tier >= 3 && pagesAtTier > t.repeat) return null;
-  return new Date(now.getTime() + t.waitMs);
+  return new Date(now.getTime() + tierOf(policy, tier).waitMs);
 }
 
 /**
@@ -155,10 +155,10 @@ export function decideDeadline(
   // pagesAtTier counts the first page too; L1's first "page" is the card itself.
   const pages = Math.max(1, row.pagesAtTier);
   if (pages <= t.repeat)
-    return { kind: "repeat", tier: row.tier, nextAt: deadlineAfterPage(policy, row.tier, pages + 1, now) };
+    return { kind: "repeat", tier: row.tier, nextAt: deadlineAfterPage(policy, row.tier, now) };
   if (row.tier < 3) {
     const next = row.tier + 1;
-    return { kind: "escalate", tier: next, nextAt: deadlineAfterPage(policy, next, 1, now) };
+    return { kind: "escalate", tier: next, nextAt: deadlineAfterPage(policy, next, now) };
   }
   return { kind: "exhausted" };
 }

@@ -91,7 +91,7 @@ export function escalationDescriber(config: MlopsConfig): EscalationDescriber {
     const nextAt = row
       ? row.nextAt
       : incident.state === "open"
-        ? deadlineAfterPage(policy, 1, 1, incident.openedAt)
+        ? deadlineAfterPage(policy, 1, incident.openedAt)
         : null;
     return {
       tier,
@@ -131,7 +131,7 @@ export function createEscalationService(deps: EscalationDeps) {
       model: incident.model,
       policy,
       tierSince: incident.openedAt,
-      nextAt: incident.state === "open" ? deadlineAfterPage(policy, 1, 1, incident.openedAt) : null,
+      nextAt: incident.state === "open" ? deadlineAfterPage(policy, 1, incident.openedAt) : null,
       pagesAtTier: 1,
       step: pageL1 ? 1 : 0,
       now,
@@ -264,7 +264,7 @@ export function createEscalationService(deps: EscalationDeps) {
           pagesAtTier: 1,
           step,
           tierSince: now,
-          nextAt: deadlineAfterPage(policy, to, 1, now),
+          nextAt: deadlineAfterPage(policy, to, now),
           nextKind: "escalate",
           updatedAt: now,
         });
