@@ -213,14 +213,19 @@ export function createRunbookService(deps: RunbookDeps) {
      */
     recoverInterrupted: (): Promise<RunbookRun[]> => recoverInterrupted(deps, limits, byName),
 
-    /** Starts refreshing the heartbeat of this process's running runs. */
+    /** Starts refreshing the heartbeat of this process's running runs (and, on Postgres, sweeping dead replicas' runs). */
     startHeartbeat(): void {
       heartbeat ??= setInterval(() => {
         const ids = [...running.keys()];
-        if (!ids.length) return;
-        createRunbookRepository(db)
-          .heartbeat(ids, deps.owner, clock.now())
-          .catch((err: unknown) => logger.warn({ err }, "could not refresh runbook heartbeats"));
+        if (ids.length)
+          createRunbookRepository(db)
+            .heartbeat(ids, deps.owner, clock.now())
+            .catch((err: unknown) => logger.warn({ err }, "could not refresh runbook heartbeats"));
+        // With replicas, one that died mid-run is noticed by the others, not only at the next start.
+        if (deps.databaseKind === "postgres")
+          recoverInterrupted(deps, limits, byName).catch((err: unknown) =>
+            logger.warn({ err }, "could not look for interrupted runbook runs"),
+          );
       }, limits.heartbeatMs);
       heartbeat.unref();
     },
