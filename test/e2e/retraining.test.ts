@@ -222,6 +222,10 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     await outboxDrained(bot);
     expect(threadOf(card).some((m) => m.text.includes("promoted `v2`"))).toBe(true);
 
+    // A restart re-syncs the registry from the config (champion: v1): the promotion outlives it.
+    await bot.monitoring.registry.sync(retrainingConfig(webhooks.url));
+    expect(await bot.monitoring.registry.champion("fraud-detector")).toBe("v2");
+
     // `/mlops models` shows the new champion.
     const listed = await driver.command("U0GUEST", CHANNEL, "models");
     expect(JSON.stringify(listed.body)).toContain("fraud-detector: champion v2");
@@ -325,6 +329,43 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     );
     await eventually("the thread to say the pipeline runs", () =>
       workspace.thread(CHANNEL, root.ts).some((m) => m.text.includes("is running")),
+    );
+  });
+  it("roll back: the deploy adapter sends all traffic back and the champion stays", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const created = await api(
+      "/api/v1/models/fraud-detector/candidates",
+      report("v6", { champion_version: "v2" }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    const card = await eventually("the approval card", () =>
+      workspace.messages(CHANNEL).find((m) => m.text.startsWith("Candidate fraud-detector v6")),
+    );
+    await driver.clickButton("U0DEV", card, "retrain_approve");
+    await driver.clickButton("U0MAYA", card, "retrain_approve");
+    await eventually("the canary", async () => (await candidateState(id)) === "canary");
+    // Before enough sample the comparison offers only Roll back.
+    const asked = await driver.command("U0DEV", CHANNEL, "canary fraud-detector");
+    expect(JSON.stringify(asked.body)).toContain("Not enough traffic yet");
+    const comparison = await eventually("the comparison under the card", () =>
+      workspace.thread(CHANNEL, card.ts).find((m) => m.text.startsWith("Canary of fraud-detector v6")),
+    );
+    expect(buttonIds(comparison)).toEqual(["canary_rollback"]);
+    await driver.clickButton("U0DEV", comparison, "canary_rollback");
+    const rollback = await eventually("the rollback deploy webhook", () =>
+      webhooks.received.find((r) => r.path === "/deploy" && r.json.action === "rollback"),
+    );
+    expect(rollback.validSignature).toBe(true);
+    expect(rollback.json).toMatchObject({
+      challenger_share: 0,
+      challenger_version: "v6",
+      champion_version: "v2",
+    });
+    await eventually("the rollback", async () => (await candidateState(id)) === "rolled_back");
+    expect(await bot.monitoring.registry.champion("fraud-detector")).toBe("v2");
+    await eventually("the thread to say so", () =>
+      workspace.thread(CHANNEL, card.ts).some((m) => m.text.includes("rolled back `v6`")),
     );
   });
 });
