@@ -3,6 +3,7 @@ import type { Db } from "../db/index.js";
 
 import { auditLog } from "../db/schema/index.js";
 import type { Logger } from "../shared/logger.js";
+import { storableStrings } from "../shared/storable.js";
 import { createAuditBatcher } from "./batcher.js";
 
 /** One audit record: who asked for what, and what came of it. */
@@ -15,7 +16,10 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-const toRow = (entry: AuditEntry) => ({ ...entry, target: entry.target ?? null, detail: entry.detail ?? {} });
+// Sanitised because one record Postgres cannot store (a NUL, or an emoji cut in half by a length cap)
+// would otherwise fail the whole batch it was written with.
+const toRow = (entry: AuditEntry) =>
+  storableStrings({ ...entry, target: entry.target ?? null, detail: entry.detail ?? {} });
 
 /** The only code touching `audit_log`. */
 export function createAuditRepository(db: Db) {

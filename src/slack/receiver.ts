@@ -2,6 +2,7 @@ import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
+import { envelopeProblem, storableStrings } from "./envelope.js";
 import { verifySlackSignature } from "./signature.js";
 
 /** Slack expects an acknowledgement within 3 s; past that the user sees an error anyway. */
@@ -126,10 +127,16 @@ export class FastifySlackReceiver implements Receiver {
 
     let body: Record<string, unknown>;
     try {
-      body = parseBody(raw, contentType);
+      body = storableStrings(parseBody(raw, contentType));
     } catch (err) {
       metrics.slackRequests.inc({ kind: "unknown", outcome: "bad_request" });
       return reply.code(400).send({ error: "bad_request", message: (err as Error).message });
+    }
+    const problem = envelopeProblem(body);
+    if (problem) {
+      metrics.slackRequests.inc({ kind: "unknown", outcome: "bad_request" });
+      logger.warn({ problem }, "refused a signed Slack payload of an unexpected shape");
+      return reply.code(400).send({ error: "bad_request", message: problem });
     }
     const kind = requestKind(body);
 
