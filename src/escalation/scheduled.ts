@@ -159,7 +159,14 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
             kind: ESCALATION_EVENTS.escalated,
             actor: "timer",
             via: "schedule",
-            detail: { from: row.tier, to: decision.tier, step: stepNo, waitedMs: waited, dueAt: row.nextAt },
+            detail: {
+              what: `${tierLabel(row.tier)} → ${tierLabel(decision.tier)}, not acknowledged within ${formatWait(waited)}`,
+              from: row.tier,
+              to: decision.tier,
+              step: stepNo,
+              waitedMs: waited,
+              dueAt: row.nextAt,
+            },
           });
           await notifier.updateCard(tx, incident);
         }
@@ -257,6 +264,7 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           actor: "system",
           via: page.actor === "timer" ? "schedule" : "escalation",
           detail: {
+            what: `${tierLabel(page.tier)} @${ref.handle}${dms.length ? `: ${dms.map((d) => `<@${d.user}>`).join(", ")}` : ""}`,
             tier: page.tier,
             step: page.step,
             group: ref.handle,

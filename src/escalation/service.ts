@@ -283,7 +283,13 @@ export function createEscalationService(deps: EscalationDeps) {
           kind: ESCALATION_EVENTS.escalated,
           actor: req.actor,
           via: req.via,
-          detail: { from: row.tier, to, step, ...(req.note ? { note: req.note } : {}) },
+          detail: {
+            what: `${tierLabel(row.tier)} → ${tierLabel(to)}`,
+            from: row.tier,
+            to,
+            step,
+            ...(req.note ? { note: req.note } : {}),
+          },
         });
         await notifier.updateCard(tx, incident);
         await audit(tx, req, "ok", { from: row.tier, to });
