@@ -390,6 +390,31 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     });
   });
 
+  it("run without an incident, a runbook posts its progress in the channel it was started from", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const res = await driver.command("U0OLIVIA", CHANNEL, "runbook run clear-feature-cache");
+    expect(JSON.stringify(res.body)).toContain("appear in this channel");
+    await bot.runbooks.runbooks.idle();
+    const [run] = await bot.runbooks.runbooks.recent({ limit: 1 });
+    expect(run).toMatchObject({
+      runbook: "clear-feature-cache",
+      incidentId: null,
+      status: "succeeded",
+      verify: "passed",
+    });
+    expect(run?.params).toEqual({ service_url: service.url }); // the one model it is for
+    const msg = await eventually("the channel message", () =>
+      workspace
+        .messages(CHANNEL)
+        .find(
+          (m) =>
+            m.text.startsWith(`Runbook clear-feature-cache (run ${run?.id})`) && m.text.includes("verify"),
+        ),
+    );
+    expect(buttonIds(msg)).toEqual([]); // no incident to resolve
+    expect(service.state.cacheEntries).toBe(0);
+  });
+
   it("/mlops runbook list shows the runbooks of a model", async () => {
     const res = await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, "runbook list fraud-detector");
     const body = JSON.stringify(res.body);
