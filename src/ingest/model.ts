@@ -1,20 +1,24 @@
 import { z } from "zod";
 import type { FeatureSlot } from "../models/index.js";
+import { isStorable, UNSTORABLE_MESSAGE } from "../shared/storable.js";
 
 /** Largest batch the ingest API accepts, in rows. */
 export const MAX_BATCH_ROWS = 10_000;
 
-const requestId = z.union([z.string().min(1).max(200), z.number().int().nonnegative()]).transform(String);
-const featureValue = z.union([z.number(), z.string().max(1000), z.null()]);
+/** A string Postgres can store (see shared/storable). */
+const text = (min: number, max: number) =>
+  z.string().min(min).max(max).refine(isStorable, { message: UNSTORABLE_MESSAGE });
+const requestId = z.union([text(1, 200), z.number().int().nonnegative()]).transform(String);
+const featureValue = z.union([z.number(), text(0, 1000), z.null()]);
 
 /** One prediction as a model service reports it. */
 export const predictionRowSchema = z.strictObject({
   id: requestId,
   ts: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-  model_version: z.string().min(1).max(100),
-  prediction: z.union([z.number(), z.string().min(1).max(200)]),
+  model_version: text(1, 100),
+  prediction: z.union([z.number(), text(1, 200)]),
   confidence: z.number().min(0).max(1).nullable(),
-  features: z.record(z.string().min(1).max(100), featureValue),
+  features: z.record(text(1, 100), featureValue),
 });
 
 /** A batch of predictions: 1 to 10,000 rows. */
@@ -22,13 +26,13 @@ export const predictionBatchSchema = z.array(predictionRowSchema).min(1).max(MAX
 
 /** A labelled reference upload: predictions that also carry their ground truth. */
 export const labelledBatchSchema = z
-  .array(predictionRowSchema.extend({ label: z.union([z.number(), z.string().min(1).max(200)]).nullable() }))
+  .array(predictionRowSchema.extend({ label: z.union([z.number(), text(1, 200)]).nullable() }))
   .min(1)
   .max(100_000);
 
 /** Ground truth for earlier predictions, joined by request id. */
 export const labelBatchSchema = z
-  .array(z.strictObject({ id: requestId, label: z.union([z.number(), z.string().min(1).max(200)]) }))
+  .array(z.strictObject({ id: requestId, label: z.union([z.number(), text(1, 200)]) }))
   .min(1)
   .max(MAX_BATCH_ROWS);
 

@@ -3,6 +3,7 @@
  * by hand because a 10,000-row batch through zod costs ~90 ms of CPU, more than the insert's
  * share of the bot's time. The first problem is reported with its row index and field.
  */
+import { isStorable, UNSTORABLE_MESSAGE } from "../shared/storable.js";
 import { MAX_BATCH_ROWS, type PredictionRow } from "./model.js";
 
 /** A problem with one row (row null: with the batch as a whole). */
@@ -24,8 +25,10 @@ function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
   for (const k in raw) if (!KEYS.has(k)) return { row: i, field: k, message: "unknown key" };
   const { id, ts, model_version: version, prediction, confidence, features } = raw;
   let rid: string;
-  if (typeof id === "string" && id.length >= 1 && id.length <= 200) rid = id;
-  else if (typeof id === "number" && Number.isInteger(id) && id >= 0) rid = String(id);
+  if (typeof id === "string" && id.length >= 1 && id.length <= 200) {
+    if (!isStorable(id)) return { row: i, field: "id", message: UNSTORABLE_MESSAGE };
+    rid = id;
+  } else if (typeof id === "number" && Number.isInteger(id) && id >= 0) rid = String(id);
   else
     return {
       row: i,
@@ -42,11 +45,14 @@ function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
   if (Number.isNaN(at.getTime())) return { row: i, field: "ts", message: "not a valid date-time" };
   if (typeof version !== "string" || version.length < 1 || version.length > 100)
     return { row: i, field: "model_version", message: "expected a string of 1 to 100 characters" };
+  if (!isStorable(version)) return { row: i, field: "model_version", message: UNSTORABLE_MESSAGE };
   if (
     !(typeof prediction === "number" && Number.isFinite(prediction)) &&
     !(typeof prediction === "string" && prediction.length >= 1 && prediction.length <= 200)
   )
     return { row: i, field: "prediction", message: "expected a number or a string of 1 to 200 characters" };
+  if (typeof prediction === "string" && !isStorable(prediction))
+    return { row: i, field: "prediction", message: UNSTORABLE_MESSAGE };
   if (confidence !== null && !(typeof confidence === "number" && confidence >= 0 && confidence <= 1))
     return { row: i, field: "confidence", message: "expected a number from 0 to 1, or null" };
   if (!isPlainObject(features))
@@ -59,12 +65,13 @@ function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
         field: `features.${name.slice(0, 40)}`,
         message: "feature names have 1 to 100 characters",
       };
-    if (
-      v === null ||
-      (typeof v === "number" && Number.isFinite(v)) ||
-      (typeof v === "string" && v.length <= 1000)
-    )
-      continue;
+    if (!isStorable(name))
+      return { row: i, field: `features.${name.slice(0, 40)}`, message: `the name ${UNSTORABLE_MESSAGE}` };
+    if (v === null || (typeof v === "number" && Number.isFinite(v))) continue;
+    if (typeof v === "string" && v.length <= 1000) {
+      if (isStorable(v)) continue;
+      return { row: i, field: `features.${name}`, message: UNSTORABLE_MESSAGE };
+    }
     return {
       row: i,
       field: `features.${name}`,

@@ -19,3 +19,13 @@ export function storableStrings<T>(value: T, depth = 0): T {
   }
   return out as T;
 }
+
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether Postgres can store `text` as it is (no NUL, no unpaired surrogate). */
+export function isStorable(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
+/** The message for text that is not storable, for 400 answers. */
+export const UNSTORABLE_MESSAGE = "contains a NUL character or broken UTF-16 (an unpaired surrogate)";
