@@ -9,6 +9,7 @@ export {
   signWebhook,
   TIMESTAMP_HEADER,
 } from "./adapters.js";
+export { type CallWorker, createCallWorker } from "./calls.js";
 export { type ArmStats, type ArmTest, type CanaryComparison, compareArms, fmtP } from "./canary.js";
 export type { RetrainingDeps, RetrainVia } from "./deps.js";
 export { RetrainingError } from "./errors.js";
