@@ -13,6 +13,7 @@
  * token), FRAUD_SERVICE_PORT (default 8081, 0 to serve none).
  */
 import { parseArgs } from "node:util";
+import { startFraudService } from "../src/demo/fraud-service.js";
 import {
   type DemoPrediction,
   demoBatch,
@@ -23,7 +24,6 @@ import {
   seededRandom,
   withoutLabel,
 } from "../src/demo/fraud-traffic.js";
-import { startFraudService } from "../src/demo/fraud-service.js";
 
 const { values } = parseArgs({
   options: {

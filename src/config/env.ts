@@ -11,7 +11,10 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString.describe("Postgres connection string; unset means embedded PGlite"),
   MLOPS_DATA_DIR: z.string().default("./.data").describe("Where embedded data lives"),
   MLOPS_CONFIG: z.string().default("./mlops.config.yaml").describe("Path of the YAML config"),
-  MLOPS_RUNBOOKS_DIR: z.string().default("./runbooks").describe("Folder of the L1 runbooks (one folder each)"),
+  MLOPS_RUNBOOKS_DIR: z
+    .string()
+    .default("./runbooks")
+    .describe("Folder of the L1 runbooks (one folder each)"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   SLACK_BOT_TOKEN: optionalString,

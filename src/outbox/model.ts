@@ -4,7 +4,12 @@ import type { outbox } from "../db/schema/index.js";
  * The Slack writes the outbox knows how to deliver. `files.uploadV2` is the three-step external
  * upload (its payload: filename, title, content, initial_comment), shared in the parent's thread.
  */
-export const OUTBOX_METHODS = ["chat.postMessage", "chat.update", "chat.postEphemeral", "files.uploadV2"] as const;
+export const OUTBOX_METHODS = [
+  "chat.postMessage",
+  "chat.update",
+  "chat.postEphemeral",
+  "files.uploadV2",
+] as const;
 
 /** One of `OUTBOX_METHODS`. */
 export type OutboxMethod = (typeof OUTBOX_METHODS)[number];

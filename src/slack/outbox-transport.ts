@@ -58,7 +58,8 @@ async function uploadFile(api: SlackApi, d: Delivery): Promise<DeliveryOutcome> 
   } catch (err) {
     return { kind: "unavailable", error: `file upload: ${(err as Error).message}` };
   }
-  if (res.status >= 500 || res.status === 429) return { kind: "unavailable", error: `file upload: HTTP ${res.status}` };
+  if (res.status >= 500 || res.status === 429)
+    return { kind: "unavailable", error: `file upload: HTTP ${res.status}` };
   if (!res.ok) return { kind: "rejected", error: `file upload: HTTP ${res.status}` };
   const done = await api.call("files.completeUploadExternal", {
     files: [{ id: fileId, title: String(d.payload.title ?? filename) }],
