@@ -84,7 +84,13 @@ describe("drifted demo traffic to a resolved incident, through the sandbox", () 
     const cards = workspace.messages(where).filter((m) => /^INC-\d+ \[/.test(m.text));
     const titles = cards.map((m) => m.text.replace(/^INC-\d+ \[\w+\] /, ""));
     expect(new Set(titles).size).toBe(titles.length);
-    expect(buttonIds(card)).toEqual(["incident_acknowledge", "incident_resolve", "incident_silence_1h"]);
+    // The card's own buttons, in order (suggested runbooks follow them in a block of their own).
+    expect(buttonIds(card).filter((id) => !id.startsWith("incident_runbook:"))).toEqual([
+      "incident_acknowledge",
+      "incident_escalate",
+      "incident_resolve",
+      "incident_silence_1h",
+    ]);
     expect(blocksText(card)).toContain("PSI &gt;= 0.2 (fixed threshold)");
     const ref = /^INC-\d+/.exec(card.text)?.[0] as string;
 
