@@ -155,6 +155,16 @@ export function commandEnv(request: AdapterRequest, path: string | undefined): R
   return env;
 }
 
+/** The `workflow_dispatch` inputs a retraining workflow declares (all optional strings). */
+export const GITHUB_INPUTS = [
+  "model",
+  "request_id",
+  "incident",
+  "reason",
+  "requested_by",
+  "callback_url",
+] as const;
+
 /** A PATH for commands: the usual system directories (the bot's own environment is not passed on). */
 export const DEFAULT_COMMAND_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -185,11 +195,14 @@ export function createAdapterClient(opts: { path?: string } = {}): AdapterClient
           );
         }
         case "github_actions": {
-          // Workflow inputs show in the run's page, so the callback token is not sent: the workflow
+          // GitHub refuses inputs a workflow does not declare, so a fixed set is sent (see README);
+          // inputs show on the run's page, so the callback token is not among them: the workflow
           // reports with its own API token (a repository secret).
-          const inputs: Record<string, string> = { request_id: String(request.id) };
-          for (const [k, v] of Object.entries(request.payload))
+          const inputs: Record<string, string> = {};
+          for (const k of GITHUB_INPUTS) {
+            const v = request.payload[k];
             if (v !== null && v !== undefined && typeof v !== "object") inputs[k] = String(v).slice(0, 1000);
+          }
           const url = `${adapter.api_url.replace(/\/$/, "")}/repos/${adapter.repository}/actions/workflows/${encodeURIComponent(adapter.workflow)}/dispatches`;
           const outcome = await postJson(
             url,

@@ -194,7 +194,8 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     expect((await api("/api/v1/models/fraud-detector/predictions", rows)).status).toBe(200);
     expect((await api("/api/v1/models/fraud-detector/labels", labels)).status).toBe(200);
 
-    await bot.retraining.rollout.checkCanaries();
+    // The scheduled check (a claimed cron tick) posts the comparison once there is enough sample.
+    expect(await bot.retraining.scheduler.tick("retraining:canary:fraud-detector")).toBe("ran");
     const comparison = await eventually("the live comparison in the thread", () =>
       threadOf(card).find((m) => m.text.startsWith("Canary of fraud-detector v2")),
     );
@@ -345,6 +346,10 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     await driver.clickButton("U0DEV", card, "retrain_approve");
     await driver.clickButton("U0MAYA", card, "retrain_approve");
     await eventually("the canary", async () => (await candidateState(id)) === "canary");
+    // `/mlops models` shows the challenger in canary with its share.
+    const listed = await driver.command("U0GUEST", CHANNEL, "models");
+    expect(JSON.stringify(listed.body)).toContain("challenger v6 (canary)");
+    expect(JSON.stringify(listed.body)).toContain("canary 10%");
     // Before enough sample the comparison offers only Roll back.
     const asked = await driver.command("U0DEV", CHANNEL, "canary fraud-detector");
     expect(JSON.stringify(asked.body)).toContain("Not enough traffic yet");
