@@ -114,7 +114,7 @@ describe("adapters", () => {
       request,
     );
     expect(outcome.ok).toBe(true);
-    const out = JSON.parse(String((outcome as { result: { output: string } }).result.output));
+    const out = JSON.parse(String((outcome as unknown as { result: { output: string } }).result.output));
     expect(out.argv).toEqual(["$(touch /tmp/pwned)", ";", "ls"]);
     expect(out.reason).toBe("drift; rm -rf /");
     expect(out.token).toBe("mlrt_secret");
