@@ -40,7 +40,7 @@ export function createRetrainingTicker(deps: {
 
   return {
     kick,
-    start(everyMs = 2_000): void {
+    start(everyMs = 5_000): void {
       timer ??= setInterval(() => void kick(), everyMs);
       timer.unref?.();
     },
