@@ -5,9 +5,11 @@ import type { FastifyInstance } from "fastify";
 import { createAccessControl } from "./access/index.js";
 import { createApiTokenService } from "./api-tokens/index.js";
 import { createAuditLog } from "./audit/index.js";
-import { createDemoTraffic, type DemoTraffic } from "./demo/demo-stream.js";
 import { type Env, type MlopsConfig, slackMode } from "./config/index.js";
 import { type Database, openDatabase } from "./db/index.js";
+import { createDemoTraffic, type DemoTraffic } from "./demo/demo-stream.js";
+import { startFraudService } from "./demo/fraud-service.js";
+import { fraudScore } from "./demo/fraud-traffic.js";
 import { createFeatures, type Feature, type FeatureContext } from "./features.js";
 import { buildHttpApp, type HttpApp } from "./http/app.js";
 import { type Clock, systemClock } from "./shared/clock.js";
@@ -150,7 +152,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   // In sandbox mode the page streams demo traffic through the API and logs the browser into the
   // incident log in-process: without MLOPS_API_TOKEN it uses a random token known to nobody else.
   const apiToken =
-    env.MLOPS_API_TOKEN ?? (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
+    env.MLOPS_API_TOKEN ??
+    (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
   let demo: DemoTraffic | undefined;
   try {
     await migrateWithRetry(database, logger);
@@ -210,6 +213,12 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           return res.json();
         },
         log: (message) => logger.info({ component: "demo" }, message),
+        service: async () => {
+          const address = new URL(config.models.find((m) => m.slug === DEMO_MODEL)?.service_url ?? "");
+          if (!["127.0.0.1", "localhost"].includes(address.hostname) || !address.port)
+            throw new Error("the demo model's service_url is not a local address with a port");
+          return startFraudService({ port: Number(address.port), host: address.hostname, score: fraudScore });
+        },
       });
     }
 
@@ -321,7 +330,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       close() {
         closing ??= (async () => {
           httpApp.setDraining();
-          await demo?.stop();
+          await demo?.shutdown();
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
@@ -333,7 +342,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       },
     };
   } catch (err) {
-    await demo?.stop();
+    await demo?.shutdown();
     await stopFeatures();
     await http?.close().catch(() => {});
     if (!opts.database) await database.close().catch(() => {});

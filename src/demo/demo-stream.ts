@@ -36,6 +36,8 @@ export interface DemoTraffic {
   inject(fault: Fault): Promise<DemoStatus>;
   /** Stops streaming; resolves once no request is in flight. */
   stop(): Promise<DemoStatus>;
+  /** Stops streaming and closes the fake model service (the bot is shutting down). */
+  shutdown(): Promise<void>;
   status(): DemoStatus;
   /** Called on every change of status; returns an unsubscribe function. */
   onChange(listener: (status: DemoStatus) => void): () => void;
@@ -52,6 +54,14 @@ export interface DemoTrafficOptions {
   history?: number;
   seed?: number;
   log?: (message: string) => void;
+  /**
+   * Drifted predictions sent at once when drift is injected, spread over the last ten minutes as
+   * if the shift had begun then: the drift monitor's window is a day, so a trickle would take
+   * many minutes to show. The other faults show within seconds without it.
+   */
+  surge?: number;
+  /** Starts the fake model service the probe and runbooks call, once, with the first start. */
+  service?: () => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 const HOUR = 3_600_000;
@@ -83,6 +93,19 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
     for (let i = 0; i < rows.length; i += 5000) await opts.post(path, rows.slice(i, i + 5000));
   }
 
+  let service: { close(): Promise<void> } | undefined;
+  async function startService() {
+    if (service || !opts.service) return;
+    try {
+      const started = await opts.service();
+      service = started;
+      log(`fake model service on ${started.url}`);
+    } catch (err) {
+      // Another demo (npm run demo:traffic) may serve it already: traffic works without it.
+      log(`fake model service not started: ${(err as Error).message}`);
+    }
+  }
+
   async function backfill() {
     const at = now();
     const history = demoBatch(
@@ -112,6 +135,22 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
       `backfilled ${history.length} labelled predictions as the reference and ${lastHour.length} in the last hour`,
     );
     backfilled = true;
+  }
+
+  async function surge(fault: Fault) {
+    if (fault !== "drift") return;
+    const at = now();
+    const rows = demoBatch(
+      rand,
+      `surge-${seed}-${seq++}`,
+      opts.surge ?? 12_000,
+      new Date(at - 600_000),
+      new Date(at),
+      fault,
+    );
+    await sendAll("predictions", rows.map(withoutLabel));
+    set({ sent: status.sent + rows.length });
+    log(`sent ${rows.length} drifted predictions over the last ten minutes`);
   }
 
   async function tick() {
@@ -162,7 +201,9 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
       set({ state: "backfilling", fault });
       wanted = true;
       try {
+        await startService();
         if (!backfilled) await backfill();
+        await surge(fault);
         if (wanted) stream();
         else set({ state: "idle" });
       } catch (err) {
@@ -173,8 +214,14 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
     async inject(fault) {
       if (status.state === "idle" || status.state === "failed") return this.start(fault);
       if (!FAULTS.includes(fault)) throw new Error(`unknown fault ${fault}; expected ${FAULTS.join(", ")}`);
-      set({ fault });
       log(`injecting ${fault}`);
+      try {
+        await surge(fault);
+      } catch (err) {
+        fail(err);
+        return status;
+      }
+      set({ fault });
       return status;
     },
     async stop() {
@@ -184,6 +231,11 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
       await running;
       if (status.state === "streaming") set({ state: "idle" });
       return status;
+    },
+    async shutdown() {
+      await this.stop();
+      await service?.close();
+      service = undefined;
     },
     status: () => status,
     onChange(listener) {

@@ -76,3 +76,8 @@ export function card(page: Page, ref: string) {
 export function poll<T>(check: () => T | Promise<T>) {
   return expect.poll(check, { timeout: 15_000, interval: 50 });
 }
+
+/** A button of the card itself (not of a message in its thread), by its exact label. */
+export function cardButton(page: Page, ref: string, label: string) {
+  return card(page, ref).locator(":scope > .blocks").getByRole("button", { name: label, exact: true });
+}

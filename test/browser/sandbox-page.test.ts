@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
-import { card, fireAlert, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
+import { card, cardButton, fireAlert, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
 
 let bot: IncidentBot;
 let browser: Browser;
@@ -96,7 +96,7 @@ describe("the sandbox page", () => {
   it("Resolve opens the bot's modal; an empty submit shows the bot's error, a note resolves the incident", async () => {
     const page = await newPage(browser);
     await openSandbox(page, bot.url, "olivia");
-    await card(page, ref).locator("button", { hasText: "Resolve" }).click();
+    await cardButton(page, ref, "Resolve").click();
     const dialog = page.locator("#modal-layer form.modal");
     await dialog.waitFor();
     expect(await dialog.locator(".modal-title").textContent()).toBe(`Resolve ${ref}`);

@@ -1,0 +1,103 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
+import { type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
+import { demoConfig } from "../helpers/bot.js";
+import { freePort } from "../helpers/process.js";
+import { card, cardButton, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
+
+let bot: IncidentBot;
+let browser: Browser;
+
+/**
+ * The demo config with its drift monitor on two features and the fake model service on a free
+ * port (the demo control starts it): a few cards instead of a dozen, so the channel's one write a
+ * second does not dominate the test.
+ */
+async function storyConfig(): Promise<MlopsConfig> {
+  const config = demoConfig();
+  const fraud = config.models[0] as ModelConfig;
+  const features = fraud.features.filter((f) => f.name === "amount" || f.name === "country");
+  const drift = fraud.monitors.drift as NonNullable<ModelConfig["monitors"]["drift"]>;
+  const service_url = `http://127.0.0.1:${await freePort()}`;
+  return { ...config, models: [{ ...fraud, features, service_url, monitors: { drift } }] };
+}
+
+beforeAll(async () => {
+  [bot, browser] = await Promise.all([
+    storyConfig().then((config) => startIncidentBot({ allFeatures: true, config })),
+    launchBrowser(),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bot?.close();
+});
+
+describe("the newcomer's story, in the browser only", () => {
+  it("traffic drifts → a card → a runbook → escalate → L2 acknowledges → resolved through the modal", async () => {
+    const page = await newPage(browser);
+    await openSandbox(page, bot.url, "olivia");
+
+    // The demo control streams the model's traffic and injects drift.
+    await page.click('button[data-demo="inject"][data-fault="drift"]');
+    const status = page.locator("#demo-status");
+    await poll(() => status.getAttribute("data-state")).toBe("streaming");
+    expect(await status.getAttribute("data-fault")).toBe("drift");
+
+    // An L1 operator checks the model: the drift opens an incident whose card appears.
+    await send(page, "/mlops check fraud-detector");
+    const driftCard = page
+      .locator("#messages > article.msg", { has: page.locator(".bk-header", { hasText: "Drift in amount" }) })
+      .first();
+    await driftCard.waitFor({ timeout: 30_000 });
+    const ref = /INC-\d+/.exec((await driftCard.locator(".bk-header").textContent()) ?? "")?.[0] as string;
+    expect(ref).toMatch(/^INC-\d+$/);
+
+    // Olivia runs the suggested runbook from the card: its result goes into the thread.
+    await cardButton(page, ref, "Run clear-feature-cache").click();
+    const thread = () => card(page, ref).locator("details.thread .replies");
+    await poll(() => thread().textContent()).toMatch(/clear-feature-cache/);
+    await poll(() => thread().textContent()).toMatch(/verif/i);
+
+    // Still drifting: she escalates to the data scientists on duty.
+    await cardButton(page, ref, "Escalate to L2").click();
+    await poll(() => thread().textContent()).toContain("@ds-oncall");
+
+    // Dana (L2) was paged by DM; she acknowledges there.
+    await page.selectOption("#user-switcher", "U0DANA");
+    const dm = page.locator("#sidebar-channels a.channel-link", { hasText: "mlops (bot)" });
+    await dm.click();
+    const pageMessage = page.locator("#messages > article.msg", { hasText: ref }).last();
+    await pageMessage.waitFor();
+    await pageMessage.locator("button", { hasText: "Acknowledge" }).click();
+    await page.locator("#sidebar-channels a.channel-link", { hasText: "fraud-alerts" }).click();
+    await poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent()).toContain(
+      "Acknowledged",
+    );
+    expect(await card(page, ref).locator(".bk-field", { hasText: "Assignee" }).textContent()).toContain(
+      "dana",
+    );
+
+    // She resolves it through the modal.
+    await cardButton(page, ref, "Resolve").click();
+    const dialog = page.locator("#modal-layer form.modal");
+    await dialog
+      .locator("textarea")
+      .fill("Upstream feed switched currencies; fixed the conversion and retrained");
+    await dialog.locator(".modal-submit").click();
+    await poll(() => page.locator("#modal-layer").isHidden()).toBe(true);
+    await poll(() => card(page, ref).locator(".bk-header").textContent()).toContain("✅");
+    await poll(() => thread().textContent()).toContain("Upstream feed switched currencies");
+
+    await page.click('button[data-demo="stop"]');
+    // `SANDBOX_SCREENSHOT=docs/sandbox.png npx vitest run test/browser/story.test.ts` renews the README's picture.
+    if (process.env.SANDBOX_SCREENSHOT) {
+      await card(page, ref).evaluate((el) => el.scrollIntoView({ block: "start" }));
+      await page.screenshot({ path: process.env.SANDBOX_SCREENSHOT });
+    }
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
