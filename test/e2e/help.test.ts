@@ -21,6 +21,7 @@ const SUBCOMMANDS = [
   "baseline",
   "escalate",
   "oncall",
+  "runbook",
   "retrain",
   "canary",
 ];
