@@ -15,6 +15,16 @@ declare module "fastify" {
  */
 const limiters = new WeakMap<ApiTokenService, FailedAuthLimiter>();
 
+/** The failed-auth budget shared by every check of these tokens: the API's scopes and the incident log's sign-in. */
+export function failedAuthLimiterOf(tokens: ApiTokenService): FailedAuthLimiter {
+  let limiter = limiters.get(tokens);
+  if (!limiter) {
+    limiter = new FailedAuthLimiter();
+    limiters.set(tokens, limiter);
+  }
+  return limiter;
+}
+
 /**
  * A hook that admits requests carrying `Authorization: Bearer <token>` for a live token.
  * Anything else is a 401 with a `WWW-Authenticate` header, before the body is looked at.
@@ -24,12 +34,7 @@ const limiters = new WeakMap<ApiTokenService, FailedAuthLimiter>();
  * stop. Requests that authenticate do not count.
  */
 export function bearerAuth(tokens: ApiTokenService, limiter?: FailedAuthLimiter) {
-  let failures = limiter ?? limiters.get(tokens);
-  if (!failures) {
-    failures = new FailedAuthLimiter();
-    limiters.set(tokens, failures);
-  }
-  const limit = failures;
+  const limit = limiter ?? failedAuthLimiterOf(tokens);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const blockedForMs = limit.blockedFor(req.ip);
     if (blockedForMs > 0) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { ApiTokenService } from "../api-tokens/index.js";
+import { bearerAuth, failedAuthLimiterOf } from "../http/bearer-auth.js";
 import {
   INCIDENT_STATES,
   IncidentNotFoundError,
@@ -80,13 +81,12 @@ const CHART_AFTER_MS = 3_600_000;
  * session cookie from signing in with a token at `/incidents/login`.
  */
 export function incidentLogRoutes(deps: IncidentLogDeps) {
-  /** The API token name behind a request, or null. */
-  async function caller(req: FastifyRequest): Promise<string | null> {
-    const header = req.headers.authorization;
-    if (header) {
-      const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
-      return match?.[1] ? ((await deps.apiTokens.verify(match[1]))?.tokenName ?? null) : null;
-    }
+  // Bad tokens here count against the same per-address budget as the API's.
+  const limiter = failedAuthLimiterOf(deps.apiTokens);
+  const bearer = bearerAuth(deps.apiTokens, limiter);
+
+  /** The API token name behind a session cookie, or null. */
+  async function sessionCaller(req: FastifyRequest): Promise<string | null> {
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     const name = cookie ? deps.sessions.verify(cookie, deps.clock.now()) : null;
     if (!name) return null;
@@ -110,14 +110,9 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
     });
 
     const guard = async (req: FastifyRequest, reply: FastifyReply) => {
-      if (await caller(req)) return;
-      if (req.headers.authorization) {
-        await reply
-          .code(401)
-          .header("www-authenticate", 'Bearer realm="mlops-bot"')
-          .send({ error: "unauthorized", message: "the bearer token is not valid" });
-        return;
-      }
+      // A Bearer header is checked exactly as on the API (401, or 429 after repeated bad tokens).
+      if (req.headers.authorization) return bearer(req, reply);
+      if (await sessionCaller(req)) return;
       const next = encodeURIComponent(safeNext(req.url));
       await reply.code(303).header("location", `/incidents/login?next=${next}`).send();
     };
@@ -134,8 +129,14 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
       const parsed = loginBody.safeParse(req.body ?? {});
       const next = safeNext(parsed.success ? parsed.data.next : "");
       const token = parsed.success ? parsed.data.token.trim() : "";
+      const blockedForMs = limiter.blockedFor(req.ip);
+      if (blockedForMs > 0) {
+        reply.header("retry-after", String(Math.ceil(blockedForMs / 1000)));
+        return page(reply, loginPage(next, "Too many bad tokens from this address; wait a minute."), 429);
+      }
       const who = token ? await deps.apiTokens.verify(token) : null;
       if (!who) {
+        if (token) limiter.fail(req.ip);
         req.log.warn("incident log sign-in with an invalid token");
         return page(reply, loginPage(next, token ? "That token is not valid." : "Enter an API token."), 401);
       }

@@ -190,3 +190,20 @@ describe("the incident log's pages", () => {
     expect(page).toContain('<tr class="event event-opened">');
   });
 });
+
+// Last in the file: it uses up this address's budget of bad tokens.
+describe("guessing tokens at the incident log", () => {
+  it("counts against the API's budget: after 20 bad tokens even the right one waits, with Retry-After", async () => {
+    // earlier tests in this file spent a few of the 20 already
+    const answers: number[] = [];
+    for (let i = 0; i < 20; i++) answers.push((await login(`mlops_guess_${i}`)).status);
+    expect(answers[0]).toBe(401);
+    expect(answers.at(-1)).toBe(429);
+    const blocked = await login(API_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(blocked.headers.get("set-cookie")).toBeNull();
+    expect((await get("/api/v1/incidents", { authorization: `Bearer ${API_TOKEN}` })).status).toBe(429);
+    expect((await get("/incidents", { authorization: `Bearer ${API_TOKEN}` })).status).toBe(429);
+  });
+});
