@@ -119,7 +119,8 @@ export function sandboxPageRoutes(deps: SandboxPageDeps) {
 
   return async (scope: FastifyInstance): Promise<void> => {
     scope.addHook("onSend", async (_req, reply, payload) => {
-      reply.header("content-security-policy", CSP);
+      // Files set their own, stricter policy.
+      if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", CSP);
       reply.header("x-content-type-options", "nosniff");
       reply.header("referrer-policy", "no-referrer");
       return payload;

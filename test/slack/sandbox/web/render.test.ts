@@ -158,4 +158,21 @@ describe("a channel as one person sees it", () => {
     expect(olivia).toMatch(/<details class="thread" data-thread-ts="[\d.]+" open>/);
     expect(channelHtml(ws, "C0ALERTS", "U0OLIVIA", new Set([parent.ts])).value).not.toMatch(/ open>/);
   });
+
+  it("shows files shared with a message: title, name and size, with a preview for images", () => {
+    const ws = workspace();
+    const file = ws.reserveFile("drift<1>.png", 3);
+    ws.receiveFileBytes(file.id, Buffer.from([1, 2, 3]));
+    ws.completeUpload({
+      files: [{ id: file.id, title: "Drift <report>" }],
+      channel: "C0ALERTS",
+      initial_comment: "chart",
+    });
+    const out = channelHtml(ws, "C0ALERTS", "U0OLIVIA", new Set()).value;
+    expect(out).toContain(
+      `<a href="files/${file.id}" target="_blank" rel="noopener">📎 Drift &lt;report&gt;</a>`,
+    );
+    expect(out).toContain("drift&lt;1&gt;.png · 3 bytes");
+    expect(out).toContain(`<img class="file-preview" src="files/${file.id}"`);
+  });
 });

@@ -120,4 +120,19 @@ describe("the sandbox page's routes", () => {
     expect(text).toContain(`event: change\ndata: {"kind":"message","channel":"${where}"}`);
     controller.abort();
   });
+
+  it("serves a shared file: images inline, anything else as a download, both sandboxed", async () => {
+    const { workspace } = bot.sandbox;
+    const image = workspace.reserveFile("chart.png", 4);
+    workspace.receiveFileBytes(image.id, Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    const page = workspace.reserveFile("report.html", 20);
+    workspace.receiveFileBytes(page.id, Buffer.from("<script>alert(1)</script>"));
+    const png = await fetch(`${bot.url}/sandbox/files/${image.id}`);
+    expect(png.headers.get("content-type")).toBe("image/png");
+    expect(png.headers.get("content-security-policy")).toContain("sandbox");
+    const html = await fetch(`${bot.url}/sandbox/files/${page.id}`);
+    expect(html.headers.get("content-type")).toBe("application/octet-stream");
+    expect(html.headers.get("content-disposition")).toBe('attachment; filename="report.html"');
+    expect((await fetch(`${bot.url}/sandbox/files/F404`)).status).toBe(404);
+  });
 });
