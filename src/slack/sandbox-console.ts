@@ -19,6 +19,7 @@ export function attachSandboxConsole(bot: Bot, config: MlopsConfig, logger: Logg
   const defaultUser = config.sandbox.users[0]?.id;
   process.stdout.write(
     `\nSlack sandbox ready: no Slack credentials are set, so the bot talks to a built-in imitation of Slack.\n` +
+      `Open ${bot.url}/sandbox in a browser to use it like Slack (with a demo traffic control).\n` +
       `People: ${config.sandbox.users.map((u) => u.name).join(", ") || "(none seeded)"}. ` +
       `Type a command such as "/mlops help" (as ${config.sandbox.users[0]?.name ?? "nobody"} in #${channel}), ` +
       `or "as <name> /mlops models".\n\n`,
