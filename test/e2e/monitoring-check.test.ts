@@ -93,7 +93,11 @@ describe("/mlops check through the sandbox", () => {
     expect(status.text).toMatch(/drift alert/);
     expect(status.text).toContain("trend 🔴");
     const models = (await bot.sandbox.driver.command("U0OLIVIA", where, "models")).body as { text: string };
-    expect(models.text).toBe("Models: fraud-detector (alert)");
+    // Retraining's listing (champion, challenger) comes first; monitoring's health line follows it.
+    expect(models.text.split("\n")).toEqual([
+      "Models: fraud-detector: champion v1",
+      "Models: fraud-detector (alert)",
+    ]);
   });
 
   it("/mlops baseline is refused to someone without the baseline permission and names who may", async () => {
