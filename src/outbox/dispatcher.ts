@@ -2,7 +2,13 @@ import { Counter, Histogram, type Registry } from "prom-client";
 import type { Db } from "../db/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
-import { type OutboxRow, type Pacing, retryDelayMs, SLACK_CHANNEL_PACING } from "./model.js";
+import {
+  type OutboxRow,
+  type Pacing,
+  previousAttemptUnknown,
+  retryDelayMs,
+  SLACK_CHANNEL_PACING,
+} from "./model.js";
 import type { Delivery, DeliveryOutcome, OutboxTransport } from "./ports.js";
 import { createOutboxRepository } from "./repository.js";
 
@@ -128,10 +134,41 @@ export function createOutboxDispatcher(
     return { ...base, channel: parent.resultChannel ?? row.channel, threadTs: parent.resultTs };
   }
 
+  /**
+   * A post whose last sender died holding the claim may already be in Slack: look before posting
+   * again, so a crash between Slack's answer and the commit does not post it twice. Edits need no
+   * look (sending the same content again changes nothing). When Slack cannot be asked, post anyway:
+   * a duplicate is better than a lost alert.
+   */
+  async function alreadyDelivered(row: OutboxRow, prepared: Delivery): Promise<DeliveryOutcome | undefined> {
+    if (row.method !== "chat.postMessage" || !transport.findDelivered || !previousAttemptUnknown(row))
+      return undefined;
+    try {
+      const target = prepared.threadTs
+        ? prepared
+        : { ...prepared, channel: (await repo.deliveredChannelId(row.channel)) ?? row.channel };
+      const found = await transport.findDelivered(target, new Date(row.createdAt.getTime() - 60_000));
+      if (!found) return undefined;
+      logger.info(
+        { outboxId: row.id, ts: found.ts },
+        "a post from before a restart had reached Slack; not posting it again",
+      );
+      return { kind: "delivered", ts: found.ts, channel: found.channel };
+    } catch (err) {
+      logger.warn(
+        { outboxId: row.id, err: (err as Error).message },
+        "could not check Slack for an earlier post; posting",
+      );
+      return undefined;
+    }
+  }
+
   async function deliver(row: OutboxRow): Promise<void> {
     let outcome: DeliveryOutcome;
     const prepared = await delivery(row);
+    const earlier = "error" in prepared ? undefined : await alreadyDelivered(row, prepared);
     if ("error" in prepared) outcome = { kind: "rejected", error: prepared.error };
+    else if (earlier) outcome = earlier;
     else {
       try {
         outcome = await transport.deliver(prepared);

@@ -64,3 +64,14 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
   const base = Math.min(30_000, 250 * 2 ** Math.max(0, attempts - 1));
   return Math.round(base * (0.8 + 0.4 * random()));
 }
+
+/** How a claim taken back from a stopped sender is marked in `last_error` (see the repository). */
+export const CLAIM_LOST_PREFIX = "claim ";
+
+/**
+ * Whether the row's previous attempt may have reached Slack without being recorded: its sender
+ * stopped while holding the claim (crash, SIGKILL, lost database connection).
+ */
+export function previousAttemptUnknown(row: Pick<OutboxRow, "attempts" | "lastError">): boolean {
+  return row.attempts > 1 && (row.lastError ?? "").startsWith(CLAIM_LOST_PREFIX);
+}

@@ -25,4 +25,10 @@ export type DeliveryOutcome =
 /** Sends outbox rows to Slack; the Slack layer provides it. */
 export interface OutboxTransport {
   deliver(delivery: Delivery): Promise<DeliveryOutcome>;
+  /**
+   * Looks in Slack for a post this row made in an attempt whose outcome is unknown (the process
+   * died after sending, before recording it); resolves with where it landed, or undefined when it
+   * is not there. `since` bounds the search. Rejects when Slack cannot be asked.
+   */
+  findDelivered?(delivery: Delivery, since: Date): Promise<{ ts: string; channel: string } | undefined>;
 }

@@ -2,7 +2,14 @@ import { and, asc, count, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { outbox } from "../db/schema/index.js";
-import { isPaced, type OutboxMessage, type OutboxRow, type Pacing, streamOf } from "./model.js";
+import {
+  CLAIM_LOST_PREFIX,
+  isPaced,
+  type OutboxMessage,
+  type OutboxRow,
+  type Pacing,
+  streamOf,
+} from "./model.js";
 
 function ts(date: Date) {
   return sql`${date.toISOString()}::timestamptz`;
@@ -103,6 +110,16 @@ export function createOutboxRepository(db: Db) {
         .returning();
     },
 
+    /** The Slack id of a channel the outbox has delivered to under `channel` (a name or an id), if any. */
+    async deliveredChannelId(channel: string): Promise<string | undefined> {
+      const [row] = await db
+        .select({ id: outbox.resultChannel })
+        .from(outbox)
+        .where(and(eq(outbox.channel, channel), sql`${outbox.resultChannel} is not null`))
+        .limit(1);
+      return row?.id ?? undefined;
+    },
+
     /** The rows a delivery hangs on (thread parents, edited posts). */
     async byIds(ids: number[]): Promise<OutboxRow[]> {
       if (ids.length === 0) return [];
@@ -151,7 +168,11 @@ export function createOutboxRepository(db: Db) {
     async releaseExpired(now: Date): Promise<number> {
       const rows = await db
         .update(outbox)
-        .set({ state: "pending", leaseUntil: null, lastError: "claim expired: the sender stopped" })
+        .set({
+          state: "pending",
+          leaseUntil: null,
+          lastError: `${CLAIM_LOST_PREFIX}expired: the sender stopped`,
+        })
         .where(and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, now)))
         .returning({ id: outbox.id });
       return rows.length;
@@ -161,7 +182,7 @@ export function createOutboxRepository(db: Db) {
     async releaseAllClaims(): Promise<number> {
       const rows = await db
         .update(outbox)
-        .set({ state: "pending", leaseUntil: null, lastError: "claim released at start" })
+        .set({ state: "pending", leaseUntil: null, lastError: `${CLAIM_LOST_PREFIX}released at start` })
         .where(eq(outbox.state, "sending"))
         .returning({ id: outbox.id });
       return rows.length;

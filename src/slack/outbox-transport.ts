@@ -1,11 +1,22 @@
 import type { Delivery, DeliveryOutcome, OutboxTransport } from "../outbox/index.js";
 import { type SlackApi, SlackApiError } from "./web-api.js";
 
+/** The `event_type` of the metadata each post carries: its outbox row. */
+export const OUTBOX_EVENT_TYPE = "mlops_outbox";
+
+interface SlackMessage {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown } };
+}
+
 /** Delivers outbox rows through the Web API wrapper, mapping its errors to retry decisions. */
 export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
   return {
     async deliver(d: Delivery): Promise<DeliveryOutcome> {
       const args: Record<string, unknown> = { ...d.payload, channel: d.channel };
+      // Tags each post with its outbox row, so that after a crash the row can be found in Slack.
+      if (d.method === "chat.postMessage" && args.metadata === undefined)
+        args.metadata = { event_type: OUTBOX_EVENT_TYPE, event_payload: { outbox_id: d.outboxId } };
       if (d.threadTs) args.thread_ts = d.threadTs;
       if (d.ts) args.ts = d.ts;
       try {
@@ -29,6 +40,29 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
         if (e.code === "slack_unavailable") return { kind: "unavailable", error: e.message };
         return { kind: "rejected", error: e.message };
       }
+    },
+    async findDelivered(d: Delivery, since: Date) {
+      // A reply is looked for in its thread; a top-level post among the channel's recent messages.
+      const result = d.threadTs
+        ? await api().call("conversations.replies", {
+            channel: d.channel,
+            ts: d.threadTs,
+            include_all_metadata: true,
+            limit: 1000,
+          })
+        : await api().call("conversations.history", {
+            channel: d.channel,
+            oldest: (since.getTime() / 1000).toFixed(6),
+            include_all_metadata: true,
+            limit: 999,
+          });
+      const messages = Array.isArray(result.messages) ? (result.messages as SlackMessage[]) : [];
+      const found = messages.find(
+        (m) =>
+          m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.outbox_id === d.outboxId,
+      );
+      if (!found?.ts) return undefined;
+      return { ts: found.ts, channel: typeof result.channel === "string" ? result.channel : d.channel };
     },
   };
 }

@@ -25,6 +25,9 @@ describe("slack-manifest.yaml", () => {
         "users:read",
         "reactions:write",
         "files:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
       ].sort(),
     );
   });

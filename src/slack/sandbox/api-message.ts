@@ -2,7 +2,11 @@ import type { SandboxMessage } from "./types.js";
 import type { SandboxWorkspace } from "./workspace.js";
 
 /** A stored message in the shape the Web API returns it (`message` in chat.postMessage, chat.update). */
-export function toApiMessage(workspace: SandboxWorkspace, message: SandboxMessage): Record<string, unknown> {
+export function toApiMessage(
+  workspace: SandboxWorkspace,
+  message: SandboxMessage,
+  opts: { metadata?: boolean } = {},
+): Record<string, unknown> {
   const shaped: Record<string, unknown> = {
     type: "message",
     text: message.text,
@@ -27,6 +31,7 @@ export function toApiMessage(workspace: SandboxWorkspace, message: SandboxMessag
       if (parent) shaped.parent_user_id = parent.user;
     }
   }
+  if (opts.metadata && message.metadata) shaped.metadata = message.metadata;
   if (message.reply_broadcast) shaped.subtype = "thread_broadcast";
   if (message.edited) shaped.edited = message.edited;
   if (message.reactions.length > 0) {

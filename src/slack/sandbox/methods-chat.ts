@@ -1,7 +1,7 @@
 import { toApiMessage } from "./api-message.js";
 import { type ApiArgs, type ApiHandler, type ApiResult, argBool, argString, fail } from "./api-types.js";
 import { checkMessageContent, contentFields } from "./message-content.js";
-import type { SandboxChannel } from "./types.js";
+import type { SandboxChannel, SandboxMessage } from "./types.js";
 import type { SandboxWorkspace } from "./workspace.js";
 
 /** Resolves a `channel` argument: id, `#name`, `name`, or a user id (which opens the DM, as Slack does). */
@@ -26,6 +26,14 @@ function contentProblem(args: ApiArgs, requireContent = true): ApiResult | null 
   return fail(problem.error, problem.detail ? { errors: [problem.detail] } : {});
 }
 
+/** `metadata` as Slack takes it: `{event_type, event_payload}`; anything else is ignored, as Slack does. */
+function metadataArg(args: ApiArgs): { metadata?: NonNullable<SandboxMessage["metadata"]> } {
+  const m = args.metadata as { event_type?: unknown; event_payload?: unknown } | undefined;
+  if (!m || typeof m !== "object" || typeof m.event_type !== "string") return {};
+  const payload = m.event_payload && typeof m.event_payload === "object" ? m.event_payload : {};
+  return { metadata: { event_type: m.event_type, event_payload: payload as Record<string, unknown> } };
+}
+
 const postMessage: ApiHandler = ({ workspace, args }) => {
   const channel = channelArg(workspace, args);
   if (!channel) return fail("channel_not_found");
@@ -37,6 +45,7 @@ const postMessage: ApiHandler = ({ workspace, args }) => {
     channel: channel.id,
     ...contentFields({ text: argString(args, "text"), blocks: args.blocks, attachments: args.attachments }),
     ...(threadTs ? { thread_ts: threadTs, reply_broadcast: argBool(args, "reply_broadcast") } : {}),
+    ...metadataArg(args),
   });
   return { ok: true, channel: channel.id, ts: message.ts, message: toApiMessage(workspace, message) };
 };

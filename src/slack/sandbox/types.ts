@@ -62,6 +62,8 @@ export interface SandboxMessage {
   reactions: SandboxReaction[];
   /** Ids of files shared with this message. */
   files: string[];
+  /** Slack message metadata (`metadata` on chat.postMessage): returned by history with include_all_metadata. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** Where an ephemeral message came from: the Web API, a response_url, or a command's ack body. */

@@ -74,6 +74,7 @@ export interface PostMessageInput {
   thread_ts?: string;
   reply_broadcast?: boolean;
   files?: string[];
+  metadata?: SandboxMessage["metadata"];
 }
 
 /** What to change with `updateMessage` / `updateEphemeral`. */
@@ -340,6 +341,7 @@ export class SandboxWorkspace {
     const blocks = normalizeBlocks(input.blocks);
     if (blocks) message.blocks = blocks;
     if (input.attachments) message.attachments = structuredClone(input.attachments);
+    if (input.metadata) message.metadata = structuredClone(input.metadata);
     if (parent) {
       message.thread_ts = parent.ts;
       if (input.reply_broadcast) message.reply_broadcast = true;
