@@ -5,9 +5,16 @@
  * answers 5xx, never crashes, and a refused request changes no state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resultRows } from "../../src/db/client.js";
 import { ACTION_IDS, VIEW_IDS } from "../../src/slack/action-ids.js";
 import { signSlackRequest } from "../../src/slack/signature.js";
-import { API_TOKEN, type IncidentBot, outboxDrained, startIncidentBot } from "../e2e/incidents-bot.js";
+import {
+  API_TOKEN,
+  eventually,
+  type IncidentBot,
+  outboxDrained,
+  startIncidentBot,
+} from "../e2e/incidents-bot.js";
 import { Gen, SEED } from "./generators.js";
 import { stateDigest } from "./state.js";
 
@@ -44,6 +51,20 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
   }
   await outboxDrained(bot, 20_000);
+  // Escalation starts each incident's policy from its own ticker: wait for it, so that the storm
+  // below is measured against a settled state.
+  await eventually(
+    "the incidents' escalations to start",
+    async () => {
+      const [row] = resultRows<{ waiting: number }>(
+        await bot.database.db.execute(
+          "select count(*)::int as waiting from incidents i where not exists (select 1 from incident_escalations e where e.incident_id = i.id)",
+        ),
+      );
+      return row?.waiting === 0;
+    },
+    20_000,
+  );
 }, 60_000);
 
 afterAll(async () => {
