@@ -4,7 +4,7 @@
  * the log of every call. Afterwards: exactly one incident per fingerprint, every acknowledged
  * alert recorded, every outbox row delivered, and each delivered once.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { type Database, openPglite, openPostgres } from "../../src/db/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import { type SandboxServer, startSandboxServer } from "../../src/slack/sandbox/index.js";
 import { sandboxSeedFromConfig } from "../../src/slack/sandbox-seed.js";
+import { signSlackRequest } from "../../src/slack/signature.js";
 import { eventually } from "../e2e/incidents-bot.js";
 import { demoConfig } from "../helpers/bot.js";
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
@@ -49,11 +50,40 @@ describe("SIGKILL at random moments during an alert storm", () => {
     const configPath = join(dataDir, "mlops.config.yaml");
     const shipped = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
     expect(shipped).toMatch(/group_interval: \S+/);
-    writeFileSync(configPath, shipped.replace(/group_interval: \S+/, "group_interval: 24h"));
+    // L1 has 1 s to acknowledge, so escalation deadlines fall due (and pages go out) amid the crashes.
+    const l1Wait = /(l1: \{ group: l1, wait: )\w+/;
+    expect(shipped).toMatch(l1Wait);
+    writeFileSync(
+      configPath,
+      shipped.replace(/group_interval: \S+/, "group_interval: 24h").replace(l1Wait, "$11s"),
+    );
+    // A runbook that takes a while, so that runs are in flight when the process is killed.
+    const runbooksDir = join(dataDir, "runbooks");
+    mkdirSync(join(runbooksDir, "slow-fix"), { recursive: true });
+    writeFileSync(
+      join(runbooksDir, "slow-fix", "runbook.yaml"),
+      [
+        "name: slow-fix",
+        "title: A slow fix",
+        "description: Waits a moment, then reports that it worked.",
+        "when:",
+        "  models: [fraud-detector]",
+        "run: [node, slow.mjs]",
+        "timeout: 30s",
+        "confirm: false",
+        "allowed_groups: [l1, l2, owners]",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(runbooksDir, "slow-fix", "slow.mjs"),
+      'setTimeout(() => console.log("fixed"), 400 + Math.random() * 800);\n',
+    );
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const env = {
       MLOPS_CONFIG: configPath,
+      MLOPS_RUNBOOKS_DIR: runbooksDir,
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? "error",
@@ -96,6 +126,34 @@ describe("SIGKILL at random moments during an alert storm", () => {
       await res?.arrayBuffer().catch(() => undefined);
     };
 
+    let started = 0;
+    const channelId = sandbox.workspace.requireChannel("fraud-alerts").id;
+    /** `/mlops runbook run slow-fix` from an L1 operator, signed as Slack signs it. */
+    const runbook = async (): Promise<boolean> => {
+      const body = new URLSearchParams({
+        team_id: "T0SANDBOX",
+        channel_id: channelId,
+        channel_name: "fraud-alerts",
+        user_id: "U0OLIVIA",
+        user_name: "olivia",
+        command: "/mlops",
+        text: "runbook run slow-fix",
+        response_url: `${sandbox.url}response/none`,
+        trigger_id: "1.2.crash",
+      }).toString();
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await fetch(`${base}/slack/events`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-slack-request-timestamp": String(ts),
+          "x-slack-signature": signSlackRequest("crash-test-signing-secret", ts, body),
+        },
+        body,
+      }).catch(() => undefined);
+      await res?.arrayBuffer().catch(() => undefined);
+      return res?.status === 200;
+    };
     const startedAt = Date.now();
     for (let round = 0; round < ROUNDS; round++) {
       current = spawnBot(env);
@@ -108,15 +166,22 @@ describe("SIGKILL at random moments during an alert storm", () => {
           await new Promise((r) => setTimeout(r, 5));
         }
       });
+      // An operator starts the slow runbook now and then.
+      const runbooks = (async () => {
+        for (let i = 0; live && i < 3; i++) {
+          await new Promise((r) => setTimeout(r, rand() * 300));
+          if (live && (await runbook())) started++;
+        }
+      })();
       await new Promise((r) => setTimeout(r, 50 + rand() * 750));
       current.child.kill("SIGKILL");
       const exit = await current.exited;
       expect(exit.signal, current.output().slice(-2000)).toBe("SIGKILL");
       live = false;
-      await Promise.all(clients);
+      await Promise.all([...clients, runbooks]);
     }
     console.log(
-      `crash: ${ROUNDS} rounds in ${Date.now() - startedAt} ms; ${answered} of ${sent} webhooks acknowledged`,
+      `crash: ${ROUNDS} rounds in ${Date.now() - startedAt} ms; ${answered} of ${sent} webhooks acknowledged, ${started} runbook runs asked for`,
     );
 
     // Last life: no more alerts; everything committed must go out.
@@ -129,14 +194,19 @@ describe("SIGKILL at random moments during an alert storm", () => {
       await eventually(
         "the due outbox rows to be delivered",
         async () => {
+          // Also: runs a killed process left running are swept once their heartbeat is 60 s old, and
+          // every incident's L2 page has gone out.
           const [row] = resultRows<{ n: number }>(
-            await (db as Database).db.execute(
-              "select count(*)::int as n from outbox where state in ('pending', 'sending') and available_at <= now()",
-            ),
+            await (db as Database).db.execute(`select
+              (select count(*) from outbox where state in ('pending', 'sending') and available_at <= now())
+              + (select count(*) from runbook_runs where status = 'running')
+              + (select count(*) from escalation_pages where state <> 'done')
+              + (select count(*) from incidents i where not exists
+                  (select 1 from escalation_pages p where p.incident_id = i.id and p.tier = 2))::int as n`),
           );
-          return row?.n === 0;
+          return Number(row?.n) === 0;
         },
-        100_000,
+        150_000,
       );
     } else {
       // PGlite is single-process: wait for Slack to go quiet, then stop the bot and read its files.
@@ -191,6 +261,33 @@ describe("SIGKILL at random moments during an alert storm", () => {
       );
       expect(duplicateCards).toEqual([]);
       expect(okPosts.length).toBe(sentPosts.length);
+
+      // Runbooks: no run left running; those the crashes cut short say so.
+      const runs = resultRows<{ status: string; n: number }>(
+        await database.db.execute("select status, count(*)::int as n from runbook_runs group by status"),
+      );
+      console.log(`crash: runbook runs by status ${JSON.stringify(runs)}`);
+      expect(runs.reduce((n, r) => n + r.n, 0)).toBeGreaterThan(0);
+      expect(runs.filter((r) => r.status === "running")).toEqual([]);
+
+      // Escalation: every incident's L1 deadline was honoured once: one L2 page each, done, and one
+      // DM per paged member.
+      const pages = resultRows<{ incident_id: number; tier: number; state: string; members: string[] }>(
+        await database.db.execute("select incident_id, tier, state, members from escalation_pages"),
+      );
+      const l2 = pages.filter((p) => p.tier === 2);
+      expect(l2.map((p) => p.incident_id).sort()).toEqual(
+        resultRows<{ id: number }>(await database.db.execute("select id from incidents order by id"))
+          .map((i) => i.id)
+          .sort(),
+      );
+      expect(pages.filter((p) => p.state !== "done")).toEqual([]);
+      const dms = sandbox.workspace
+        .requests("chat.postMessage")
+        .filter(
+          (r) => r.status === 200 && sandbox.workspace.resolveChannel(String(r.args.channel))?.kind === "im",
+        );
+      expect(dms.length).toBe(pages.reduce((n, p) => n + p.members.length, 0));
     } finally {
       await database.close();
     }
