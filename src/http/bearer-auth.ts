@@ -25,6 +25,24 @@ export function failedAuthLimiterOf(tokens: ApiTokenService): FailedAuthLimiter 
   return limiter;
 }
 
+/** Answers 429 with Retry-After when `req`'s address has used up its failed attempts; true if it did. */
+export async function refuseIfBlocked(
+  limit: FailedAuthLimiter,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<boolean> {
+  const blockedForMs = limit.blockedFor(req.ip);
+  if (blockedForMs <= 0) return false;
+  await reply
+    .code(429)
+    .header("retry-after", String(Math.ceil(blockedForMs / 1000)))
+    .send({
+      error: "too_many_failed_attempts",
+      message: "too many requests with a bad token from this address; wait and retry",
+    });
+  return true;
+}
+
 /**
  * A hook that admits requests carrying `Authorization: Bearer <token>` for a live token.
  * Anything else is a 401 with a `WWW-Authenticate` header, before the body is looked at.
@@ -36,17 +54,7 @@ export function failedAuthLimiterOf(tokens: ApiTokenService): FailedAuthLimiter 
 export function bearerAuth(tokens: ApiTokenService, limiter?: FailedAuthLimiter) {
   const limit = limiter ?? failedAuthLimiterOf(tokens);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const blockedForMs = limit.blockedFor(req.ip);
-    if (blockedForMs > 0) {
-      await reply
-        .code(429)
-        .header("retry-after", String(Math.ceil(blockedForMs / 1000)))
-        .send({
-          error: "too_many_failed_attempts",
-          message: "too many requests with a bad token from this address; wait and retry",
-        });
-      return;
-    }
+    if (await refuseIfBlocked(limit, req, reply)) return;
     const header = req.headers.authorization;
     const match = header ? /^Bearer\s+(\S{1,200})\s*$/i.exec(header) : null;
     const caller = match?.[1] ? await tokens.verify(match[1]) : null;

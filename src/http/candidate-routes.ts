@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiTokenService } from "../api-tokens/index.js";
 import { RetrainingError, type RetrainingService } from "../retraining/index.js";
-import { bearerAuth } from "./bearer-auth.js";
+import { bearerAuth, failedAuthLimiterOf, refuseIfBlocked } from "./bearer-auth.js";
 import { sendUnhandledError } from "./errors.js";
 
 /** What the routes call. */
@@ -25,15 +25,19 @@ const CALLBACK_PREFIX = "mlrt_";
 export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const apiAuth = bearerAuth(deps.apiTokens);
+    // Callback tokens are guessable secrets too: they count against the same per-address budget.
+    const limiter = failedAuthLimiterOf(deps.apiTokens);
     const viaCallback = new WeakMap<FastifyRequest, number>();
 
     app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
       const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(req.headers.authorization ?? "");
       const token = match?.[1];
       if (!token?.startsWith(CALLBACK_PREFIX)) return apiAuth(req, reply);
+      if (await refuseIfBlocked(limiter, req, reply)) return;
       const model = (req.params as { model?: string }).model ?? "";
       const request = await deps.service.verifyCallbackToken(model, token);
       if (!request) {
+        limiter.fail(req.ip);
         await reply.code(401).header("www-authenticate", 'Bearer realm="mlops-bot"').send({
           error: "unauthorized",
           message: "the callback token is not valid for this model (used, expired or unknown)",

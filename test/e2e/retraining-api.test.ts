@@ -114,4 +114,20 @@ describe("POST /api/v1/models/:model/candidates", () => {
     expect(failing.body.passes).toBe(false);
     expect(String(failing.body.verdict)).toContain("latency_p95_ms");
   });
+
+  // Last: it uses up this address's budget of bad tokens.
+  it("counts forged callback tokens against the address's failed-auth budget: 429 with Retry-After, then even a good token waits", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push((await post("fraud-detector", good, `mlrt_guess-${i}`)).status);
+    expect(statuses.slice(0, 15).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const res = await fetch(`${bot.url}/api/v1/models/fraud-detector/candidates`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ ...good, version: "v9" }),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
 });
