@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
+import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { buttonIds, eventually } from "./incidents-bot.js";

@@ -1,6 +1,6 @@
-import { normal, seededRandom as seeded } from "../../src/demo/fraud-traffic.js";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import type { Database } from "../../src/db/index.js";
+import { normal, seededRandom as seeded } from "../../src/demo/fraud-traffic.js";
 import { systemClock } from "../../src/shared/clock.js";
 
 /** A fresh API token stored in the test database. */

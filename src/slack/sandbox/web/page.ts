@@ -34,7 +34,7 @@ export function pageHtml(o: PageOptions): SafeHtml {
 <body data-channel="${o.channel}" data-user="${o.user}">
 <div class="app">
   <nav class="sidebar">
-    <div class="team">${o.workspace.team.name}<span class="muted">Slack sandbox</span></div>
+    <div class="team">${o.workspace.team.name}<span class="team-sub">Slack sandbox</span></div>
     <label class="switcher">Acting as
       <select id="user-switcher" aria-label="Acting as">
         ${users.map((u) => {
