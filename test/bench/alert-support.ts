@@ -49,6 +49,8 @@ export async function startAlertBenchBot(configYaml: string): Promise<AlertBench
     HOST: "127.0.0.1",
     DATABASE_URL: db.url,
     MLOPS_CONFIG: configPath,
+    // The bench's own models: the demo runbooks name the demo model, so none are loaded.
+    MLOPS_RUNBOOKS_DIR: join(dir.path, "runbooks"),
     MLOPS_API_TOKEN: ALERT_BENCH_API_TOKEN,
     SLACK_BOT_TOKEN: BENCH_TOKEN,
     SLACK_SIGNING_SECRET: signingSecret,

@@ -98,6 +98,8 @@ export const ingestBench: Bench = {
       HOST: "127.0.0.1",
       DATABASE_URL: db.url,
       MLOPS_CONFIG: configPath,
+      // The bench's own models: the demo runbooks name the demo model, so none are loaded.
+      MLOPS_RUNBOOKS_DIR: join(dir.path, "runbooks"),
       MLOPS_API_TOKEN: TOKEN,
       LOG_LEVEL: "warn",
     });
