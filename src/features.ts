@@ -64,7 +64,10 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     suggestRunbooks: (incident) => suggestFor(runbooks, incident),
     describeEscalation: escalationDescriber(ctx.config),
   });
-  const monitoring = createMonitoringFeature(ctx, { sink: incidents.sink });
+  const monitoring = createMonitoringFeature(ctx, {
+    sink: incidents.sink,
+    wake: () => incidents.dispatcher.wake(),
+  });
   const previousModels = monitoring.commands?.find((c) => c.name === "models");
   return [
     incidents,

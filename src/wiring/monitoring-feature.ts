@@ -20,6 +20,7 @@ import {
   type MonitoringService,
   type ReferenceService,
 } from "../monitoring/index.js";
+import { createOutboxRepository } from "../outbox/index.js";
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import { type ChannelPoster, monitoringCommands } from "../slack/monitoring/commands.js";
 
@@ -32,6 +33,8 @@ export interface MonitoringFeatureOptions {
   schedule?: boolean;
   /** Names this replica in cron claims. */
   instanceId?: string;
+  /** Wakes the outbox dispatcher after `/mlops check` queues its summary (else it is polled). */
+  wake?: () => void;
 }
 
 /** The monitoring feature plus its services, for tests and benches that drive them directly. */
@@ -119,15 +122,17 @@ export function createMonitoringFeature(
       await ready();
       await app.register(monitoringRoutes({ apiTokens: ctx.apiTokens, ingest, reference, monitoring }));
     },
-    async start(slack) {
+    async start() {
       await ready();
+      // The check's summary goes through the outbox like every other write, so a Slack outage
+      // delays it instead of losing it.
       poster = {
         async post(channel, message) {
-          await slack.client.chat.postMessage({
-            channel,
-            text: message.text,
-            blocks: message.blocks as never,
-          });
+          await createOutboxRepository(db).enqueue(
+            { method: "chat.postMessage", channel, payload: { text: message.text, blocks: message.blocks } },
+            ctx.clock.now(),
+          );
+          opts.wake?.();
         },
       };
       if (opts.schedule !== false) scheduler.start();

@@ -85,6 +85,31 @@ describe("/mlops check through the sandbox", () => {
     expect(blocks).toContain("monitor      status   numbers");
   });
 
+  it("a check run while Slack answers 503 still posts its summary once Slack is back", async () => {
+    const where = channel("fraud-alerts");
+    const before = bot.sandbox.workspace
+      .messages(where)
+      .filter((m) => (m.text ?? "").includes("Check of fraud-detector")).length;
+    bot.sandbox.workspace.faults.add({
+      method: "chat.postMessage",
+      kind: "http_error",
+      status: 503,
+      untilMs: Date.now() + 1500,
+    });
+    const res = await bot.sandbox.driver.command("U0OLIVIA", where, "check fraud-detector");
+    expect(res.status).toBe(200);
+    const started = Date.now();
+    let after = before;
+    while (after === before && Date.now() - started < 20_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = bot.sandbox.workspace
+        .messages(where)
+        .filter((m) => (m.text ?? "").includes("Check of fraud-detector")).length;
+    }
+    expect(after).toBe(before + 1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
   it("/mlops status shows each monitor's last run with its trend, /mlops models the health", async () => {
     const where = channel("fraud-alerts");
     const status = (await bot.sandbox.driver.command("U0OLIVIA", where, "status fraud-detector")).body as {
