@@ -1,6 +1,6 @@
 import { startBot } from "./bot.js";
 import { ConfigError, loadConfig, parseEnv, slackMode } from "./config/index.js";
-import { createLogger } from "./shared/logger.js";
+import { createLogger, prettyDestination } from "./shared/logger.js";
 import { attachSandboxConsole } from "./slack/sandbox-console.js";
 
 /** Shutdown must not hang forever on a stuck connection. */
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(env.LOG_LEVEL);
+  const pretty = env.LOG_FORMAT === "pretty" || (env.LOG_FORMAT === "auto" && process.stdout.isTTY === true);
+  const logger = createLogger(env.LOG_LEVEL, pretty ? prettyDestination() : undefined);
 
   // Signals are handled from the first moment: one that arrives while the bot is still starting
   // waits for the start to finish and then shuts down gracefully, instead of killing it mid-way.

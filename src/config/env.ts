@@ -23,6 +23,8 @@ export const envSchema = z.object({
   SLACK_API_URL: z.url().default("https://slack.com/api/"),
   MLOPS_API_TOKEN: optionalString,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** `pretty` for people, `json` for log collectors; `auto` is pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
 });
 
 /** Parsed environment. */

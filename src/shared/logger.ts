@@ -1,4 +1,5 @@
 import pino from "pino";
+import pretty from "pino-pretty";
 
 /** The logger type used everywhere (pino's, which fastify also uses). */
 export type Logger = pino.Logger;
@@ -20,6 +21,14 @@ export const REDACT_PATHS = [
   "appToken",
   "*.appToken",
 ];
+
+/**
+ * A human-readable destination for a terminal: one coloured line per record, written synchronously
+ * in this thread (no worker), with the same redaction applied before it formats anything.
+ */
+export function prettyDestination(): pino.DestinationStream {
+  return pretty({ colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname", sync: true });
+}
 
 /** Creates the process logger. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -32,6 +32,29 @@ describe("starting the bot as a process", () => {
     expect(bot.output()).toContain("mlops-bot stopped");
   });
 
+  it("logs JSON lines by default when not on a terminal, and readable lines with LOG_FORMAT=pretty", async () => {
+    const runs: Record<string, string> = {};
+    for (const format of ["auto", "pretty"]) {
+      const port = await freePort();
+      const bot = spawnBot({
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MLOPS_DATA_DIR: tempDir(),
+        LOG_FORMAT: format,
+      });
+      try {
+        await waitForStatus(`http://127.0.0.1:${port}/readyz`, 30_000);
+      } finally {
+        bot.child.kill("SIGTERM");
+      }
+      expect(await bot.exited).toEqual({ code: 0, signal: null });
+      runs[format] = bot.output();
+    }
+    expect(runs.auto).toMatch(/^\{"level":30,.*"msg":"mlops-bot is listening"\}$/m);
+    expect(runs.pretty).toMatch(/INFO.*mlops-bot is listening/);
+    expect(runs.pretty).not.toMatch(/^\{"level"/m);
+  });
+
   it("a SIGTERM while it is still starting waits for the start, then shuts down cleanly", async () => {
     const port = await freePort();
     const bot = spawnBot({ PORT: String(port), HOST: "127.0.0.1", MLOPS_DATA_DIR: tempDir() });
