@@ -1,9 +1,9 @@
 import type { App } from "@slack/bolt";
-import { z } from "zod";
 import type { EscalationService } from "../../escalation/index.js";
 import { IncidentError } from "../../incidents/index.js";
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS } from "../action-ids.js";
+import { parseButtonClick } from "../interactions.js";
 
 /** What the listeners call. */
 export interface EscalationListenerDeps {
@@ -15,13 +15,6 @@ export interface EscalationListenerDeps {
   logger: Logger;
 }
 
-const clickSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
-  actions: z.array(z.object({ value: z.string().regex(/^\d{1,9}(:[1-3])?$/) })).min(1),
-});
-
 interface Click {
   user: string;
   channel: string;
@@ -29,15 +22,15 @@ interface Click {
   tier: number | undefined;
 }
 
+/** The buttons carry `<incident id>` or `<incident id>:<tier shown>` as their value. */
 function parseClick(body: unknown): Click | undefined {
-  const parsed = clickSchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
-  const [id, tier] = (parsed.data.actions[0]?.value ?? "").split(":");
-  if (!channel || !id) return undefined;
+  const click = parseButtonClick(body);
+  if (!click || !/^\d{1,9}(:[1-3])?$/.test(click.value)) return undefined;
+  const [id, tier] = click.value.split(":");
+  if (!id) return undefined;
   return {
-    user: parsed.data.user.id,
-    channel,
+    user: click.user,
+    channel: click.channel,
     incidentId: Number(id),
     tier: tier ? Number(tier) : undefined,
   };

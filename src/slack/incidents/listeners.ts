@@ -9,6 +9,7 @@ import {
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
 import { resolveModal } from "../blocks/incident-modal.js";
+import { inputText, parseButtonClick, parseViewSubmission } from "../interactions.js";
 import type { SlackApi } from "../web-api.js";
 
 /** What the listeners call. */
@@ -20,14 +21,6 @@ export interface IncidentListenerDeps {
   logger: Logger;
 }
 
-const clickSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
-  trigger_id: z.string().min(1),
-  actions: z.array(z.object({ value: z.string().regex(/^\d{1,9}$/) })).min(1),
-});
-
 /** A validated button click on an incident card. */
 interface Click {
   user: string;
@@ -36,25 +29,19 @@ interface Click {
   triggerId: string;
 }
 
+/** The card's buttons carry the incident id as their value, and every click brings a trigger id. */
 function parseClick(body: unknown): Click | undefined {
-  const parsed = clickSchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
-  const value = parsed.data.actions[0]?.value;
-  if (!channel || !value) return undefined;
-  return { user: parsed.data.user.id, channel, incidentId: Number(value), triggerId: parsed.data.trigger_id };
+  const click = parseButtonClick(body);
+  if (!click?.triggerId || !/^\d{1,9}$/.test(click.value)) return undefined;
+  return {
+    user: click.user,
+    channel: click.channel,
+    incidentId: Number(click.value),
+    triggerId: click.triggerId,
+  };
 }
 
 const metadataSchema = z.object({ incidentId: z.number().int().positive(), channel: z.string().min(1) });
-const submissionSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  view: z.object({
-    private_metadata: z.string(),
-    state: z.object({
-      values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).loose())),
-    }),
-  }),
-});
 
 /**
  * Registers the incident card's buttons and the resolve modal. Each listener validates the
@@ -143,27 +130,22 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
   });
 
   app.view(VIEW_IDS.incidentResolve, async ({ ack, body }) => {
-    const parsed = submissionSchema.safeParse(body);
-    const meta = parsed.success
-      ? metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata))
-      : undefined;
-    if (!parsed.success || !meta?.success) {
+    const submission = parseViewSubmission(body, metadataSchema);
+    if (!submission) {
       logger.warn("ignored a resolve dialog submission with an unexpected payload");
       await ack();
       return;
     }
-    const note = (
-      parsed.data.view.state.values[INPUT_IDS.resolutionBlock]?.[INPUT_IDS.resolutionNote]?.value ?? ""
-    ).trim();
+    const note = inputText(submission.values, INPUT_IDS.resolutionBlock, INPUT_IDS.resolutionNote);
     if (!note) {
       await ack({ response_action: "errors", errors: { [INPUT_IDS.resolutionBlock]: "Say what fixed it." } });
       return;
     }
     try {
       const result = await incidents.act({
-        incidentId: meta.data.incidentId,
+        incidentId: submission.meta.incidentId,
         action: "resolve",
-        actor: parsed.data.user.id,
+        actor: submission.user,
         via: "modal",
         note: note.slice(0, 2000),
       });
@@ -176,12 +158,4 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
       await ack({ response_action: "errors", errors: { [INPUT_IDS.resolutionBlock]: text } });
     }
   });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

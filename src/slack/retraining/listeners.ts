@@ -9,6 +9,7 @@ import {
 } from "../../retraining/index.js";
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
+import { inputText, parseButtonClick, parseViewSubmission } from "../interactions.js";
 import type { SlackApi } from "../web-api.js";
 import { rejectModal } from "./blocks.js";
 
@@ -23,14 +24,6 @@ export interface RetrainingListenerDeps {
   tell(to: { channel: string; user: string }, text: string): Promise<void>;
 }
 
-const clickSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
-  trigger_id: z.string().min(1),
-  actions: z.array(z.object({ value: z.string().regex(/^\d{1,9}$/) })).min(1),
-});
-
 interface Click {
   user: string;
   channel: string;
@@ -38,30 +31,19 @@ interface Click {
   triggerId: string;
 }
 
+/** The buttons carry the candidate id as their value, and every click brings a trigger id. */
 function parseClick(body: unknown): Click | undefined {
-  const parsed = clickSchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
-  const value = parsed.data.actions[0]?.value;
-  if (!channel || !value) return undefined;
+  const click = parseButtonClick(body);
+  if (!click?.triggerId || !/^\d{1,9}$/.test(click.value)) return undefined;
   return {
-    user: parsed.data.user.id,
-    channel,
-    candidateId: Number(value),
-    triggerId: parsed.data.trigger_id,
+    user: click.user,
+    channel: click.channel,
+    candidateId: Number(click.value),
+    triggerId: click.triggerId,
   };
 }
 
 const metadataSchema = z.object({ candidateId: z.number().int().positive(), channel: z.string().min(1) });
-const submissionSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  view: z.object({
-    private_metadata: z.string(),
-    state: z.object({
-      values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).loose())),
-    }),
-  }),
-});
 
 /**
  * The approval card's Approve / Reject (with its reason modal) and the comparison's Promote /
@@ -157,27 +139,22 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
   });
 
   app.view(VIEW_IDS.retrainReject, async ({ ack, body }) => {
-    const parsed = submissionSchema.safeParse(body);
-    const meta = parsed.success
-      ? metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata))
-      : undefined;
-    if (!parsed.success || !meta?.success) {
+    const submission = parseViewSubmission(body, metadataSchema);
+    if (!submission) {
       logger.warn("ignored a reject dialog submission with an unexpected payload");
       await ack();
       return;
     }
-    const reason = (
-      parsed.data.view.state.values[INPUT_IDS.rejectReasonBlock]?.[INPUT_IDS.rejectReason]?.value ?? ""
-    ).trim();
+    const reason = inputText(submission.values, INPUT_IDS.rejectReasonBlock, INPUT_IDS.rejectReason);
     if (!reason) {
       await ack({ response_action: "errors", errors: { [INPUT_IDS.rejectReasonBlock]: "Say why." } });
       return;
     }
     try {
       const result = await deps.service.decide({
-        candidateId: meta.data.candidateId,
+        candidateId: submission.meta.candidateId,
         decision: "reject",
-        actor: parsed.data.user.id,
+        actor: submission.user,
         reason: reason.slice(0, 1000),
         via: "modal",
       });
@@ -193,12 +170,4 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
       await ack({ response_action: "errors", errors: { [INPUT_IDS.rejectReasonBlock]: text } });
     }
   });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

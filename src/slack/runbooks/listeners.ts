@@ -4,6 +4,7 @@ import { IncidentError } from "../../incidents/index.js";
 import { type PreparedRun, RunbookError, type RunbookService } from "../../runbooks/index.js";
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
+import { parseButtonClick, parseViewSubmission } from "../interactions.js";
 import type { SlackApi } from "../web-api.js";
 import { type ConfirmMetadata, confirmModal } from "./blocks.js";
 
@@ -16,43 +17,11 @@ export interface RunbookListenerDeps {
   logger: Logger;
 }
 
-const clickSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
-  trigger_id: z.string().min(1),
-  actions: z
-    .array(
-      z.object({
-        action_id: z.string().startsWith(ACTION_IDS.incidentRunbookPrefix),
-        value: z.string().regex(/^\d{1,9}$/),
-      }),
-    )
-    .min(1),
-});
-
 const metadataSchema = z.object({
   name: z.string().min(1).max(80),
   incidentId: z.number().int().positive().nullable(),
   channel: z.string().min(1),
 });
-const submissionSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  view: z.object({
-    private_metadata: z.string(),
-    state: z.object({
-      values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).loose())),
-    }),
-  }),
-});
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Opens the confirm modal of a prepared run. */
 export async function openConfirm(api: SlackApi, triggerId: string, prepared: PreparedRun, channel: string) {
@@ -88,21 +57,21 @@ export function registerRunbookListeners(app: App, deps: RunbookListenerDeps): v
   app.action(
     new RegExp(`^${ACTION_IDS.incidentRunbookPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
     async ({ ack, body }) => {
-      const parsed = clickSchema.safeParse(body);
-      const channel = parsed.success
-        ? (parsed.data.channel?.id ?? parsed.data.container?.channel_id)
-        : undefined;
-      if (!parsed.success || !channel) {
+      const click = parseButtonClick(body);
+      if (
+        !click?.triggerId ||
+        !click.actionId?.startsWith(ACTION_IDS.incidentRunbookPrefix) ||
+        !/^\d{1,9}$/.test(click.value)
+      ) {
         logger.warn("ignored a runbook button click with an unexpected payload");
         await ack();
         return;
       }
-      const action = parsed.data.actions[0] as { action_id: string; value: string };
-      const name = action.action_id.slice(ACTION_IDS.incidentRunbookPrefix.length);
-      const user = parsed.data.user.id;
+      const { channel, user, triggerId } = click;
+      const name = click.actionId.slice(ACTION_IDS.incidentRunbookPrefix.length);
       const req = {
         name,
-        incidentId: Number(action.value),
+        incidentId: Number(click.value),
         given: {},
         actor: user,
         via: "button" as const,
@@ -122,13 +91,13 @@ export function registerRunbookListeners(app: App, deps: RunbookListenerDeps): v
       }
       if (!confirm) return;
       try {
-        await openConfirm(deps.api(), parsed.data.trigger_id, confirm, channel);
+        await openConfirm(deps.api(), triggerId, confirm, channel);
       } catch (err) {
         logger.warn({ err, runbook: name }, "could not open the runbook confirm dialog");
         await deps
           .tell(
             { channel, user },
-            `Could not open the confirmation for \`${name}\`; try \`/mlops runbook run ${name} INC-${action.value}\`.`,
+            `Could not open the confirmation for \`${name}\`; try \`/mlops runbook run ${name} INC-${click.value}\`.`,
           )
           .catch(() => {});
       }
@@ -136,29 +105,27 @@ export function registerRunbookListeners(app: App, deps: RunbookListenerDeps): v
   );
 
   app.view(VIEW_IDS.runbookConfirm, async ({ ack, body }) => {
-    const parsed = submissionSchema.safeParse(body);
-    const meta = parsed.success
-      ? metadataSchema.safeParse(safeJson(parsed.data.view.private_metadata))
-      : undefined;
-    if (!parsed.success || !meta?.success) {
+    const submission = parseViewSubmission(body, metadataSchema);
+    if (!submission) {
       logger.warn("ignored a runbook confirm submission with an unexpected payload");
       await ack();
       return;
     }
+    const meta = submission.meta;
     const given: Record<string, string> = {};
-    for (const [blockId, inputs] of Object.entries(parsed.data.view.state.values)) {
+    for (const [blockId, inputs] of Object.entries(submission.values)) {
       if (!blockId.startsWith(INPUT_IDS.runbookParamPrefix)) continue;
       const value = inputs[blockId]?.value;
       if (typeof value === "string") given[blockId.slice(INPUT_IDS.runbookParamPrefix.length)] = value;
     }
-    const user = parsed.data.user.id;
+    const user = submission.user;
     const req = {
-      name: meta.data.name,
-      incidentId: meta.data.incidentId ?? undefined,
+      name: meta.name,
+      incidentId: meta.incidentId ?? undefined,
       given,
       actor: user,
       via: "modal" as const,
-      channel: meta.data.channel,
+      channel: meta.channel,
     };
     try {
       const prepared = await runbooks.prepare(req);
@@ -180,7 +147,7 @@ export function registerRunbookListeners(app: App, deps: RunbookListenerDeps): v
         }
       }
       await ack();
-      await told({ channel: meta.data.channel, user }, err);
+      await told({ channel: meta.channel, user }, err);
     }
   });
 }
