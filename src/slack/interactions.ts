@@ -40,6 +40,21 @@ export function parseButtonClick(body: unknown): ButtonClick | undefined {
   };
 }
 
+/** A click on a button whose value is a record's numeric id, with the trigger id a modal needs. */
+export interface IdButtonClick {
+  user: string;
+  channel: string;
+  id: number;
+  triggerId: string;
+}
+
+/** The click in `body` when its value is a numeric id and it brings a trigger id, else undefined. */
+export function parseIdButtonClick(body: unknown): IdButtonClick | undefined {
+  const click = parseButtonClick(body);
+  if (!click?.triggerId || !/^\d{1,9}$/.test(click.value)) return undefined;
+  return { user: click.user, channel: click.channel, id: Number(click.value), triggerId: click.triggerId };
+}
+
 const submissionSchema = z.object({
   user: z.object({ id: z.string().min(1) }),
   view: z.object({

@@ -9,7 +9,7 @@ import {
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
 import { resolveModal } from "../blocks/incident-modal.js";
-import { inputText, parseButtonClick, parseViewSubmission } from "../interactions.js";
+import { type IdButtonClick, inputText, parseIdButtonClick, parseViewSubmission } from "../interactions.js";
 import type { SlackApi } from "../web-api.js";
 
 /** What the listeners call. */
@@ -19,26 +19,6 @@ export interface IncidentListenerDeps {
   /** The Web API wrapper (for views.open; every message goes through the outbox). */
   api: () => SlackApi;
   logger: Logger;
-}
-
-/** A validated button click on an incident card. */
-interface Click {
-  user: string;
-  channel: string;
-  incidentId: number;
-  triggerId: string;
-}
-
-/** The card's buttons carry the incident id as their value, and every click brings a trigger id. */
-function parseClick(body: unknown): Click | undefined {
-  const click = parseButtonClick(body);
-  if (!click?.triggerId || !/^\d{1,9}$/.test(click.value)) return undefined;
-  return {
-    user: click.user,
-    channel: click.channel,
-    incidentId: Number(click.value),
-    triggerId: click.triggerId,
-  };
 }
 
 const metadataSchema = z.object({ incidentId: z.number().int().positive(), channel: z.string().min(1) });
@@ -52,8 +32,12 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
   const { incidents, silences, logger } = deps;
 
   /** Runs a click's work; any failure is logged and told to the clicker, and the click is acknowledged. */
-  async function handleClick(body: unknown, ack: () => Promise<void>, work: (click: Click) => Promise<void>) {
-    const click = parseClick(body);
+  async function handleClick(
+    body: unknown,
+    ack: () => Promise<void>,
+    work: (click: IdButtonClick) => Promise<void>,
+  ) {
+    const click = parseIdButtonClick(body);
     try {
       if (!click) {
         logger.warn("ignored an incident button click with an unexpected payload");
@@ -77,7 +61,7 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
   app.action(ACTION_IDS.incidentAcknowledge, async ({ ack, body }) => {
     await handleClick(body, ack, async (c) => {
       await incidents.act({
-        incidentId: c.incidentId,
+        incidentId: c.id,
         action: "acknowledge",
         actor: c.user,
         via: "button",
@@ -89,7 +73,7 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
   app.action(ACTION_IDS.incidentSilence1h, async ({ ack, body }) => {
     await handleClick(body, ack, async (c) => {
       await silences.create({
-        target: { kind: "incident", incidentId: c.incidentId },
+        target: { kind: "incident", incidentId: c.id },
         durationMs: 3_600_000,
         reason: "Silenced for 1h from the incident card",
         actor: c.user,
@@ -104,7 +88,7 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
     await handleClick(body, ack, async (c) => {
       const replyTo = { channel: c.channel, user: c.user };
       const check = await incidents.precheck({
-        incidentId: c.incidentId,
+        incidentId: c.id,
         action: "resolve",
         actor: c.user,
         via: "button",

@@ -9,7 +9,7 @@ import {
 } from "../../retraining/index.js";
 import type { Logger } from "../../shared/logger.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
-import { inputText, parseButtonClick, parseViewSubmission } from "../interactions.js";
+import { type IdButtonClick, inputText, parseIdButtonClick, parseViewSubmission } from "../interactions.js";
 import type { SlackApi } from "../web-api.js";
 import { rejectModal } from "./blocks.js";
 
@@ -24,25 +24,6 @@ export interface RetrainingListenerDeps {
   tell(to: { channel: string; user: string }, text: string): Promise<void>;
 }
 
-interface Click {
-  user: string;
-  channel: string;
-  candidateId: number;
-  triggerId: string;
-}
-
-/** The buttons carry the candidate id as their value, and every click brings a trigger id. */
-function parseClick(body: unknown): Click | undefined {
-  const click = parseButtonClick(body);
-  if (!click?.triggerId || !/^\d{1,9}$/.test(click.value)) return undefined;
-  return {
-    user: click.user,
-    channel: click.channel,
-    candidateId: Number(click.value),
-    triggerId: click.triggerId,
-  };
-}
-
 const metadataSchema = z.object({ candidateId: z.number().int().positive(), channel: z.string().min(1) });
 
 /**
@@ -53,8 +34,12 @@ const metadataSchema = z.object({ candidateId: z.number().int().positive(), chan
 export function registerRetrainingListeners(app: App, deps: RetrainingListenerDeps): void {
   const { logger } = deps;
 
-  async function handleClick(body: unknown, ack: () => Promise<void>, work: (c: Click) => Promise<void>) {
-    const click = parseClick(body);
+  async function handleClick(
+    body: unknown,
+    ack: () => Promise<void>,
+    work: (c: IdButtonClick) => Promise<void>,
+  ) {
+    const click = parseIdButtonClick(body);
     try {
       if (!click) {
         logger.warn("ignored a retraining button click with an unexpected payload");
@@ -79,7 +64,7 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
   app.action(ACTION_IDS.retrainApprove, async ({ ack, body }) => {
     await handleClick(body, ack, async (c) => {
       await deps.service.decide({
-        candidateId: c.candidateId,
+        candidateId: c.id,
         decision: "approve",
         actor: c.user,
         via: "button",
@@ -91,7 +76,7 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
   app.action(ACTION_IDS.canaryPromote, async ({ ack, body }) => {
     await handleClick(body, ack, async (c) => {
       await deps.rollout.finish({
-        candidateId: c.candidateId,
+        candidateId: c.id,
         action: "promote",
         actor: c.user,
         via: "button",
@@ -103,7 +88,7 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
   app.action(ACTION_IDS.canaryRollback, async ({ ack, body }) => {
     await handleClick(body, ack, async (c) => {
       await deps.rollout.finish({
-        candidateId: c.candidateId,
+        candidateId: c.id,
         action: "rollback",
         actor: c.user,
         via: "button",
@@ -117,13 +102,13 @@ export function registerRetrainingListeners(app: App, deps: RetrainingListenerDe
     let open: { triggerId: string; channel: string; candidateId: number } | undefined;
     await handleClick(body, ack, async (c) => {
       const check = await deps.service.precheck({
-        candidateId: c.candidateId,
+        candidateId: c.id,
         actor: c.user,
         via: "button",
         replyTo: { channel: c.channel, user: c.user },
       });
       if (!check.allowed) return;
-      open = { triggerId: c.triggerId, channel: c.channel, candidateId: c.candidateId };
+      open = { triggerId: c.triggerId, channel: c.channel, candidateId: c.id };
     });
     if (!open) return;
     const candidate = await createRetrainingRepository(deps.db).candidate(open.candidateId);
