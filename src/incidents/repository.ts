@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { incidentEvents, incidents, outbox } from "../db/schema/index.js";
+import { storableStrings } from "../shared/storable.js";
 import type { Incident, IncidentEvent, IncidentState, Via } from "./model.js";
 
 /** A new timeline event. */
@@ -62,7 +63,11 @@ export function createIncidentRepository(db: Db) {
     },
 
     async update(id: number, patch: Partial<typeof incidents.$inferInsert>): Promise<Incident> {
-      const [row] = await db.update(incidents).set(patch).where(eq(incidents.id, id)).returning();
+      const [row] = await db
+        .update(incidents)
+        .set(storableStrings(patch))
+        .where(eq(incidents.id, id))
+        .returning();
       if (!row) throw new Error(`incident ${id} vanished during an update`);
       return row;
     },
@@ -70,7 +75,7 @@ export function createIncidentRepository(db: Db) {
     async addEvent(event: NewEvent): Promise<IncidentEvent> {
       const [row] = await db
         .insert(incidentEvents)
-        .values({ ...event, detail: event.detail ?? {}, outboxId: event.outboxId ?? null })
+        .values(storableStrings({ ...event, detail: event.detail ?? {}, outboxId: event.outboxId ?? null }))
         .returning();
       if (!row) throw new Error("incident event insert returned no row");
       return row;

@@ -2,6 +2,7 @@ import { and, asc, count, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { outbox } from "../db/schema/index.js";
+import { storableStrings } from "../shared/storable.js";
 import {
   CLAIM_LOST_PREFIX,
   isPaced,
@@ -25,7 +26,8 @@ export function createOutboxRepository(db: Db) {
      * Other messages get a row of their own. Returns the id of the row that will deliver it.
      */
     async enqueue(message: OutboxMessage, now: Date): Promise<number> {
-      const payload = JSON.stringify(message.payload);
+      const clean = storableStrings(message.payload);
+      const payload = JSON.stringify(clean);
       if (message.method === "chat.update" && message.coalesceKey) {
         const [replaced] = await db
           .update(outbox)
@@ -60,7 +62,7 @@ export function createOutboxRepository(db: Db) {
           method: message.method,
           channel: message.channel,
           parentId: message.parentId ?? null,
-          payload: message.payload,
+          payload: clean,
           coalesceKey: message.coalesceKey ?? null,
           paced: isPaced(message.method),
           state: "pending",

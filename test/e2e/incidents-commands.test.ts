@@ -112,6 +112,17 @@ describe("/mlops incident commands", () => {
     );
   });
 
+  it("a note cut at its length cap in the middle of an emoji still resolves (the broken half is replaced)", async () => {
+    const ref = await fire();
+    // 1,999 characters, then an emoji whose two UTF-16 halves straddle the 2,000-character cap.
+    const note = `${"a".repeat(1999)}🙂 and more`;
+    expect(await run("U0DANA", `resolve ${ref} ${note}`)).toMatch(
+      new RegExp(`You resolved ${ref} after \\d`),
+    );
+    const incident = await bot.feature.incidents.snapshot(Number(ref.slice(4)));
+    expect(incident?.incident.resolution).toBe(`${"a".repeat(1999)}\ufffd`);
+  });
+
   it("silence, silences and unsilence: set with a reason, listed, ended; bad input says what is wrong", async () => {
     const set = await run(
       "U0DANA",
