@@ -2,7 +2,7 @@ import { App, type Receiver } from "@slack/bolt";
 import type { Logger } from "../shared/logger.js";
 import { boltLogger } from "./bolt-logger.js";
 import type { CommandRouter } from "./commands/router.js";
-import type { CommandDeps } from "./commands/types.js";
+import type { CommandDeps, CommandReply } from "./commands/types.js";
 
 /** How the Bolt app reaches Slack and how Slack reaches it. */
 export type SlackTransport = { kind: "receiver"; receiver: Receiver } | { kind: "socket"; appToken: string };
@@ -52,17 +52,30 @@ export function createSlackApp(deps: SlackAppDeps): App {
   });
 
   app.command("/mlops", async ({ command, ack }) => {
-    const { reply, name, known } = await router.dispatch(
-      command.text ?? "",
-      {
-        userId: command.user_id,
-        userName: command.user_name,
-        teamId: command.team_id,
-        channelId: command.channel_id,
-        triggerId: command.trigger_id,
-      },
-      commandDeps,
-    );
+    let outcome: { reply: CommandReply; name: string; known: boolean; failed?: boolean };
+    try {
+      outcome = await router.dispatch(
+        command.text ?? "",
+        {
+          userId: command.user_id,
+          userName: command.user_name,
+          teamId: command.team_id,
+          channelId: command.channel_id,
+          triggerId: command.trigger_id,
+        },
+        commandDeps,
+      );
+    } catch (err) {
+      // Answer anyway: an unanswered command shows the person Slack's bare "dispatch_failed".
+      logger.error({ err }, "a /mlops command failed");
+      outcome = {
+        name: "failed",
+        known: true,
+        failed: true,
+        reply: { text: "Something went wrong on our side running that command; it has been logged." },
+      };
+    }
+    const { reply, name, known } = outcome;
     await ack({
       response_type: reply.inChannel ? "in_channel" : "ephemeral",
       text: reply.text,
@@ -76,7 +89,7 @@ export function createSlackApp(deps: SlackAppDeps): App {
       actor: command.user_id,
       action: `command.${known ? name : "unknown"}`,
       target: command.channel_id,
-      outcome: known ? "ok" : "refused",
+      outcome: outcome.failed ? "error" : known ? "ok" : "refused",
       detail: { text: (command.text ?? "").slice(0, 500) },
     });
   });
