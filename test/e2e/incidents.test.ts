@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
+import { driftFinding } from "../helpers/signals.js";
 import {
   buttonIds,
   cardOf,
@@ -21,27 +22,8 @@ afterAll(async () => {
 const CHANNEL = "fraud-alerts";
 let seq = 0;
 
-/** A drift finding as a monitor would emit it (the lead connects `/mlops check` to this path). */
-function drift(subject: string, over: Partial<AlertSignal> = {}): AlertSignal {
-  return {
-    source: "monitor",
-    model: "fraud-detector",
-    modelVersion: "v1",
-    monitor: "drift",
-    subject,
-    status: "firing",
-    severity: "warning",
-    title: `Drift in ${subject}: PSI 0.34`,
-    summary: `The distribution of \`${subject}\` moved away from the reference window.`,
-    metrics: { psi: 0.34, threshold: 0.2 },
-    rule: "PSI >= 0.2 (fixed threshold)",
-    observedAt: new Date(),
-    ...over,
-  };
-}
-
 async function fire(subject: string, over: Partial<AlertSignal> = {}) {
-  const [outcome] = await bot.feature.intake.process([drift(subject, over)]);
+  const [outcome] = await bot.feature.intake.process([driftFinding(subject, over)]);
   if (!outcome?.incidentId) throw new Error("expected an incident");
   return { id: outcome.incidentId, ref: `INC-${outcome.incidentId}` };
 }

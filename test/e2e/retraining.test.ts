@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
 import { createModelRepository } from "../../src/models/index.js";
 import { createRetrainingRepository } from "../../src/retraining/index.js";
-import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
+import { driftFinding } from "../helpers/signals.js";
 import { buttonIds, eventually, outboxDrained } from "./incidents-bot.js";
 import {
   API_TOKEN,
@@ -27,23 +27,6 @@ afterAll(async () => {
   await bot?.close();
   await webhooks?.close();
 });
-
-function drift(subject: string): AlertSignal {
-  return {
-    source: "monitor",
-    model: "fraud-detector",
-    modelVersion: "v1",
-    monitor: "drift",
-    subject,
-    status: "firing",
-    severity: "warning",
-    title: `Drift in ${subject}: PSI 0.34`,
-    summary: `The distribution of \`${subject}\` moved away from the reference window.`,
-    metrics: { psi: 0.34, threshold: 0.2 },
-    rule: "PSI >= 0.2 (fixed threshold)",
-    observedAt: new Date(),
-  };
-}
 
 const text = (m: SandboxMessage | undefined) => `${m?.text ?? ""} ${JSON.stringify(m?.blocks ?? [])}`;
 const threadOf = (parent: SandboxMessage) => bot.sandbox.workspace.thread(CHANNEL, parent.ts);
@@ -78,7 +61,7 @@ async function candidateState(id: number) {
 describe("retraining with a human in the loop (sandbox, real HTTP, real database)", () => {
   it("retrain → signed pipeline webhook → candidate via the API → card in the thread → approvals → canary → live comparison → promote", async () => {
     const { workspace, driver } = bot.sandbox;
-    const [opened] = await bot.incidents.intake.process([drift("amount")]);
+    const [opened] = await bot.incidents.intake.process([driftFinding("amount")]);
     const incidentId = opened?.incidentId as number;
     const ref = `INC-${incidentId}`;
     const card = await eventually("the incident card", () =>

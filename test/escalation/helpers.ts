@@ -8,6 +8,7 @@ import { createEscalationFeature, type EscalationFeature } from "../../src/wirin
 import { createIncidentsFeature, type IncidentsFeature } from "../../src/wiring/incidents-feature.js";
 import { demoConfig } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
+import { driftFinding } from "../helpers/signals.js";
 
 /**
  * A clock that runs with real time (the outbox paces channels by it) and that a test can move
@@ -92,21 +93,7 @@ let seq = 0;
 /** A drift finding as a monitor would emit it, on a subject of its own. */
 export function driftSignal(clock: Clock, over: Partial<AlertSignal> = {}): AlertSignal {
   const subject = `amount_${++seq}_${Math.random().toString(36).slice(2, 6)}`;
-  return {
-    source: "monitor",
-    model: "fraud-detector",
-    modelVersion: "v1",
-    monitor: "drift",
-    subject,
-    status: "firing",
-    severity: "warning",
-    title: `Drift in ${subject}: PSI 0.34`,
-    summary: `The distribution of \`${subject}\` moved away from the reference window.`,
-    metrics: { psi: 0.34, threshold: 0.2 },
-    rule: "PSI >= 0.2 (fixed threshold)",
-    observedAt: clock.now(),
-    ...over,
-  };
+  return driftFinding(subject, { observedAt: clock.now(), ...over });
 }
 
 /** Opens an incident through the alert intake; its id and ref. */
