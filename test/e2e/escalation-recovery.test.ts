@@ -10,6 +10,7 @@ import { type SandboxServer, startSandboxServer } from "../../src/slack/sandbox/
 import { sandboxSeedFromConfig } from "../../src/slack/sandbox-seed.js";
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
 import { type BotProcess, freePort, spawnBot, waitForStatus } from "../helpers/process.js";
+import { alertmanagerFiring } from "../helpers/signals.js";
 import { eventually } from "./incidents-bot.js";
 
 const TOKEN = "xoxb-escalation-recovery";
@@ -53,23 +54,6 @@ sandbox:
     - { id: U0MAYA, name: maya, real_name: Maya Owner, groups: [fraud-ml] }
 `;
 
-function firing() {
-  return {
-    version: "4",
-    status: "firing",
-    receiver: "mlops-bot",
-    alerts: [
-      {
-        status: "firing",
-        labels: { alertname: "ScoreDrift", model: "fraud-detector", severity: "warning" },
-        annotations: { summary: "Scores drifted" },
-        startsAt: new Date().toISOString(),
-        endsAt: "0001-01-01T00:00:00Z",
-      },
-    ],
-  };
-}
-
 describe("escalation across a crash", () => {
   it("SIGKILL while L1's deadline is pending: after restart L2 is paged once, at most one timer period late", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlops-escalation-kill-"));
@@ -111,7 +95,7 @@ describe("escalation across a crash", () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(firing()),
+      body: JSON.stringify(alertmanagerFiring("ScoreDrift", "warning", "Scores drifted")),
     });
     expect(res.status).toBe(200);
     const card = await eventually("the card", () => workspace.messages("fraud-alerts")[0], 15_000);

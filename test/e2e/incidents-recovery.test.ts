@@ -10,6 +10,7 @@ import { sandboxSeedFromConfig } from "../../src/slack/sandbox-seed.js";
 import { demoConfig } from "../helpers/bot.js";
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
 import { type BotProcess, freePort, spawnBot, waitForStatus } from "../helpers/process.js";
+import { alertmanagerFiring } from "../helpers/signals.js";
 import { eventually } from "./incidents-bot.js";
 
 const TOKEN = "xoxb-recovery-test";
@@ -18,23 +19,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-function firing() {
-  return {
-    version: "4",
-    status: "firing",
-    receiver: "mlops-bot",
-    alerts: [
-      {
-        status: "firing",
-        labels: { alertname: "ScorerDown", model: "fraud-detector", severity: "critical" },
-        annotations: { summary: "The fraud scorer is not answering" },
-        startsAt: new Date().toISOString(),
-        endsAt: "0001-01-01T00:00:00Z",
-      },
-    ],
-  };
-}
 
 describe("a crash between commit and delivery", () => {
   it("SIGKILL after the alert committed but before Slack got it: delivered after restart, exactly once", async () => {
@@ -73,7 +57,7 @@ describe("a crash between commit and delivery", () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(firing()),
+      body: JSON.stringify(alertmanagerFiring("ScorerDown", "critical", "The fraud scorer is not answering")),
     });
     expect(res.status).toBe(200);
     await eventually("a failed delivery attempt", () =>

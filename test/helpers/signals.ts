@@ -18,3 +18,21 @@ export function driftFinding(subject: string, over: Partial<AlertSignal> = {}): 
     ...over,
   };
 }
+
+/** A minimal Alertmanager webhook body (version 4) with one firing alert for the demo model, started now. */
+export function alertmanagerFiring(alertname: string, severity: string, summary: string) {
+  return {
+    version: "4",
+    status: "firing",
+    receiver: "mlops-bot",
+    alerts: [
+      {
+        status: "firing",
+        labels: { alertname, model: "fraud-detector", severity },
+        annotations: { summary },
+        startsAt: new Date().toISOString(),
+        endsAt: "0001-01-01T00:00:00Z",
+      },
+    ],
+  };
+}
