@@ -1,31 +1,22 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
 import { type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
-import { demoConfig } from "../helpers/bot.js";
+import { driftOnlyConfig } from "../helpers/bot.js";
 import { freePort } from "../helpers/process.js";
 import { card, cardButton, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
 
 let bot: IncidentBot;
 let browser: Browser;
 
-/**
- * The demo config with its drift monitor on two features and the fake model service on a free
- * port (the demo control starts it): a few cards instead of a dozen, so the channel's one write a
- * second does not dominate the test.
- */
-async function storyConfig(): Promise<MlopsConfig> {
-  const config = demoConfig();
-  const fraud = config.models[0] as ModelConfig;
-  const features = fraud.features.filter((f) => f.name === "amount" || f.name === "country");
-  const drift = fraud.monitors.drift as NonNullable<ModelConfig["monitors"]["drift"]>;
-  const service_url = `http://127.0.0.1:${await freePort()}`;
-  return { ...config, models: [{ ...fraud, features, service_url, monitors: { drift } }] };
-}
-
 beforeAll(async () => {
   [bot, browser] = await Promise.all([
-    storyConfig().then((config) => startIncidentBot({ allFeatures: true, config })),
+    // The fake model service (started by the demo control) on a free port.
+    freePort().then((port) =>
+      startIncidentBot({
+        allFeatures: true,
+        config: driftOnlyConfig({ service_url: `http://127.0.0.1:${port}` }),
+      }),
+    ),
     launchBrowser(),
   ]);
 }, 60_000);

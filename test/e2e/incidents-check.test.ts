@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
 import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
-import { demoConfig, startTestBot } from "../helpers/bot.js";
+import { driftOnlyConfig, startTestBot } from "../helpers/bot.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { buttonIds, eventually } from "./incidents-bot.js";
 
@@ -10,19 +9,6 @@ let bot: TestBot;
 let token: string;
 const HOUR = 3_600_000;
 const rand = seededRandom(4004);
-
-/**
- * The demo config with only the drift monitor, on two features: the demo's drift injection then
- * makes two problems (amount, and the dataset as a whole) instead of a dozen, which keeps the
- * channel's one-write-a-second pace from dominating the test.
- */
-function driftOnlyConfig(): MlopsConfig {
-  const config = demoConfig();
-  const fraud = config.models[0] as ModelConfig;
-  const features = fraud.features.filter((f) => f.name === "amount" || f.name === "country");
-  const drift = fraud.monitors.drift as NonNullable<ModelConfig["monitors"]["drift"]>;
-  return { ...config, models: [{ ...fraud, features, monitors: { drift } }] };
-}
 
 beforeAll(async () => {
   // Every shipped feature: monitoring hands its findings to the incidents feature's sink.

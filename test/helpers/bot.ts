@@ -1,10 +1,23 @@
 import { type Bot, type BotOptions, startBot } from "../../src/bot.js";
-import { loadConfig, type MlopsConfig, parseEnv } from "../../src/config/index.js";
+import { loadConfig, type MlopsConfig, type ModelConfig, parseEnv } from "../../src/config/index.js";
 import { openTestDatabase, testLogger } from "./db.js";
 
 /** The shipped demo config, as tests use it. */
 export function demoConfig(): MlopsConfig {
   return loadConfig(new URL("../../mlops.config.yaml", import.meta.url).pathname, {});
+}
+
+/**
+ * The demo config with only the drift monitor, on two features (amount, country): the demo's drift
+ * injection then makes two problems (amount, and the dataset as a whole) instead of a dozen, which
+ * keeps the channel's one-write-a-second pace from dominating a test. `over` changes the model.
+ */
+export function driftOnlyConfig(over: Partial<ModelConfig> = {}): MlopsConfig {
+  const config = demoConfig();
+  const fraud = config.models[0] as ModelConfig;
+  const features = fraud.features.filter((f) => f.name === "amount" || f.name === "country");
+  const drift = fraud.monitors.drift as NonNullable<ModelConfig["monitors"]["drift"]>;
+  return { ...config, models: [{ ...fraud, features, monitors: { drift }, ...over }] };
 }
 
 /** Starts a bot in this process on a free port, with the sandbox and a fresh test database. */

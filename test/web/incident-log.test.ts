@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
-import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
 import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { API_TOKEN, eventually, type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
-import { demoConfig } from "../helpers/bot.js";
+import { driftOnlyConfig } from "../helpers/bot.js";
 
 let bot: IncidentBot;
 const HOUR = 3_600_000;
 const rand = seededRandom(8008);
-
-/** The demo config with only the drift monitor on two features: few incidents, quickly. */
-function driftOnlyConfig(): MlopsConfig {
-  const config = demoConfig();
-  const fraud = config.models[0] as ModelConfig;
-  const features = fraud.features.filter((f) => f.name === "amount" || f.name === "country");
-  const drift = fraud.monitors.drift as NonNullable<ModelConfig["monitors"]["drift"]>;
-  return { ...config, models: [{ ...fraud, features, monitors: { drift } }] };
-}
 
 async function post(path: string, body: unknown) {
   const res = await fetch(`${bot.url}${path}`, {
