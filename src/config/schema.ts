@@ -387,6 +387,50 @@ const escalationSchema = z
   })
   .describe("Who is paged when: L1 → L2 → L3, with waits, repeats and DMs");
 
+const storageSchema = z
+  .strictObject({
+    retention: z
+      .strictObject({
+        raw_predictions: durationSchema
+          .default(7 * 86_400_000)
+          .describe("How long raw prediction rows are kept (dropped a day partition at a time)"),
+        minute_rollups: durationSchema
+          .default(7 * 86_400_000)
+          .describe("How long per-minute rollups are kept (the edges of monitor windows)"),
+        rollups: durationSchema.default(400 * 86_400_000).describe("How long hourly rollups are kept"),
+        monitor_runs: durationSchema.default(90 * 86_400_000),
+        outbox: durationSchema.default(90 * 86_400_000).describe("Delivered (or superseded) outbox rows"),
+        runbook_runs: durationSchema.default(90 * 86_400_000).describe("Finished runbook runs"),
+        cron_claims: durationSchema.default(90 * 86_400_000),
+        audit_log: durationSchema.default(400 * 86_400_000),
+        incident_events: durationSchema
+          .default(400 * 86_400_000)
+          .describe("Timeline events of incidents resolved longer ago than this"),
+      })
+      .prefault({})
+      .describe("How long each kind of data is kept; one daily claimed job enforces it"),
+    rollups: z
+      .strictObject({
+        max_categories: z
+          .number()
+          .int()
+          .min(10)
+          .max(10_000)
+          .default(1000)
+          .describe("Distinct values kept per categorical feature and bucket; the rest count as (other)"),
+      })
+      .prefault({}),
+    labels: z
+      .strictObject({
+        early_wait: durationSchema
+          .default(3_600_000)
+          .describe("How long a label waits for its prediction before it is counted as unmatched"),
+      })
+      .prefault({}),
+    partitions_ahead_days: z.number().int().min(1).max(31).default(3).describe("Daily partitions made ahead"),
+  })
+  .describe("Rollups, partitions and retention");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
@@ -395,6 +439,7 @@ export const configSchema = z
     alerting: alertingSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
+    storage: storageSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;

@@ -18,8 +18,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   readonly kind: "postgres" | "pglite";
-  /** Applies pending migrations; safe when several processes start at once. */
-  migrate(): Promise<void>;
+  /** Applies pending migrations (of `folder`, the shipped ones by default); safe when several processes start at once. */
+  migrate(folder?: string): Promise<void>;
   /** Resolves when the database answers; rejects otherwise (bounded by `timeoutMs`). */
   ping(timeoutMs?: number): Promise<void>;
   /** True when every migration shipped with this build is recorded as applied. */
@@ -80,13 +80,13 @@ export function openPostgres(url: string, logger: Logger, opts: { max?: number }
   return {
     db,
     kind: "postgres",
-    async migrate() {
+    async migrate(folder = MIGRATIONS_FOLDER) {
       // One dedicated connection so the session-level advisory lock and the migration share it.
       const lockClient = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
       try {
         await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
         await migratePostgres(drizzlePostgres({ client: lockClient, ...DRIZZLE_OPTIONS }), {
-          migrationsFolder: MIGRATIONS_FOLDER,
+          migrationsFolder: folder,
         });
         await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
       } finally {
@@ -135,9 +135,9 @@ export async function openPglite(dataDir: string | null, logger: Logger): Promis
   return {
     db,
     kind: "pglite",
-    async migrate() {
+    async migrate(folder = MIGRATIONS_FOLDER) {
       await migratePglite(drizzlePglite({ client, ...DRIZZLE_OPTIONS }), {
-        migrationsFolder: MIGRATIONS_FOLDER,
+        migrationsFolder: folder,
       });
       logger.info({ kind: "pglite", dataDir }, "migrations applied");
     },

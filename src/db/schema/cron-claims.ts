@@ -1,4 +1,4 @@
-import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { index, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * One row per (job, cron tick) that some replica claimed: the primary key makes a tick run once
@@ -14,5 +14,5 @@ export const cronClaims = pgTable(
     finishedAt: timestamp({ withTimezone: true, mode: "date" }),
     outcome: text(),
   },
-  (t) => [primaryKey({ columns: [t.job, t.tickAt] })],
+  (t) => [primaryKey({ columns: [t.job, t.tickAt] }), index("cron_claims_claimed_idx").on(t.claimedAt)],
 );

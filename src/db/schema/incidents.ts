@@ -85,5 +85,8 @@ export const incidentEvents = pgTable(
     /** The Slack write it caused, when there was one. */
     outboxId: bigint({ mode: "number" }).references(() => outbox.id),
   },
-  (t) => [index("incident_events_incident_idx").on(t.incidentId, t.id)],
+  (t) => [
+    index("incident_events_incident_idx").on(t.incidentId, t.id),
+    index("incident_events_at_idx").on(t.at),
+  ],
 );

@@ -9,4 +9,5 @@ export * from "./monitoring.js";
 export * from "./outbox.js";
 export * from "./predictions.js";
 export * from "./retraining.js";
+export * from "./rollups.js";
 export * from "./runbooks.js";

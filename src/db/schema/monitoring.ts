@@ -45,5 +45,8 @@ export const monitorRuns = pgTable(
     startedAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
     durationMs: integer().notNull(),
   },
-  (t) => [index("monitor_runs_model_monitor_idx").on(t.modelId, t.monitor, t.startedAt)],
+  (t) => [
+    index("monitor_runs_model_monitor_idx").on(t.modelId, t.monitor, t.startedAt),
+    index("monitor_runs_started_idx").on(t.startedAt),
+  ],
 );

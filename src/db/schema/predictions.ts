@@ -16,8 +16,11 @@ import { models } from "./models.js";
  * nothing twice. Feature values are positional (`num[slot]`, `cat[slot]`, slots from
  * `models.features`) so window reductions read two small arrays instead of parsing JSON; values of
  * keys the config does not know, or of the wrong type, are kept in `extra`.
- * Time-ordered by `ts`; the (model_id, ts) index serves every window. Partition by `ts` when
- * retention is added.
+ * Partitioned by day on `ts` (the partitions are made and dropped by src/storage, the migration
+ * that introduced them declares the table as `partition by range (ts)`), so retention drops a
+ * day at a time. A partitioned table's key must hold the partition key: a replay is recognised
+ * by (model, request id, ts), which a resent batch always repeats. Monitors never read this
+ * table: they read `rollups`; raw rows serve labels, backfill and debugging within retention.
  */
 export const predictions = pgTable(
   "predictions",
@@ -38,7 +41,7 @@ export const predictions = pgTable(
     ingestedAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.modelId, t.requestId] }),
+    primaryKey({ columns: [t.modelId, t.requestId, t.ts] }),
     index("predictions_model_ts_idx").on(t.modelId, t.ts),
   ],
 );
