@@ -1,40 +1,163 @@
 import { sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
+import {
+  addLabel,
+  emptyRollup,
+  minuteOf,
+  type RollupData,
+  type RollupLayout,
+  rollupBatch,
+} from "../rollups/model.js";
+import { createRollupRepository, type RollupDelta } from "../rollups/repository.js";
 import type { StoredRow } from "./model.js";
 
+const keyOf = (id: string, ts: string | Date) => `${id}\u0000${new Date(ts).getTime()}`;
+
 /**
- * The only code writing `predictions` and `reference_samples` rows. A whole batch is one
- * statement: the rows travel as one JSON parameter that `json_to_recordset` turns into a set, so
- * the batch is stored entirely or not at all and a replayed id is skipped by the primary key.
+ * The only code writing `predictions` and `reference_samples` rows. A batch is one transaction:
+ * the rows (one JSON parameter that `json_to_recordset` turns into a set, a replayed
+ * (id, ts) skipped by the primary key), the labels that were waiting for them, and the rollup
+ * deltas of exactly the rows that were new, so a replay is never counted twice and a crash
+ * leaves rows and rollups in step.
  */
-export function createIngestRepository(db: Db) {
+export function createIngestRepository(db: Db, opts: { maxCategories?: number } = {}) {
+  const rollups = createRollupRepository(db, opts);
   return {
-    /** Inserts a batch (the JSON of its stored rows); returns how many were new (replayed ids are skipped). */
-    async insertPredictions(modelId: number, rowsJson: string): Promise<number> {
-      const result = await db.execute(sql`
-        with ins as (
-          insert into predictions (model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra)
-          select ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x
-          from json_to_recordset(${rowsJson}::json)
-            as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb)
-          on conflict (model_id, request_id) do nothing
-          returning 1
-        )
-        select count(*)::int as n from ins`);
-      return resultRows<{ n: number }>(result)[0]?.n ?? 0;
+    /** Inserts a batch; returns how many rows were new and how many waiting labels joined them. */
+    async insertPredictions(
+      modelId: number,
+      rows: readonly StoredRow[],
+      layout: RollupLayout,
+    ): Promise<{ stored: number; joined: number }> {
+      return db.transaction(async (tx) => {
+        const inserted = resultRows<{ i: string; t: string | Date }>(
+          await tx.execute(sql`
+            insert into predictions (model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra)
+            select ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x
+            from json_to_recordset(${JSON.stringify(rows)}::json)
+              as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb)
+            on conflict (model_id, request_id, ts) do nothing
+            returning request_id as i, ts as t`),
+        );
+        if (inserted.length === 0) return { stored: 0, joined: 0 };
+        const fresh = new Set(inserted.map((r) => keyOf(r.i, r.t)));
+        // Labels that arrived before their prediction join it now.
+        const waiting = resultRows<{ i: string; l: string }>(
+          await tx.execute(sql`
+            delete from pending_labels where model_id = ${modelId}
+              and request_id in (select jsonb_array_elements_text(${JSON.stringify(inserted.map((r) => r.i))}::jsonb))
+            returning request_id as i, label as l`),
+        );
+        const labels = new Map(waiting.map((w) => [w.i, w.l]));
+        if (labels.size > 0) {
+          await tx.execute(sql`
+            update predictions p set label = l.l, labelled_at = now()
+            from json_to_recordset(${JSON.stringify(waiting)}::json) as l(i text, l text)
+            where p.model_id = ${modelId} and p.request_id = l.i`);
+          await tx.execute(sql`
+            insert into label_stats (model_id, joined_late) values (${modelId}, ${labels.size})
+            on conflict (model_id) do update set joined_late = label_stats.joined_late + excluded.joined_late`);
+        }
+        const newRows = rows
+          .filter((r) => fresh.has(keyOf(r.i, r.t)))
+          .map((r) => ({ ...r, l: labels.get(r.i) ?? null }));
+        await rollups.insertDeltas(tx, modelId, rollupBatch(newRows, layout).values());
+        return { stored: inserted.length, joined: labels.size };
+      });
     },
-    /** Sets the label of stored predictions by request id; returns how many matched. */
-    async setLabels(modelId: number, labels: { i: string; l: string }[], at: Date): Promise<number> {
-      const result = await db.execute(sql`
-        with upd as (
-          update predictions p set label = l.l, labelled_at = ${at.toISOString()}::timestamptz
-          from (select distinct on (i) i, l from json_to_recordset(${JSON.stringify(labels)}::json) as r(i text, l text)) l
-          where p.model_id = ${modelId} and p.request_id = l.i
-          returning 1
-        )
-        select count(*)::int as n from upd`);
-      return resultRows<{ n: number }>(result)[0]?.n ?? 0;
+
+    /**
+     * Sets the labels of stored predictions by request id, moving each one's rollup cell (a
+     * relabel takes the old label out); ids not stored (yet) wait in `pending_labels`. Returns
+     * how many matched and how many wait.
+     */
+    async setLabels(
+      modelId: number,
+      labels: { i: string; l: string }[],
+      at: Date,
+    ): Promise<{ matched: number; pending: number }> {
+      return db.transaction(async (tx) => {
+        const json = JSON.stringify(labels);
+        const changed = resultRows<{
+          i: string;
+          t: string | Date;
+          v: string;
+          p: string;
+          c: number | null;
+          old: string | null;
+          l: string;
+        }>(
+          await tx.execute(sql`
+            with l as (select distinct on (i) i, l from json_to_recordset(${json}::json) as r(i text, l text)),
+            old as (
+              select p.request_id, p.ts, p.label from predictions p join l on l.i = p.request_id
+              where p.model_id = ${modelId} for update of p
+            )
+            update predictions p set label = l.l, labelled_at = ${at.toISOString()}::timestamptz
+            from old join l on l.i = old.request_id
+            where p.model_id = ${modelId} and p.request_id = old.request_id and p.ts = old.ts
+            returning p.request_id as i, p.ts as t, p.model_version as v, p.prediction as p, p.confidence as c,
+              old.label as old, p.label as l`),
+        );
+        const deltas = new Map<string, RollupDelta>();
+        for (const r of changed) {
+          if (r.old === r.l) continue;
+          const bucket = minuteOf(new Date(r.t));
+          const key = `${r.v}\u0000${bucket.getTime()}`;
+          let d = deltas.get(key);
+          if (!d) {
+            d = { version: r.v, bucket, data: emptyRollup() as RollupData };
+            deltas.set(key, d);
+          }
+          if (r.old !== null) addLabel(d.data, r.p, r.old, r.c, -1);
+          addLabel(d.data, r.p, r.l, r.c, 1);
+        }
+        await rollups.insertDeltas(tx, modelId, deltas.values());
+        const matchedIds = new Set(changed.map((r) => r.i));
+        const unmatched = [
+          ...new Map(labels.filter((x) => !matchedIds.has(x.i)).map((x) => [x.i, x])).values(),
+        ];
+        if (unmatched.length > 0)
+          await tx.execute(sql`
+            insert into pending_labels (model_id, request_id, label, received_at)
+            select ${modelId}, r.i, r.l, ${at.toISOString()}::timestamptz
+            from json_to_recordset(${JSON.stringify(unmatched)}::json) as r(i text, l text)
+            on conflict (model_id, request_id) do update set label = excluded.label`);
+        return { matched: matchedIds.size, pending: unmatched.length };
+      });
     },
+
+    /**
+     * Records pre-aggregated profiles as rollup deltas, each id once (a resent profile is skipped),
+     * in one transaction; returns how many were new.
+     */
+    async insertProfiles(
+      modelId: number,
+      profiles: readonly { id: string; model_version: string; bucket: string; rollup: RollupData }[],
+      at: Date,
+    ): Promise<number> {
+      return db.transaction(async (tx) => {
+        const fresh = new Set(
+          resultRows<{ id: string }>(
+            await tx.execute(sql`
+              insert into profile_receipts (model_id, profile_id, received_at)
+              select ${modelId}, r.i, ${at.toISOString()}::timestamptz
+              from json_to_recordset(${JSON.stringify(profiles.map((p) => ({ i: p.id })))}::json) as r(i text)
+              on conflict do nothing
+              returning profile_id as id`),
+          ).map((r) => r.id),
+        );
+        await rollups.insertDeltas(
+          tx,
+          modelId,
+          profiles
+            .filter((p) => fresh.has(p.id))
+            .map((p) => ({ version: p.model_version, bucket: new Date(p.bucket), data: p.rollup })),
+        );
+        return fresh.size;
+      });
+    },
+
     /** Stages a labelled reference upload under `uploadId`. */
     async insertSamples(uploadId: number, modelId: number, rows: StoredRow[]): Promise<void> {
       await db.execute(sql`

@@ -1,14 +1,16 @@
 import type { z } from "zod";
 import type { Db } from "../db/index.js";
-import { type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
+import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
+import { DEFAULT_MAX_CATEGORIES, type RollupLayout } from "../rollups/model.js";
+import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
 import type { Clock } from "../shared/clock.js";
+import type { PartitionManager } from "../storage/partitions.js";
 import { InvalidBatchError } from "./errors.js";
 import {
   describeIssue,
   type LabelledRow,
   labelBatchSchema,
   labelledBatchSchema,
-  storedRowsJson,
   toStoredRow,
 } from "./model.js";
 import type { IngestListener } from "./ports.js";
@@ -35,14 +37,35 @@ function layout(model: RegisteredModel) {
   return { slots: new Map(model.features.map((f) => [f.name, f])), counts: slotCounts(model.features) };
 }
 
-/** Ingest use cases: predictions, labels and labelled reference uploads. */
+/** The names behind each slot, as the rollups key their columns. */
+export function rollupLayout(model: RegisteredModel, maxCategories = DEFAULT_MAX_CATEGORIES): RollupLayout {
+  const { counts } = layout(model);
+  const numeric: string[] = new Array(counts.num).fill("");
+  const categorical: string[] = new Array(counts.cat).fill("");
+  for (const f of model.features) (f.type === "numeric" ? numeric : categorical)[f.slot - 1] = f.name;
+  return { numeric, categorical, regression: model.task === "regression", maxCategories };
+}
+
+/** Ingest use cases: predictions (with their rollup deltas), labels and labelled reference uploads. */
 export function createIngestService(deps: {
   db: Db;
   registry: ModelRegistry;
   clock: Clock;
+  partitions: PartitionManager;
   listeners?: IngestListener[];
+  /** Distinct values kept per categorical column in a rollup (config `rollups.max_categories`). */
+  maxCategories?: number;
 }) {
-  const repo = createIngestRepository(deps.db);
+  const repo = createIngestRepository(deps.db, { maxCategories: deps.maxCategories });
+  const layouts = new Map<number, RollupLayout>();
+  const layoutOf = (model: RegisteredModel) => {
+    let l = layouts.get(model.id);
+    if (!l) {
+      l = rollupLayout(model, deps.maxCategories);
+      layouts.set(model.id, l);
+    }
+    return l;
+  };
   return {
     /** Validates and stores a batch of predictions; a replayed id is stored once. */
     async ingestPredictions(slug: string, body: unknown): Promise<{ received: number; stored: number }> {
@@ -62,22 +85,62 @@ export function createIngestService(deps: {
         if (row.confidence !== null && row.confidence < model.confidenceThreshold)
           lowConfidenceTs.push(row.ts.getTime());
       }
-      const inserted = await repo.insertPredictions(model.id, storedRowsJson(rows, slots, counts));
+      const stored = rows.map((r) => toStoredRow(r, slots, counts));
+      await deps.partitions.ensureFor(rows.map((r) => r.ts));
+      const { stored: inserted } = await repo.insertPredictions(model.id, stored, layoutOf(model));
       await deps.registry.noteVersions(model.id, versions);
       for (const l of deps.listeners ?? [])
         l.afterBatch({ model, rows: rows.length, stored: inserted, lowConfidenceTs });
       return { received: rows.length, stored: inserted };
     },
     /** Joins ground truth to stored predictions; ids not (yet) stored are counted, not kept. */
-    async ingestLabels(slug: string, body: unknown): Promise<{ received: number; matched: number }> {
+    async ingestLabels(
+      slug: string,
+      body: unknown,
+    ): Promise<{ received: number; matched: number; pending: number }> {
       const model = deps.registry.get(slug);
       const rows = parseBatch(labelBatchSchema, body);
-      const matched = await repo.setLabels(
+      const { matched, pending } = await repo.setLabels(
         model.id,
         rows.map((r) => ({ i: r.id, l: String(r.label) })),
         deps.clock.now(),
       );
-      return { received: rows.length, matched };
+      return { received: rows.length, matched, pending };
+    },
+    /**
+     * Validates pre-aggregated profiles (src/rollups/profile.ts) and records them like the
+     * rollups of ingested rows; a resent profile id is counted once. Nothing is stored on error.
+     */
+    async ingestProfiles(slug: string, body: unknown): Promise<{ received: number; stored: number }> {
+      const model = deps.registry.get(slug);
+      const parsed = profileBatchSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const { row, field, message } = issue
+          ? describeIssue(issue)
+          : { row: null, field: "(batch)", message: "not valid" };
+        throw new InvalidBatchError(
+          row === null
+            ? `the body must be a JSON array of 1 to ${MAX_PROFILES} profiles: ${message}`
+            : `profile ${row}: ${field}: ${message}`,
+          row,
+          field,
+        );
+      }
+      const profiles = parsed.data as Profile[];
+      const active = activeFeatures(model);
+      const features = {
+        numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),
+        categorical: new Set(active.filter((f) => f.type === "categorical").map((f) => f.name)),
+      };
+      for (let i = 0; i < profiles.length; i++) {
+        const problem = checkProfile(profiles[i] as Profile, features);
+        if (problem)
+          throw new InvalidBatchError(`profile ${i}: ${problem.path}: ${problem.message}`, i, problem.path);
+      }
+      const stored = await repo.insertProfiles(model.id, profiles, deps.clock.now());
+      await deps.registry.noteVersions(model.id, new Set(profiles.map((p) => p.model_version)));
+      return { received: profiles.length, stored };
     },
     /** Validates a labelled upload and stages it for profiling; returns the upload id. */
     async stageReference(

@@ -135,7 +135,7 @@ describe("POST /api/v1/models/:model/labels", () => {
       { id: "lab-1", label: 0 },
       { id: "never-seen", label: 1 },
     ]);
-    expect(res).toEqual({ status: 200, body: { received: 3, matched: 2 } });
+    expect(res).toEqual({ status: 200, body: { received: 3, matched: 2, pending: 1 } });
     const r = resultRows<{ request_id: string; label: string }>(
       await bot.database.db.execute(
         sql`select request_id, label from predictions where label is not null order by request_id`,
