@@ -1,5 +1,5 @@
 /**
- * The monitoring API: predictions, labels and reference profiles, behind bearer tokens. The token
+ * The monitoring API: predictions, labels, pre-aggregated profiles and reference profiles, behind bearer tokens. The token
  * is checked on request (before the body is read), so a caller without one gets 401 however large
  * its body; a body over the route's limit gets 413; a bad batch 400 naming the row and field; an
  * unknown model 404. Nothing is written on a 4xx.
@@ -67,6 +67,12 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
       "/api/v1/models/:model/labels",
       { bodyLimit: PREDICTIONS_BODY_LIMIT },
       async (req) => deps.ingest.ingestLabels(req.params.model, req.body),
+    );
+
+    app.post<ModelParams>(
+      "/api/v1/models/:model/profiles",
+      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      async (req) => deps.ingest.ingestProfiles(req.params.model, req.body),
     );
 
     app.post<ModelParams>(

@@ -2,7 +2,6 @@
  * Builds a reference profile from a window of ingested predictions or a staged labelled upload,
  * entirely from SQL reductions (quantiles, histograms, category counts, confusion cells).
  */
-import { type SQL, sql } from "drizzle-orm";
 import { activeFeatures, type RegisteredModel } from "../models/index.js";
 import { NotEnoughDataError } from "./errors.js";
 import type {
@@ -21,13 +20,7 @@ import {
   metricsFromConfusion,
   rocAucFromGroups,
 } from "./stats/index.js";
-import {
-  catSlot,
-  type NumericColumn,
-  numSlot,
-  type WindowRepository,
-  type WindowSource,
-} from "./window-repository.js";
+import type { ColumnRef, NumericColumn, WindowRepository, WindowSource } from "./window-repository.js";
 
 /** Fewest rows a profile is built from. */
 export const MIN_REFERENCE_ROWS = 50;
@@ -36,13 +29,13 @@ export const REFERENCE_CHUNKS = 10;
 const PERCENTILES = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
 const DISCRETE_MAX = 20;
 
-type Numeric = { key: number; expr: SQL };
+type Numeric = { key: number; ref: ColumnRef };
 
 /** What a column is made of, before its profile is computed. */
 interface ColumnPlan {
   key: number;
   kind: "numeric" | "categorical";
-  expr: SQL;
+  ref: ColumnRef;
 }
 
 /** The profile's column plan for a model: features, then confidence (key 1000), then the prediction (1001). */
@@ -55,19 +48,15 @@ export function columnPlan(model: RegisteredModel): {
     features: activeFeatures(model).map((f, i) => ({
       key: i,
       kind: f.type,
-      expr: f.type === "numeric" ? numSlot(f.slot) : catSlot(f.slot),
+      ref: { kind: f.type === "numeric" ? "num" : "cat", slot: f.slot, name: f.name },
       name: f.name,
       slot: f.slot,
     })),
-    confidence: { key: 1000, kind: "numeric", expr: sql`confidence` },
+    confidence: { key: 1000, kind: "numeric", ref: { kind: "confidence" } },
     prediction:
       model.task === "regression"
-        ? {
-            key: 1001,
-            kind: "numeric",
-            expr: sql`(case when prediction ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' then prediction::float8 end)`,
-          }
-        : { key: 1001, kind: "categorical", expr: sql`prediction` },
+        ? { key: 1001, kind: "numeric", ref: { kind: "prediction", numeric: true } }
+        : { key: 1001, kind: "categorical", ref: { kind: "prediction", numeric: false } },
   };
 }
 

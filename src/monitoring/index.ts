@@ -13,6 +13,11 @@ export type { ReferenceProfile } from "./profile.js";
 export { createRealtimeConfidence } from "./realtime.js";
 export { createReferenceService, type ReferenceService, type StoredProfile } from "./reference.js";
 export { createMonitoringRepository, type MonitoringRepository } from "./repository.js";
+export { createRollupWindowRepository } from "./rollup-window.js";
 export { createMonitoringService, type MonitoringDeps, type MonitoringService } from "./service.js";
 export { fetchModelServiceClient } from "./service-client.js";
-export { createWindowRepository, type WindowRepository, type WindowSource } from "./window-repository.js";
+export {
+  createRawWindowRepository,
+  type WindowRepository,
+  type WindowSource,
+} from "./window-repository.js";

@@ -1,8 +1,28 @@
-import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
 import { monitorRuns, referenceProfiles } from "../db/schema/index.js";
-import type { Finding, MonitorKind, MonitorOutcome, RunTrigger } from "./model.js";
+import {
+  type Finding,
+  MONITOR_KINDS,
+  type MonitorKind,
+  type MonitorOutcome,
+  type RunTrigger,
+} from "./model.js";
 import type { ReferenceProfile } from "./profile.js";
+
+/** The query behind `recentRuns` (exported so a test can check its plan against a large history). */
+export function recentRunsQuery(modelId: number, perMonitor: number): SQL {
+  const kinds = `{${MONITOR_KINDS.join(",")}}`;
+  return sql`
+    select r.id, r.monitor, r.trigger, r.status, r.rows, r.labelled_rows, r.metrics, r.rule, r.findings,
+      r.started_at, r.duration_ms, r.window_from, r.window_to
+    from unnest(${kinds}::text[]) as k(monitor)
+    cross join lateral (
+      select * from monitor_runs
+      where model_id = ${modelId} and monitor = k.monitor
+      order by started_at desc, id desc limit ${perMonitor}
+    ) r order by r.monitor, r.started_at desc, r.id desc`;
+}
 
 /** The only code touching `monitor_runs` and `reference_profiles`. */
 export function createMonitoringRepository(db: Db) {
@@ -98,14 +118,13 @@ export function createMonitoringRepository(db: Db) {
         .limit(1);
       return row ? { findings: row.findings as unknown as Finding[], metrics: row.metrics } : undefined;
     },
-    /** The newest `perMonitor` runs of each monitor of a model, newest first. */
+    /**
+     * The newest `perMonitor` runs of each monitor of a model, newest first. One index probe per
+     * monitor kind, each stopped after `perMonitor` rows, so the cost does not grow with history
+     * (it backs `/mlops status` and the escalation page's context).
+     */
     async recentRuns(modelId: number, perMonitor: number) {
-      const result = await db.execute(sql`
-        select id, monitor, trigger, status, rows, labelled_rows, metrics, rule, findings, started_at, duration_ms, window_from, window_to
-        from (
-          select *, row_number() over (partition by monitor order by started_at desc, id desc) as rn
-          from monitor_runs where model_id = ${modelId}
-        ) r where rn <= ${perMonitor} order by monitor, started_at desc, id desc`);
+      const result = await db.execute(recentRunsQuery(modelId, perMonitor));
       return resultRows<{
         id: number;
         monitor: MonitorKind;
@@ -135,13 +154,6 @@ export function createMonitoringRepository(db: Db) {
         )
         .orderBy(asc(monitorRuns.startedAt), asc(monitorRuns.id))
         .limit(limit);
-    },
-    async runsOf(modelId: number) {
-      return db
-        .select()
-        .from(monitorRuns)
-        .where(eq(monitorRuns.modelId, modelId))
-        .orderBy(desc(monitorRuns.id));
     },
   };
 }

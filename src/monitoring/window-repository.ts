@@ -19,14 +19,42 @@ function from(src: WindowSource): SQL {
 }
 
 /**
- * A column to reduce: an SQL expression over a row and, for histograms, either its bin edges
- * (numeric) or its known categories (bucket i is categories[i], bucket K every other value).
+ * Which column of a prediction a reduction reads: a numeric or categorical feature (by slot and
+ * name), the confidence, or the prediction itself (parsed as a number for regression models).
+ * Each window repository maps it to what it stores: an SQL expression over raw rows, or an
+ * aggregate of a rollup.
+ */
+export type ColumnRef =
+  | { kind: "num"; slot: number; name: string }
+  | { kind: "cat"; slot: number; name: string }
+  | { kind: "confidence" }
+  | { kind: "prediction"; numeric: boolean };
+
+/**
+ * A column to reduce and, for histograms, either its bin edges (numeric) or its known categories
+ * (bucket i is categories[i], bucket K every other value).
  */
 export interface NumericColumn {
   key: number;
-  expr: SQL;
+  ref: ColumnRef;
   edges?: readonly number[];
   categories?: readonly string[];
+}
+
+/** The SQL expression of a column over a raw row. */
+export function refSql(ref: ColumnRef): SQL {
+  switch (ref.kind) {
+    case "num":
+      return sql.raw(`num[${Math.trunc(ref.slot)}]`);
+    case "cat":
+      return sql.raw(`cat[${Math.trunc(ref.slot)}]`);
+    case "confidence":
+      return sql`confidence`;
+    case "prediction":
+      return ref.numeric
+        ? sql`(case when prediction ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' then prediction::float8 end)`
+        : sql`prediction`;
+  }
 }
 
 /** Counts and sums per bucket: bucket 0 is below the first edge, bucket `edges.length` at or above the last. */
@@ -54,12 +82,13 @@ function bucketCount(c: NumericColumn): number {
 
 function bucketExpr(c: NumericColumn): SQL {
   const base = sql.raw(String(c.key * BUCKETS_PER_KEY));
+  const expr = refSql(c.ref);
   const missing = sql.raw(String(MISSING_BUCKET));
   if (c.categories) {
     const other = sql.raw(String(c.categories.length));
-    return sql`${base} + case when ${c.expr} is null then ${missing} else coalesce(array_position(${textArray(c.categories)}::text[], ${c.expr}::text) - 1, ${other}) end`;
+    return sql`${base} + case when ${expr} is null then ${missing} else coalesce(array_position(${textArray(c.categories)}::text[], ${expr}::text) - 1, ${other}) end`;
   }
-  return sql`${base} + coalesce(width_bucket(${c.expr}, ${floatArray(c.edges ?? [])}::float8[]), ${missing})`;
+  return sql`${base} + coalesce(width_bucket(${expr}, ${floatArray(c.edges ?? [])}::float8[]), ${missing})`;
 }
 
 /** The value of `p(positive class)` for binary rows: confidence of the predicted class, flipped for class 0. */
@@ -67,13 +96,11 @@ export function positiveScoreExpr(positive: string): SQL {
   return sql`(case when prediction = ${positive} then confidence else 1 - confidence end)`;
 }
 
-/** Expression of slot `slot` in the numeric feature array. */
-export const numSlot = (slot: number): SQL => sql.raw(`num[${Math.trunc(slot)}]`);
-/** Expression of slot `slot` in the categorical feature array. */
-export const catSlot = (slot: number): SQL => sql.raw(`cat[${Math.trunc(slot)}]`);
-
-/** The window reductions. */
-export function createWindowRepository(db: Db) {
+/**
+ * The window reductions over raw rows. Monitors read rollups (src/rollups/window.ts); this serves
+ * staged reference uploads and is the exact reference the rollup reductions are tested against.
+ */
+export function createRawWindowRepository(db: Db) {
   async function rows<T>(query: SQL): Promise<T[]> {
     return resultRows<T>(await db.execute(query));
   }
@@ -122,7 +149,7 @@ export function createWindowRepository(db: Db) {
       }
       const keys = sql.join(columns.map(bucketExpr), sql`, `);
       const values = sql.join(
-        columns.map((c) => (c.categories ? sql`null::float8` : sql`${c.expr}::float8`)),
+        columns.map((c) => (c.categories ? sql`null::float8` : sql`${refSql(c.ref)}::float8`)),
         sql`, `,
       );
       // Why the planner setting: it underestimates the rows the unnest produces (20 per window row
@@ -155,7 +182,7 @@ export function createWindowRepository(db: Db) {
     /** Category counts per column (the `limit` most frequent of each), missing counted apart. */
     async categories(
       src: WindowSource,
-      columns: readonly { key: number; expr: SQL }[],
+      columns: readonly { key: number; ref: ColumnRef }[],
       limit = 500,
     ): Promise<Map<number, { counts: Map<string, number>; missing: number; distinct: number }>> {
       const out = new Map<number, { counts: Map<string, number>; missing: number; distinct: number }>();
@@ -166,7 +193,7 @@ export function createWindowRepository(db: Db) {
         sql`, `,
       );
       const values = sql.join(
-        columns.map((c) => sql`${c.expr}::text`),
+        columns.map((c) => sql`${refSql(c.ref)}::text`),
         sql`, `,
       );
       const result = await rows<{ k: number; v: string | null; c: number; d: number }>(sql`
@@ -205,6 +232,7 @@ export function createWindowRepository(db: Db) {
         }
       >();
       for (const c of columns) {
+        const expr = refSql(c.ref);
         const [r] = await rows<{
           q: number[] | string | null;
           mn: number | null;
@@ -214,9 +242,9 @@ export function createWindowRepository(db: Db) {
           d: number;
           n: number;
         }>(sql`
-          select percentile_cont(${floatArray(probs)}::float8[]) within group (order by ${c.expr}) as q,
-            min(${c.expr})::float8 as mn, max(${c.expr})::float8 as mx, avg(${c.expr})::float8 as mean,
-            stddev_pop(${c.expr})::float8 as sd, count(distinct ${c.expr})::int as d, count(${c.expr})::int as n
+          select percentile_cont(${floatArray(probs)}::float8[]) within group (order by ${expr}) as q,
+            min(${expr})::float8 as mn, max(${expr})::float8 as mx, avg(${expr})::float8 as mean,
+            stddev_pop(${expr})::float8 as sd, count(distinct ${expr})::int as d, count(${expr})::int as n
           from ${from(src)}`);
         const q = r?.q;
         const quantiles = Array.isArray(q)
@@ -287,5 +315,5 @@ export function createWindowRepository(db: Db) {
   };
 }
 
-/** The window reductions. */
-export type WindowRepository = ReturnType<typeof createWindowRepository>;
+/** The window reductions (raw rows or rollups, one interface). */
+export type WindowRepository = ReturnType<typeof createRawWindowRepository>;

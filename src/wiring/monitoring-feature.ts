@@ -3,9 +3,11 @@
  * and on demand, the real-time confidence path, and `/mlops check|status|models|baseline`.
  * Findings leave through the AlertSink it is given.
  */
+import { Counter, Gauge } from "prom-client";
 import type { Feature, FeatureContext } from "../features.js";
 import { monitoringRoutes } from "../http/monitoring-routes.js";
 import { createIngestService, type IngestService } from "../ingest/index.js";
+import { rollupLayout } from "../ingest/service.js";
 import { createModelRegistry, type ModelRegistry } from "../models/index.js";
 import {
   type AlertSink,
@@ -14,15 +16,20 @@ import {
   createMonitoringService,
   createRealtimeConfidence,
   createReferenceService,
-  createWindowRepository,
+  createRollupWindowRepository,
   fetchModelServiceClient,
   type ModelServiceClient,
   type MonitoringService,
   type ReferenceService,
 } from "../monitoring/index.js";
 import { createOutboxRepository } from "../outbox/index.js";
+import { backfillRollups } from "../rollups/backfill.js";
+import { createRollupRepository } from "../rollups/repository.js";
+import { createLabelRepository, createRollupWorker, type RollupWorker } from "../rollups/worker.js";
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import { type ChannelPoster, monitoringCommands } from "../slack/monitoring/commands.js";
+import { createPartitionManager, type PartitionManager } from "../storage/partitions.js";
+import { applyRetention, type RetentionReport } from "../storage/retention.js";
 
 /** Options of the monitoring feature. */
 export interface MonitoringFeatureOptions {
@@ -44,6 +51,10 @@ export type MonitoringFeature = Feature & {
   monitoring: MonitoringService;
   reference: ReferenceService;
   scheduler: Scheduler;
+  rollups: RollupWorker;
+  partitions: PartitionManager;
+  /** Runs the retention job now (the daily claimed job calls the same). */
+  retain(): Promise<RetentionReport>;
   ready(): Promise<void>;
   /** Resolves when background work started by commands and ingest (checks, bursts) is done. */
   idle(): Promise<void>;
@@ -61,8 +72,63 @@ export function createMonitoringFeature(
     synced ??= registry.sync(ctx.config).then(() => undefined);
     return synced;
   };
+  const storage = ctx.config.storage;
+  const maxCategories = storage.rollups.max_categories;
   const runs = createMonitoringRepository(db);
-  const windows = createWindowRepository(db);
+  const windows = createRollupWindowRepository(db, { maxCategories });
+  const partitions = createPartitionManager(db, ctx.database.kind);
+  const rollupRepo = createRollupRepository(db, { maxCategories });
+  const labels = createLabelRepository(db);
+  const rollups = createRollupWorker({
+    rollups: rollupRepo,
+    labels,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: "rollups" }),
+    labelWaitMs: storage.labels.early_wait,
+  });
+  const storageLogger = ctx.logger.child({ component: "storage" });
+  const removed = new Counter({
+    name: "mlops_retention_removed_rows_total",
+    help: "Rows removed by the retention job, by table",
+    labelNames: ["table"],
+    registers: [ctx.metrics.registry],
+  });
+  new Gauge({
+    name: "mlops_rollup_lag_seconds",
+    help: "Age of the oldest ingest delta not yet folded into the rollups",
+    registers: [ctx.metrics.registry],
+    async collect() {
+      this.set((await rollupRepo.lag()).oldestSeconds);
+    },
+  });
+  new Gauge({
+    name: "mlops_labels",
+    help: "Labels by model and state: pending (waiting for their prediction), unmatched (never found it), joined_late",
+    labelNames: ["model", "state"],
+    registers: [ctx.metrics.registry],
+    async collect() {
+      const byId = await labels.all();
+      for (const m of registry.list()) {
+        const h = byId.get(m.id);
+        if (!h) continue;
+        this.set({ model: m.slug, state: "pending" }, h.pending);
+        this.set({ model: m.slug, state: "unmatched" }, h.unmatched);
+        this.set({ model: m.slug, state: "joined_late" }, h.joinedLate);
+      }
+    },
+  });
+  const retain = async () => {
+    const report = await applyRetention({
+      db,
+      partitions,
+      rollups: rollupRepo,
+      retention: storage.retention,
+      now: ctx.clock.now(),
+      logger: storageLogger,
+    });
+    for (const [table, n] of Object.entries(report)) removed.inc({ table }, n);
+    return report;
+  };
   const monitoring = createMonitoringService({
     config: ctx.config,
     registry,
@@ -79,7 +145,14 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger,
   });
-  const ingest = createIngestService({ db, registry, clock: ctx.clock, listeners: [realtime] });
+  const ingest = createIngestService({
+    db,
+    registry,
+    clock: ctx.clock,
+    partitions,
+    maxCategories,
+    listeners: [realtime],
+  });
   const reference = createReferenceService({ registry, windows, runs, ingest, clock: ctx.clock });
   const scheduler = createScheduler({
     db,
@@ -87,6 +160,15 @@ export function createMonitoringFeature(
     logger: ctx.logger.child({ component: "scheduler" }),
     instanceId: opts.instanceId,
   });
+  scheduler.add({
+    name: "storage:partitions",
+    cron: "5 * * * *",
+    run: async () => {
+      const made = await partitions.makeAhead(ctx.clock.now(), storage.partitions_ahead_days);
+      if (made.length) storageLogger.info({ partitions: made }, "prediction partitions made ahead");
+    },
+  });
+  scheduler.add({ name: "storage:retention", cron: "17 3 * * *", run: () => retain().then(() => undefined) });
   for (const model of ctx.config.models)
     for (const kind of configuredMonitors(model)) {
       const cron = (model.monitors[kind] as { schedule: string }).schedule;
@@ -110,6 +192,7 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger,
     track,
+    labels: (modelId) => labels.health(modelId),
     poster: () => {
       if (!poster) throw new Error("Slack is not connected yet");
       return poster;
@@ -124,6 +207,9 @@ export function createMonitoringFeature(
     },
     async start() {
       await ready();
+      await partitions.makeAhead(ctx.clock.now(), storage.partitions_ahead_days);
+      await backfillRollups(db, registry.list(), (m) => rollupLayout(m, maxCategories), storageLogger);
+      rollups.start();
       // The check's summary goes through the outbox like every other write, so a Slack outage
       // delays it instead of losing it.
       poster = {
@@ -139,6 +225,7 @@ export function createMonitoringFeature(
     },
     async stop() {
       await scheduler.stop();
+      await rollups.stop();
       await Promise.allSettled([...pending]);
       await realtime.idle();
     },
@@ -147,6 +234,9 @@ export function createMonitoringFeature(
     monitoring,
     reference,
     scheduler,
+    rollups,
+    partitions,
+    retain,
     ready,
     async idle() {
       while (pending.size) await Promise.allSettled([...pending]);

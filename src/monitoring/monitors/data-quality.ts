@@ -5,7 +5,6 @@
 import type { ModelConfig } from "../../config/index.js";
 import { activeFeatures } from "../../models/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import { catSlot, numSlot } from "../window-repository.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 
 type QualityConfig = NonNullable<ModelConfig["monitors"]["data_quality"]>;
@@ -29,14 +28,23 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
   const numeric = features.flatMap((f, key) => {
     const ref = refByName.get(f.name)?.column;
     if (f.type !== "numeric" || ref?.kind !== "numeric" || ref.min === null || ref.max === null) return [];
-    return [{ key, name: f.name, expr: numSlot(f.slot), edges: [ref.min, nextUp(ref.max)] }];
+    return [
+      {
+        key,
+        name: f.name,
+        ref: { kind: "num" as const, slot: f.slot, name: f.name },
+        edges: [ref.min, nextUp(ref.max)],
+      },
+    ];
   });
   const [summary, hists, cats, extra] = await Promise.all([
     ctx.windows.summary(src, ctx.model.confidenceThreshold),
     ctx.windows.histograms(src, numeric),
     ctx.windows.categories(
       src,
-      features.flatMap((f, key) => (f.type === "categorical" ? [{ key, expr: catSlot(f.slot) }] : [])),
+      features.flatMap((f, key) =>
+        f.type === "categorical" ? [{ key, ref: { kind: "cat" as const, slot: f.slot, name: f.name } }] : [],
+      ),
       1000,
     ),
     ctx.windows.extraKeys(src),

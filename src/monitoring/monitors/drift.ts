@@ -7,7 +7,7 @@
 import { columnPlan } from "../baseline.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import { isTest } from "../profile.js";
-import { catSlot, type NumericColumn, numSlot } from "../window-repository.js";
+import type { ColumnRef, NumericColumn } from "../window-repository.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
 
@@ -42,15 +42,13 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
     { name: "prediction", col: profile.prediction, slot: 0, type: "prediction" as const },
   ];
   cols.forEach((c, key) => {
-    const expr =
+    const ref: ColumnRef =
       c.type === "prediction"
-        ? plan.prediction.expr
-        : c.type === "numeric"
-          ? numSlot(c.slot)
-          : catSlot(c.slot);
+        ? plan.prediction.ref
+        : { kind: c.type === "numeric" ? "num" : "cat", slot: c.slot, name: c.name };
     if (c.type !== "prediction" && !byName.has(c.name)) return;
-    if (c.col.kind === "numeric") columns.push({ key, expr, edges: c.col.edges, name: c.name });
-    else columns.push({ key, expr, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
+    if (c.col.kind === "numeric") columns.push({ key, ref, edges: c.col.edges, name: c.name });
+    else columns.push({ key, ref, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
   });
   const hists = await ctx.windows.histograms(src, columns);
   const current = new Map<string, CurrentColumn>();

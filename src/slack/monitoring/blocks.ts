@@ -87,6 +87,7 @@ export function statusBlocks(
   model: string,
   byMonitor: ReadonlyMap<string, { status: MonitorRun["status"]; startedAt: Date; numbers: string }[]>,
   now: Date,
+  footer?: string,
 ): { text: string; blocks: KnownBlock[] } {
   if (byMonitor.size === 0) {
     const text = `No monitor of ${model} has run yet. \`/mlops check ${model}\` runs them now.`;
@@ -104,10 +105,13 @@ export function statusBlocks(
   });
   const text = `Status of ${model}`;
   return {
-    text: `${text}\n${lines.join("\n")}`.replace(/\*/g, ""),
+    text: `${text}\n${lines.join("\n")}${footer ? `\n${footer}` : ""}`.replace(/\*/g, ""),
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(text)}*` } },
       { type: "section", text: { type: "mrkdwn", text: clip(lines.join("\n")) } },
+      ...(footer
+        ? [{ type: "context" as const, elements: [{ type: "mrkdwn" as const, text: escapeMrkdwn(footer) }] }]
+        : []),
     ],
   };
 }

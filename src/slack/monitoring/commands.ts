@@ -26,6 +26,8 @@ export interface MonitoringCommandDeps {
   poster(): ChannelPoster;
   /** Resolves when the check started by this command has posted (tests wait on it). */
   track?(p: Promise<unknown>): void;
+  /** Labels of a model that wait for their prediction, never matched one, or joined late. */
+  labels?(modelId: number): Promise<{ pending: number; unmatched: number; joinedLate: number }>;
 }
 
 function unknownModel(slug: string | undefined, registry: ModelRegistry): CommandReply | null {
@@ -100,7 +102,12 @@ export function monitoringCommands(deps: MonitoringCommandDeps): Subcommand[] {
         });
         byMonitor.set(r.monitor, list);
       }
-      return statusBlocks(slug, byMonitor, deps.clock.now());
+      const labels = await deps.labels?.(deps.registry.get(slug).id);
+      const footer =
+        labels && (labels.pending || labels.unmatched || labels.joinedLate)
+          ? `Labels: ${labels.pending} waiting for their prediction, ${labels.unmatched} never matched one (expired or never sent), ${labels.joinedLate} arrived before their prediction and joined it`
+          : undefined;
+      return statusBlocks(slug, byMonitor, deps.clock.now(), footer);
     },
   };
 

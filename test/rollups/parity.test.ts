@@ -1,0 +1,248 @@
+/**
+ * Rollups against raw rows, with SciPy as the referee: the same rows are stored once, then every
+ * statistic the monitors use is computed from the rollups and compared with what SciPy computed
+ * from the rows (test/rollups/fixtures/generate.py) and with the raw-row reductions.
+ *
+ * Tolerances (stated in src/monitoring/rollup-window.ts):
+ * - counts, min, max, mean: exact (mean to 1e-9 relative); std to 1e-6 relative;
+ * - quantiles: exact for columns with ≤ 32 distinct values, else within 1% of the value or
+ *   range / 256, whichever is larger;
+ * - Wasserstein (normed) and KS-based drift values: within 0.02 of the raw-row computation, and
+ *   the raw and rollup paths flag the same columns;
+ * - low-confidence share, accuracy, F1: exact; ROC AUC within 0.002 of SciPy.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../../src/config/index.js";
+import type { Database } from "../../src/db/index.js";
+import { createReferenceService } from "../../src/monitoring/reference.js";
+import { createMonitoringRepository } from "../../src/monitoring/repository.js";
+import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
+import { createMonitoringService } from "../../src/monitoring/service.js";
+import { fetchModelServiceClient } from "../../src/monitoring/service-client.js";
+import { createRawWindowRepository, type WindowRepository } from "../../src/monitoring/window-repository.js";
+import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
+import { openTestDatabase, testLogger } from "../helpers/db.js";
+import { featureContext, manualClock, recordingSink } from "../helpers/monitoring.js";
+
+interface Sample {
+  numeric: Record<string, number[]>;
+  country: string[];
+  prediction: number[];
+  confidence: number[];
+  label: number[];
+  n: number;
+}
+const fixture = JSON.parse(readFileSync(new URL("./fixtures/parity.json", import.meta.url), "utf8")) as {
+  probs: number[];
+  reference: Sample;
+  current: Sample;
+  expected: {
+    numeric: Record<
+      string,
+      {
+        quantiles: number[];
+        min: number;
+        max: number;
+        mean: number;
+        std: number;
+        ks: number;
+        wasserstein_normed: number;
+      }
+    >;
+    low_confidence_share: number;
+    accuracy: number;
+    f1: number;
+    roc_auc: number;
+  };
+};
+const NUMERIC = Object.keys(fixture.reference.numeric);
+const EXACT = new Set(["f_flag", "f_count"]);
+const REF_FROM = new Date("2026-11-30T00:00:00Z");
+const REF_TO = new Date("2026-12-01T00:00:00Z");
+const CUR_FROM = new Date("2026-12-01T11:00:00Z");
+const NOW = new Date("2026-12-01T12:00:00Z");
+
+const config = configSchema.parse({
+  workspace: {
+    alert_channel: "#alerts",
+    user_groups: { l1: { handle: "ops" }, l2: { handle: "ds" }, t: { handle: "team" } },
+  },
+  models: [
+    {
+      slug: "par",
+      name: "Parity",
+      task: "binary_classification",
+      owners: "t",
+      confidence_threshold: 0.75,
+      champion: "v1",
+      features: [
+        ...NUMERIC.map((name) => ({ name, type: "numeric" })),
+        { name: "country", type: "categorical" },
+      ],
+      monitors: {
+        drift: { window: "1h", method: "wasserstein", threshold: 0.1 },
+        data_quality: { window: "1h" },
+        confidence: { window: "1h", max_low_share: 0.5 },
+        performance: { window: "1h", metric: "f1", min_labels: 100 },
+      },
+    },
+  ],
+});
+
+let database: Database;
+let feature: MonitoringFeature;
+const clock = manualClock(NOW);
+
+function rowsOf(s: Sample, prefix: string, from: Date, span: number) {
+  return Array.from({ length: s.n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    ts: new Date(from.getTime() + Math.floor((i * span) / s.n)).toISOString(),
+    model_version: "v1",
+    prediction: s.prediction[i] as number,
+    confidence: s.confidence[i] as number,
+    features: {
+      ...Object.fromEntries(NUMERIC.map((k) => [k, s.numeric[k]?.[i] as number])),
+      country: s.country[i] as string,
+    },
+  }));
+}
+
+async function store(s: Sample, prefix: string, from: Date, span: number) {
+  const rows = rowsOf(s, prefix, from, span);
+  for (let i = 0; i < rows.length; i += 1000)
+    await feature.ingest.ingestPredictions("par", rows.slice(i, i + 1000));
+  await feature.ingest.ingestLabels(
+    "par",
+    rows.map((r, i) => ({ id: r.id, label: s.label[i] as number })),
+  );
+}
+
+/** A monitoring service over the given reductions, with its own reference service. */
+function serviceOver(windows: WindowRepository) {
+  const runs = createMonitoringRepository(database.db);
+  const monitoring = createMonitoringService({
+    config,
+    registry: feature.registry,
+    runs,
+    windows,
+    clock,
+    sink: recordingSink(),
+    services: fetchModelServiceClient,
+    logger: testLogger,
+  });
+  const reference = createReferenceService({
+    registry: feature.registry,
+    windows,
+    runs,
+    ingest: feature.ingest,
+    clock,
+  });
+  return { monitoring, reference };
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  feature = createMonitoringFeature(featureContext(database, config, clock), {
+    sink: recordingSink(),
+    schedule: false,
+  });
+  await feature.ready();
+  await store(fixture.reference, "ref", REF_FROM, REF_TO.getTime() - REF_FROM.getTime());
+  await store(fixture.current, "cur", CUR_FROM, NOW.getTime() - CUR_FROM.getTime());
+  await feature.rollups.flush();
+});
+
+afterAll(async () => {
+  await feature.stop?.();
+  await database.close();
+});
+
+describe("rollups match raw rows, with SciPy as the referee", () => {
+  it("describes each numeric column: extremes and mean exact, quantiles within the stated bound", async () => {
+    const windows = createRollupWindowRepository(database.db);
+    const model = feature.registry.get("par");
+    const cols = NUMERIC.map((name, key) => ({
+      key,
+      ref: { kind: "num" as const, slot: model.features.find((f) => f.name === name)?.slot as number, name },
+    }));
+    const described = await windows.describe(
+      { kind: "window", modelId: model.id, from: REF_FROM, to: REF_TO },
+      cols,
+      fixture.probs,
+    );
+    for (const c of cols) {
+      const got = described.get(c.key);
+      const want = fixture.expected.numeric[c.ref.name];
+      if (!got || !want) throw new Error(`no result for ${c.ref.name}`);
+      expect(got.n).toBe(fixture.reference.n);
+      expect(got.min).toBe(want.min);
+      expect(got.max).toBe(want.max);
+      expect(Math.abs((got.mean as number) - want.mean)).toBeLessThanOrEqual(
+        1e-9 * Math.max(1, Math.abs(want.mean)),
+      );
+      expect(Math.abs((got.std as number) - want.std)).toBeLessThanOrEqual(1e-6 * Math.max(1, want.std));
+      const range = want.max - want.min;
+      want.quantiles.forEach((q, i) => {
+        const bound = EXACT.has(c.ref.name) ? 1e-9 : Math.max(0.01 * Math.abs(q), range / 256);
+        expect(
+          Math.abs((got.quantiles[i] as number) - q),
+          `${c.ref.name} q${fixture.probs[i]}`,
+        ).toBeLessThanOrEqual(bound);
+      });
+    }
+  });
+
+  it("drift from rollups flags the same columns as drift from raw rows, with values within 0.02", async () => {
+    const fromRollups = serviceOver(createRollupWindowRepository(database.db));
+    const fromRaw = serviceOver(createRawWindowRepository(database.db));
+    await fromRaw.reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    const raw = await fromRaw.monitoring.runMonitor("par", "drift", "manual");
+    await fromRollups.reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    const rolled = await fromRollups.monitoring.runMonitor("par", "drift", "manual");
+    expect(rolled.status).toBe(raw.status);
+    expect(rolled.rows).toBe(fixture.current.n);
+    const rawCols = raw.metrics.columns as Record<string, { value: number; drifted: boolean }>;
+    const rollCols = rolled.metrics.columns as Record<string, { value: number; drifted: boolean }>;
+    for (const name of [...NUMERIC, "country", "prediction"]) {
+      expect(rollCols[name]?.drifted, name).toBe(rawCols[name]?.drifted);
+      expect(
+        Math.abs((rollCols[name]?.value as number) - (rawCols[name]?.value as number)),
+        name,
+      ).toBeLessThanOrEqual(0.02);
+    }
+    // Against SciPy: the normed Wasserstein distance of the rows themselves.
+    for (const name of ["f_norm", "f_lat", "f_amount"]) {
+      const want = fixture.expected.numeric[name]?.wasserstein_normed as number;
+      expect(Math.abs((rollCols[name]?.value as number) - want), name).toBeLessThanOrEqual(
+        0.05 * Math.max(1, want),
+      );
+    }
+    expect(rollCols.f_norm?.drifted).toBe(true);
+    expect(rollCols.f_lat?.drifted).toBe(true);
+  });
+
+  it("confidence share, realised accuracy and F1 are exact; ROC AUC within 0.002 of SciPy", async () => {
+    const { monitoring, reference } = serviceOver(createRollupWindowRepository(database.db));
+    await reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    const conf = await monitoring.runMonitor("par", "confidence", "manual");
+    expect(conf.metrics.low_share).toBeCloseTo(fixture.expected.low_confidence_share, 6);
+    const perf = await monitoring.runMonitor("par", "performance", "manual");
+    expect(perf.metrics.mode).toBe("realised");
+    expect(perf.labelledRows).toBe(fixture.current.n);
+    expect(perf.metrics.accuracy).toBeCloseTo(fixture.expected.accuracy, 6);
+    expect(perf.metrics.f1).toBeCloseTo(fixture.expected.f1, 6);
+    expect(Math.abs((perf.metrics.roc_auc as number) - fixture.expected.roc_auc)).toBeLessThanOrEqual(0.002);
+  });
+
+  it("data quality from rollups reports what raw rows report", async () => {
+    const a = serviceOver(createRollupWindowRepository(database.db));
+    const b = serviceOver(createRawWindowRepository(database.db));
+    await a.reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    const rolled = await a.monitoring.runMonitor("par", "data_quality", "manual");
+    await b.reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    const raw = await b.monitoring.runMonitor("par", "data_quality", "manual");
+    expect(rolled.findings.map((f) => f.subject).sort()).toEqual(raw.findings.map((f) => f.subject).sort());
+    expect(rolled.metrics.features).toEqual(raw.metrics.features);
+  });
+});
