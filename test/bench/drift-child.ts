@@ -9,11 +9,13 @@ import { createIngestService } from "../../src/ingest/index.js";
 import { createModelRegistry } from "../../src/models/index.js";
 import { createReferenceService } from "../../src/monitoring/reference.js";
 import { createMonitoringRepository } from "../../src/monitoring/repository.js";
+import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
 import { createMonitoringService } from "../../src/monitoring/service.js";
 import { fetchModelServiceClient } from "../../src/monitoring/service-client.js";
-import { createWindowRepository } from "../../src/monitoring/window-repository.js";
+import { createRawWindowRepository } from "../../src/monitoring/window-repository.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { createPartitionManager } from "../../src/storage/partitions.js";
 import { driftBenchConfig } from "./drift-config.js";
 
 const [url, mode, slug, features, window, reps] = process.argv.slice(2);
@@ -25,12 +27,21 @@ const config = driftBenchConfig(mode === "drift" ? `${window}s` : "1d");
 const registry = createModelRegistry(database.db, systemClock);
 await registry.sync(config);
 const runs = createMonitoringRepository(database.db);
-const windows = createWindowRepository(database.db);
+// MLOPS_BENCH_SOURCE=raw measures the raw-row reductions the rollups replaced.
+const windows =
+  process.env.MLOPS_BENCH_SOURCE === "raw"
+    ? createRawWindowRepository(database.db)
+    : createRollupWindowRepository(database.db);
 const durations: number[] = [];
 let result: Record<string, unknown> = {};
 if (mode === "baseline") {
   const [from, to] = window.split(":").map(Number);
-  const ingest = createIngestService({ db: database.db, registry, clock: systemClock });
+  const ingest = createIngestService({
+    db: database.db,
+    registry,
+    clock: systemClock,
+    partitions: createPartitionManager(database.db, "postgres"),
+  });
   const reference = createReferenceService({ registry, windows, runs, ingest, clock: systemClock });
   const t0 = performance.now();
   const p = await reference.fromWindow(slug, new Date(from as number), new Date(to as number), "bench");

@@ -16,6 +16,7 @@ import { ingestBench } from "./ingest.js";
 import { machineInfo, machineLine } from "./machine.js";
 import { memoryBench } from "./memory.js";
 import { parseSections, renderFile, renderSection, type StoredSection, targetTable } from "./report.js";
+import { rollupsBench } from "./rollups.js";
 import { startupBench } from "./startup.js";
 import { ADMIN_DATABASE_URL, dropStaleBenchDatabases, ROOT, runCleanups } from "./support.js";
 import type { Bench, BenchContext, Section } from "./types.js";
@@ -27,6 +28,7 @@ const BENCHES: Bench[] = [
   memoryBench,
   ingestBench,
   driftBench,
+  rollupsBench,
   alertLatencyBench,
   alertFloodBench,
 ];
