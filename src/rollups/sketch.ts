@@ -49,10 +49,10 @@ export const emptySketch = (): Sketch => ({ zero: 0, pos: {}, neg: {} });
 export const emptyAligned = (): AlignedHistogram => ({ exp: -1074, bins: {} });
 
 function bump(map: Record<string, number>, key: string | number, count: number): void {
-  const k = String(key);
-  const next = (map[k] ?? 0) + count;
-  if (next === 0) delete map[k];
-  else map[k] = next;
+  // A number key is used as is (converting it first costs more than the lookup).
+  const next = ((map as Record<string | number, number>)[key] ?? 0) + count;
+  if (next === 0) delete (map as Record<string | number, number>)[key];
+  else (map as Record<string | number, number>)[key] = next;
 }
 
 /** The sketch bucket of |x| (≥ MIN_INDEXABLE). */
@@ -126,7 +126,11 @@ export function alignedFit(h: AlignedHistogram, lo: number, hi: number): void {
 
 /** Adds `count` occurrences of x; the caller has fitted the histogram to x first. */
 export function alignedAdd(h: AlignedHistogram, x: number, count = 1): void {
-  bump(h.bins, alignedIndex(x, h.exp), count);
+  const bins = h.bins as Record<number, number>;
+  const k = Math.floor(x / 2 ** h.exp);
+  const next = (bins[k] ?? 0) + count;
+  if (next === 0) delete bins[k];
+  else bins[k] = next;
 }
 
 /** Adds `b` into `a`, both already within the merged [lo, hi]. */

@@ -24,7 +24,9 @@ interface ChildResult {
 }
 
 async function child(args: string[]): Promise<ChildResult> {
-  const p = spawnTsx("test/bench/drift-child.ts", args, {});
+  // The raw-row reductions: since rollups, monitors read those instead (see the rollups bench), and
+  // an uploaded reference file is still reduced this way.
+  const p = spawnTsx("test/bench/drift-child.ts", args, { MLOPS_BENCH_SOURCE: "raw" });
   const stop = track(p);
   const exit = await p.exited;
   await stop();
@@ -155,7 +157,7 @@ export const driftBench: Bench = {
         measuredAt,
         machine: "",
         rows,
-        body: `Rows were generated in Postgres (one a second, features approximately normal), ${maxRows.toLocaleString("en-US")} + 50,000 for \`w20\` (20 numeric features) and 356,000 + 30,000 for \`w50\` (50). The reference profiles were built once from the older rows (${s(b20.durations[0] ?? 0)} for 50,000 × 20, ${s(b50.durations[0] ?? 0)} for 30,000 × 50: percentiles, histograms, category counts, chunks). Each figure is one drift monitor run as the bot does it — one pass over the window in Postgres that buckets every column (\`width_bucket\` on the reference's edges for numeric columns, the reference's categories for the prediction) and aggregates in the parallel workers, then every statistic computed from those counts — in its own process (\`test/bench/drift-child.ts\`), median of ${reps} runs; peak RSS is that process's \`maxRSS\` (Node and tsx included). Methods chosen by the auto rule (reference n > 1,000 → normed Wasserstein for every column).\n\n| window | rows | runs (s) | peak RSS |\n|---|---|---|---|\n${[
+        body: `This bench measures the raw-row reductions, which monitors used before rollups and an uploaded reference file still uses; for monitors as they run now, see [Monitors from rollups](#monitors-from-rollups). Rows were generated in Postgres (one a second, features approximately normal), ${maxRows.toLocaleString("en-US")} + 50,000 for \`w20\` (20 numeric features) and 356,000 + 30,000 for \`w50\` (50). The reference profiles were built once from the older rows (${s(b20.durations[0] ?? 0)} for 50,000 × 20, ${s(b50.durations[0] ?? 0)} for 30,000 × 50: percentiles, histograms, category counts, chunks). Each figure is one drift monitor run as the bot does it — one pass over the window in Postgres that buckets every column (\`width_bucket\` on the reference's edges for numeric columns, the reference's categories for the prediction) and aggregates in the parallel workers, then every statistic computed from those counts — in its own process (\`test/bench/drift-child.ts\`), median of ${reps} runs; peak RSS is that process's \`maxRSS\` (Node and tsx included). Methods chosen by the auto rule (reference n > 1,000 → normed Wasserstein for every column).\n\n| window | rows | runs (s) | peak RSS |\n|---|---|---|---|\n${[
           m1,
           e356,
           ...rss.filter((r) => r !== m1),

@@ -50,5 +50,3 @@ describe("prediction batch validation", () => {
       });
   });
 });
-
-describe("storage layout", () => {});
