@@ -24,7 +24,7 @@ import type { Bench, Section, TargetRow } from "./types.js";
 const TARGET_RATE = 50_000;
 const TARGET_SHARE = 0.6;
 const BATCH = 10_000;
-const NUMERIC = ["amount", "age", "txn", "distance", "hour", "score_a", "score_b", "balance"];
+export const NUMERIC = ["amount", "age", "txn", "distance", "hour", "score_a", "score_b", "balance"];
 const TOKEN = "mlops_benchbenchbenchbenchbenchbenchbenchbench";
 
 /** A config with one model `bench` of 8 numeric and 2 categorical features, no monitors. */

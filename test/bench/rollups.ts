@@ -90,26 +90,33 @@ export const rollupsBench: Bench = {
       const model = registry.get("w20");
       const now = new Date();
       const partitions = createPartitionManager(database.db, "postgres");
-      const span = (rows + 60_000) * 1000;
+      // The window: `rows` predictions spread over the last 24 hours; the reference: 50,000 in the
+      // hour that ended 25 hours ago.
+      const DAY = 86_400_000;
+      const refTo = now.getTime() - DAY - 3_600_000;
+      const refFrom = refTo - 3_600_000;
       const days: number[] = [];
-      for (let t = now.getTime() - span - 86_400_000; t <= now.getTime() + 86_400_000; t += 86_400_000)
-        days.push(t);
+      for (let t = refFrom - DAY; t <= now.getTime() + DAY; t += DAY) days.push(t);
       await partitions.ensureFor(days);
       const values = Array.from({ length: 20 }, () => "(random() + random() + random() - 1.5) * 2").join(
         ", ",
       );
       const load0 = performance.now();
-      for (let start = 1; start <= rows + 50_000; start += 500_000) {
-        const end = Math.min(rows + 50_000, start + 499_999);
-        await sql.unsafe(
+      const insert = (first: number, last: number, end: number, stepMs: number) =>
+        sql.unsafe(
           `insert into predictions (model_id, request_id, ts, model_version, prediction, confidence, num, cat)
-           select $1, 'r' || g, $2::timestamptz - make_interval(secs => g + case when g > $5 then 100 else 0 end), 'v1',
+           select $1, 'r' || g, $2::timestamptz - make_interval(secs => (g - $3) * $5::float8 / 1000), 'v1',
              (random() > 0.9)::int::text, 0.5 + random() / 2, array[${values}], '{}'::text[]
            from generate_series($3::int, $4::int) g`,
-          [model.id, now.toISOString(), start, end, rows],
+          [model.id, new Date(end).toISOString(), first, last, stepMs],
         );
-        ctx.log(`rollups: ${n(end)} rows stored`);
+      for (let start = 1; start <= rows; start += 500_000) {
+        const last = Math.min(rows, start + 499_999);
+        // Row g sits (g - 1) steps before now: the chunk starts where the previous one ended.
+        await insert(start, last, now.getTime() - ((start - 1) * DAY) / rows, DAY / rows);
+        ctx.log(`rollups: ${n(last)} rows stored`);
       }
+      await insert(rows + 1, rows + 50_000, refTo - 1, 3_600_000 / 50_000);
       await sql`vacuum analyze predictions`;
       const loadMs = performance.now() - load0;
       // The rollups of those rows, built the way an upgraded installation builds them.
@@ -121,18 +128,27 @@ export const rollupsBench: Bench = {
       const backfillMs = performance.now() - b0;
       ctx.log(`rollups: backfilled ${n(rows + 50_000)} rows in ${s(backfillMs)}`);
 
-      const refFrom = now.getTime() - (rows + 50_100) * 1000;
-      const refTo = now.getTime() - (rows + 100) * 1000;
       await child([db.url, "baseline", "w20", "20", `${refFrom}:${refTo}`, "1"]);
-      const raw = await child([db.url, "drift", "w20", "20", String(rows), String(reps)], {
+      const raw = await child([db.url, "drift", "w20", "20", "86400", String(reps)], {
         MLOPS_BENCH_SOURCE: "raw",
       });
-      const rolled = await child([db.url, "drift", "w20", "20", String(rows), String(reps)]);
+      const rolled = await child([db.url, "drift", "w20", "20", "86400", String(reps)]);
       const ratio = median(rolled.durations) / median(raw.durations);
       ctx.log(`rollups: 1M window raw ${s(median(raw.durations))}, rollups ${s(median(rolled.durations))}`);
 
+      // Sizes before the rescaling below: every hour rollup of the model against the raw rows.
+      const [bytes] = resultRows<{ roll: number; hours: number; raw: number; raw_rows: number }>(
+        await database.db.execute(
+          dsql`select
+            (select sum(pg_column_size(data)) from rollups where grain = 'hour' and model_id = ${model.id})::float8 as roll,
+            (select count(*) from rollups where grain = 'hour' and model_id = ${model.id})::float8 as hours,
+            (select sum(pg_total_relation_size(relid)) from pg_partition_tree('predictions') where isleaf)::float8 as raw,
+            (select count(*) from predictions)::float8 as raw_rows`,
+        ),
+      );
+
       // The 24 h window's rollups scaled to stand for more and more predictions.
-      const dayRows = 86_400;
+      const dayRows = rolled.rows;
       const scaled: { total: number; ms: number; runs: number[] }[] = [];
       let factor = 1;
       for (const target of [1e6, 1e7, 1e8, 8.64e8, 1e9]) {
@@ -141,35 +157,19 @@ export const rollupsBench: Bench = {
         const stored = resultRows<{ grain: string; bucket: Date; model_version: string; data: RollupData }>(
           await database.db.execute(
             dsql`select grain, bucket, model_version, data from rollups
-              where model_id = ${model.id} and bucket >= ${new Date(now.getTime() - 26 * 3_600_000).toISOString()}::timestamptz`,
+              where model_id = ${model.id} and bucket > ${new Date(now.getTime() - 25 * 3_600_000).toISOString()}::timestamptz`,
           ),
         );
         for (const r of stored)
-          await sql`update rollups set data = ${JSON.stringify(scale(r.data, step))}::json, rows = ${r.data.rows}
+          await sql`update rollups set data = ${sql.json(scale(r.data, step) as never)}, rows = ${r.data.rows}
             where model_id = ${model.id} and grain = ${r.grain} and bucket = ${new Date(r.bucket)} and model_version = ${r.model_version}`;
         factor = f;
-        const run = await child([db.url, "drift", "w20", "20", String(dayRows), String(reps)]);
+        const run = await child([db.url, "drift", "w20", "20", "86400", String(reps)]);
         scaled.push({ total: run.rows, ms: median(run.durations), runs: run.durations });
         ctx.log(`rollups: 24 h window of ${n(run.rows)} predictions: ${s(median(run.durations))}`);
       }
       const at864 = scaled.find((x) => x.total >= 8e8 && x.total < 9e8) ?? scaled[3];
 
-      const [bytes] = resultRows<{
-        roll: number;
-        rolled_rows: number;
-        raw: number;
-        raw_rows: number;
-        hours: number;
-      }>(
-        await database.db.execute(
-          dsql`select
-            (select sum(pg_column_size(data)) from rollups where grain = 'hour' and model_id = ${model.id} and bucket < ${new Date(now.getTime() - 26 * 3_600_000).toISOString()}::timestamptz)::float8 as roll,
-            (select sum(rows) from rollups where grain = 'hour' and model_id = ${model.id} and bucket < ${new Date(now.getTime() - 26 * 3_600_000).toISOString()}::timestamptz)::float8 as rolled_rows,
-            (select count(*) from rollups where grain = 'hour' and model_id = ${model.id} and bucket < ${new Date(now.getTime() - 26 * 3_600_000).toISOString()}::timestamptz)::float8 as hours,
-            (select sum(pg_total_relation_size(relid)) from pg_partition_tree('predictions') where isleaf)::float8 as raw,
-            (select count(*) from predictions)::float8 as raw_rows`,
-        ),
-      );
       const rawPerRow = (bytes?.raw ?? 0) / Math.max(1, bytes?.raw_rows ?? 1);
       const perHour = (bytes?.roll ?? 0) / Math.max(1, bytes?.hours ?? 1);
       const perPrediction = (rate: number) => perHour / (rate * 3600);
@@ -199,11 +199,11 @@ export const rollupsBench: Bench = {
         measuredAt,
         machine: "",
         rows: rowsOut,
-        body: `${n(rows)} + 50,000 predictions of \`w20\` (20 numeric features, one a second) were stored in Postgres (${s(loadMs)}), then their rollups built as an upgraded installation builds them (\`src/rollups/backfill.ts\`, then folded: ${s(backfillMs)}, ${n(Math.round(((rows + 50_000) / backfillMs) * 1000))} rows/s). The reference profile came from the oldest 50,000 (from rollups). Each figure is one drift monitor run in its own process (\`test/bench/drift-child.ts\`; \`MLOPS_BENCH_SOURCE=raw\` for the raw-row reductions), median of ${reps}.\n\n**A 24 h window as the predictions behind it grow.** The window's rollups (23 hour rollups plus the minute rollups at its edges) were rescaled to stand for N predictions with the same distribution; the run reads the same number of buckets whatever N is. (A real stream of N predictions fills somewhat more sketch buckets than a rescaled one, at most about 2,000 per feature: the aligned histogram is capped at 512 bins and the DDSketch spans ~1,100 buckets per sign from 1e-9 to 1e9.)\n\n| predictions in the window | run time (median) | runs |\n|---|---|---|\n${scaled
+        body: `${n(rows)} predictions of \`w20\` (20 numeric features) spread over the last 24 hours, and 50,000 for the reference in the hour that ended 25 hours ago, were stored in Postgres (${s(loadMs)}), then their rollups built as an upgraded installation builds them (\`src/rollups/backfill.ts\`, then folded: ${s(backfillMs)}, ${n(Math.round(((rows + 50_000) / backfillMs) * 1000))} rows/s). The reference profile came from the rollups of its hour. Each figure is one drift monitor run over the 24 h window in its own process (\`test/bench/drift-child.ts\`; \`MLOPS_BENCH_SOURCE=raw\` for the raw-row reductions the rollups replaced), median of ${reps}.\n\n**A 24 h window as the predictions behind it grow.** The window's rollups (23 hour rollups plus the minute rollups at its edges) were rescaled to stand for N predictions with the same distribution; the run reads the same number of buckets whatever N is. (A real stream of N predictions fills somewhat more sketch buckets than a rescaled one, at most about 2,000 per feature: the aligned histogram is capped at 512 bins and the DDSketch spans ~1,100 buckets per sign from 1e-9 to 1e9.)\n\n| predictions in the window | run time (median) | runs |\n|---|---|---|\n${scaled
           .map((x) => `| ${n(x.total)} | ${s(x.ms)} | ${x.runs.map((r) => s(r)).join(", ")} |`)
           .join(
             "\n",
-          )}\n\n**Bytes per prediction.** An hour's rollup of this model takes ${n(Math.round(perHour))} bytes whatever the traffic (its size is bounded by bins, not rows); a raw row takes ${rawPerRow.toFixed(0)} bytes with its share of the indexes. At this bench's 1 prediction/s an hour's rollup costs ${perPrediction(1).toFixed(1)} B per prediction; at 1,000/s ${perPrediction(1000).toFixed(3)} B; at 10,000/s ${perPrediction(10_000).toFixed(4)} B.\n`,
+          )}\n\n**Bytes per prediction.** An hour's rollup of this model takes ${n(Math.round(perHour))} bytes whatever the traffic (its size is bounded by bins, not rows); a raw row takes ${rawPerRow.toFixed(0)} bytes with its share of the indexes. At this bench's ${(rows / 86_400).toFixed(1)} predictions/s an hour's rollup costs ${perPrediction(rows / 86_400).toFixed(1)} B per prediction; at 1,000/s ${perPrediction(1000).toFixed(3)} B; at 10,000/s ${perPrediction(10_000).toFixed(4)} B.\n`,
       };
     } finally {
       await sql.end({ timeout: 2 });

@@ -19,6 +19,7 @@ import { parseSections, renderFile, renderSection, type StoredSection, targetTab
 import { rollupsBench } from "./rollups.js";
 import { startupBench } from "./startup.js";
 import { ADMIN_DATABASE_URL, dropStaleBenchDatabases, ROOT, runCleanups } from "./support.js";
+import { sustainedBench } from "./sustained.js";
 import type { Bench, BenchContext, Section } from "./types.js";
 
 /** In the order of the targets; sections appear in BENCHMARKS.md in this order. */
@@ -29,6 +30,7 @@ const BENCHES: Bench[] = [
   ingestBench,
   driftBench,
   rollupsBench,
+  sustainedBench,
   alertLatencyBench,
   alertFloodBench,
 ];
