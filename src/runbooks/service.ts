@@ -24,6 +24,7 @@ import {
 } from "./model.js";
 import { recoverInterrupted } from "./recovery.js";
 import { createRunbookRepository } from "./repository.js";
+import { issueRunToken } from "./run-tokens.js";
 
 /** Runbook use cases: who may run what, validated params, the child process, and its records. */
 export function createRunbookService(deps: RunbookDeps) {
@@ -80,10 +81,13 @@ export function createRunbookService(deps: RunbookDeps) {
     run: RunbookRun,
     values: Record<string, ParamValue>,
     incident: Incident | null,
+    token: string | undefined,
   ) {
     const abort = new AbortController();
     running.set(run.id, abort);
-    const p = execution.execute(runbook, run, values, incident, abort).finally(() => running.delete(run.id));
+    const p = execution
+      .execute(runbook, run, values, incident, abort, token)
+      .finally(() => running.delete(run.id));
     pending.add(p);
     void p.finally(() => pending.delete(p));
   }
@@ -161,7 +165,7 @@ export function createRunbookService(deps: RunbookDeps) {
     ): Promise<RunbookRun> {
       const { runbook, incident, values } = prepared;
       const now = clock.now();
-      const run = await db.transaction(async (tx) => {
+      const started = await db.transaction(async (tx) => {
         const repo = createRunbookRepository(tx);
         let row = await repo.insert({
           runbook: runbook.name,
@@ -176,6 +180,9 @@ export function createRunbookService(deps: RunbookDeps) {
           heartbeatAt: now,
           channel: incident?.channel ?? req.channel,
         });
+        const token = runbook.api_token
+          ? await issueRunToken(tx, row.id, runbook.api_token.scopes)
+          : undefined;
         const progressId = await notifier.postProgress(tx, placeOf(row, incident), runbook, row);
         row = await repo.update(row.id, { progressOutboxId: progressId });
         if (incident)
@@ -192,11 +199,11 @@ export function createRunbookService(deps: RunbookDeps) {
           incident: incident ? formatRef(incident.id) : null,
           params: values,
         });
-        return row;
+        return { row, token };
       });
       notifier.wake();
-      launch(runbook, run, values, incident);
-      return run;
+      launch(runbook, started.row, values, incident, started.token);
+      return started.row;
     },
 
     /** `prepare` then `start`. */

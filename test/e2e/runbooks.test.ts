@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
 import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
@@ -19,6 +21,9 @@ let bot: RunbookBot;
 let service: FraudService;
 let folder: ReturnType<typeof runbooksDir>;
 const marker = `/tmp/mlops-pwned-${process.pid}`;
+const scratch = mkdtempSync(join(tmpdir(), "mlops-rb-e2e-"));
+/** `token-probe` writes the token it was given here. */
+const tokenFile = join(scratch, "token");
 
 beforeAll(async () => {
   service = await startFraudService({ port: 0, score: fraudScore, version: "v2", previous: ["v1"] });
@@ -49,6 +54,23 @@ timeout: 10s
 `,
       "loud.mjs": `for (let i = 0; i < 400; i++) console.log("line " + i + " " + "x".repeat(40));\nconsole.log("THE END");`,
     },
+    // Calls the bot's API with the run's own token, and keeps it for the test to try afterwards.
+    "token-probe": {
+      "runbook.yaml": `name: token-probe
+title: Call the API with the run's token
+description: Reads the model's monitor runs with the token the run was given.
+when: { models: [fraud-detector], monitors: [never-suggested] }
+run: [node, probe.mjs]
+timeout: 20s
+api_token: { scopes: [read] }
+`,
+      "probe.mjs": `import { writeFileSync } from "node:fs";
+const token = process.env.MLOPS_RUN_TOKEN ?? "";
+writeFileSync(${JSON.stringify(tokenFile)}, token);
+const res = await fetch(process.env.MLOPS_URL + "/api/v1/models/fraud-detector/runs", { headers: { authorization: "Bearer " + token } });
+console.log(JSON.stringify({ status: res.status, bootstrap: "MLOPS_API_TOKEN" in process.env, prefix: token.slice(0, 6) }));
+process.exit(res.ok ? 0 : 1);`,
+    },
     // Only L2 may run it, although run_runbooks allows L1 too.
     "l2-only": {
       "runbook.yaml": `name: l2-only
@@ -69,6 +91,7 @@ afterAll(async () => {
   await bot?.close();
   await service?.close();
   folder?.remove();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 async function openIncident(over: Parameters<typeof signal>[0] = {}) {
@@ -181,21 +204,20 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     await driver.clickButton("U0OMAR", card, "incident_runbook:rollback-model");
     const view = await eventually("the confirm modal", () => workspace.views("U0OMAR").find((v) => v.open));
     expect(view.view.callback_id).toBe("runbook_confirm_modal");
+    // The service URL is the model's, shown but not editable; the reason is an input.
     expect(JSON.stringify(view.view.blocks)).toContain(service.url);
+    const inputs = (view.view.blocks as { type: string; block_id?: string }[])
+      .filter((b) => b.type === "input")
+      .map((b) => b.block_id);
+    expect(inputs).toEqual(["runbook_param:reason"]);
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]); // nothing ran yet
 
     // A bad value is pointed at in the modal and runs nothing.
-    const bad = await driver.submitView("U0OMAR", view.id, {
-      "runbook_param:service_url": "file:///etc/passwd",
-      "runbook_param:reason": "bad feature release",
-    });
-    expect(JSON.stringify(bad.body)).toContain("runbook_param:service_url");
+    const bad = await driver.submitView("U0OMAR", view.id, { "runbook_param:reason": "bad\nrelease" });
+    expect(JSON.stringify(bad.body)).toContain("runbook_param:reason");
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
 
-    const ok = await driver.submitView("U0OMAR", view.id, {
-      "runbook_param:service_url": service.url,
-      "runbook_param:reason": "bad feature release",
-    });
+    const ok = await driver.submitView("U0OMAR", view.id, { "runbook_param:reason": "bad feature release" });
     expect(ok.status).toBe(200);
     const run = await eventually(
       "the run",
@@ -264,7 +286,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
       [`runbook run echo-args INC-${id} txt=1`, /`txt`: not a parameter/],
       [`runbook run echo-args INC-${id}`, /`text`: required/],
       [`runbook run echo-args INC-999999 text=a`, /INC-999999/],
-      [`runbook run clear-feature-cache INC-${id} service_url=ftp://x`, /does not match/],
+      [`runbook run clear-feature-cache INC-${id} service_url=ftp://x`, /fixed to the model's service_url/],
     ];
     for (const [cmd, answer] of cases) {
       const res = await driver.command("U0OLIVIA", CHANNEL, cmd);
@@ -344,7 +366,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
   });
 
-  it("re-running the data-quality monitor calls the bot's API with the allowlisted token; a failed verify offers no Resolve", async () => {
+  it("re-running the data-quality monitor calls the bot's API with the run's own token (no bootstrap token needed); a failed verify offers no Resolve", async () => {
     const { card, id } = await openIncident({ monitor: "data_quality", subject: "country" });
     expect(buttonIds(card)).toEqual(
       expect.arrayContaining(["incident_runbook:clear-feature-cache", "incident_runbook:rerun-data-quality"]),
@@ -423,5 +445,40 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(
       JSON.stringify((await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, "runbook list nosuch")).body),
     ).toContain("is not a model");
+  });
+
+  it("an L1 operator cannot point a runbook at another URL than the model's: refused, nothing runs", async () => {
+    const { driver } = bot.sandbox;
+    const { id } = await openIncident({ monitor: "probe", subject: "metadata" });
+    const restarts = service.state.restarts;
+    for (const url of ["http://169.254.169.254/latest/meta-data/", `${service.url}/../elsewhere`]) {
+      const res = await driver.command(
+        "U0OLIVIA",
+        CHANNEL,
+        `runbook run restart-service INC-${id} service_url=${url}`,
+      );
+      const body = JSON.stringify(res.body);
+      expect(body, url).toContain("Nothing was run");
+      expect(body, url).toContain("fixed to the model's service_url");
+    }
+    await bot.runbooks.runbooks.idle();
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+    expect(service.state.restarts).toBe(restarts);
+  });
+
+  it("a run that needs the bot's API gets a token of its own, not the bot's, and it stops working when the run ends", async () => {
+    const { id } = await openIncident({ monitor: "confidence", subject: "token" });
+    const res = await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, `runbook run token-probe INC-${id}`);
+    expect(JSON.stringify(res.body)).toContain("Started `token-probe`");
+    await bot.runbooks.runbooks.idle();
+    const [run] = await bot.runbooks.runbooks.recent({ incidentId: id });
+    expect(run?.status).toBe("succeeded");
+    expect(JSON.parse(run?.output ?? "{}")).toEqual({ status: 200, bootstrap: false, prefix: "mlops_" });
+    const token = readFileSync(tokenFile, "utf8");
+    expect(token).not.toBe(RUNBOOK_API_TOKEN);
+    const after = await fetch(`${bot.url}/api/v1/models/fraud-detector/runs`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(after.status).toBe(401);
   });
 });
