@@ -1,5 +1,6 @@
 import { describePrincipals } from "../access/index.js";
 import { createIncidentRepository, formatRef, type Incident, isActive } from "../incidents/index.js";
+import { formatDuration } from "../shared/duration.js";
 import {
   auditRunbook,
   DEFAULT_LIMITS,
@@ -75,6 +76,25 @@ export function createRunbookService(deps: RunbookDeps) {
 
   const execution = createRunExecution(deps, limits);
 
+  /** The answer to a second start while one runs: which run, since when, and by whom. */
+  async function alreadyRunning(runbook: Runbook, incident: Incident | null): Promise<RunbookError> {
+    const active = await createRunbookRepository(db).activeFor(runbook.name, incident?.id ?? null);
+    const what = `\`${runbook.name}\` is already running${incident ? ` for ${formatRef(incident.id)}` : ""}`;
+    if (!active) return new RunbookError("runbook_already_running", `${what}. Nothing new was started.`);
+    const since = formatDuration(Math.max(0, clock.now().getTime() - active.startedAt.getTime()));
+    const by = /^[UW][A-Z0-9]{2,}$/.test(active.actor) ? `<@${active.actor}>` : active.actor;
+    return new RunbookError(
+      "runbook_already_running",
+      `${what}: run ${active.id}, started by ${by} ${since} ago. Nothing new was started; its result will appear ${incident ? "in the incident's thread" : "in its channel"}.`,
+    );
+  }
+
+  /** Refuses early (before a confirm dialog opens) when the runbook already runs for the incident. */
+  async function refuseIfRunning(runbook: Runbook, incident: Incident | null): Promise<void> {
+    const active = await createRunbookRepository(db).activeFor(runbook.name, incident?.id ?? null);
+    if (active) throw await alreadyRunning(runbook, incident);
+  }
+
   /** Runs in the background, tracked so stop() can kill it and wait for its record. */
   function launch(
     runbook: Runbook,
@@ -143,6 +163,7 @@ export function createRunbookService(deps: RunbookDeps) {
         notifier.wake();
         return { refused: message };
       }
+      await refuseIfRunning(runbook, incident);
       const params = resolveParams(runbook.params, req.given, modelDefaults(model));
       if (!params.ok) {
         const lines = Object.entries(params.problems).map(([k, p]) => `• \`${k}\`: ${p}`);
@@ -167,7 +188,8 @@ export function createRunbookService(deps: RunbookDeps) {
       const now = clock.now();
       const started = await db.transaction(async (tx) => {
         const repo = createRunbookRepository(tx);
-        let row = await repo.insert({
+        // One active run per runbook and incident, held by a unique index: a second click loses here.
+        let row = await repo.insertUnlessActive({
           runbook: runbook.name,
           incidentId: incident?.id ?? null,
           model: modelOf(runbook, incident) ?? null,
@@ -180,6 +202,7 @@ export function createRunbookService(deps: RunbookDeps) {
           heartbeatAt: now,
           channel: incident?.channel ?? req.channel,
         });
+        if (!row) return undefined;
         const token = runbook.api_token
           ? await issueRunToken(tx, row.id, runbook.api_token.scopes)
           : undefined;
@@ -201,6 +224,7 @@ export function createRunbookService(deps: RunbookDeps) {
         });
         return { row, token };
       });
+      if (!started) throw await alreadyRunning(runbook, incident);
       notifier.wake();
       launch(runbook, started.row, values, incident, started.token);
       return started.row;

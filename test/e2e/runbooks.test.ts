@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,8 @@ let service: FraudService;
 let folder: ReturnType<typeof runbooksDir>;
 const marker = `/tmp/mlops-pwned-${process.pid}`;
 const scratch = mkdtempSync(join(tmpdir(), "mlops-rb-e2e-"));
+/** `hold-on` runs until this file exists. */
+const release = join(scratch, "release");
 /** `token-probe` writes the token it was given here. */
 const tokenFile = join(scratch, "token");
 
@@ -53,6 +55,20 @@ run: [node, loud.mjs]
 timeout: 10s
 `,
       "loud.mjs": `for (let i = 0; i < 400; i++) console.log("line " + i + " " + "x".repeat(40));\nconsole.log("THE END");`,
+    },
+    // Runs until the test releases it (a file appears), to click it again while it runs.
+    "hold-on": {
+      "runbook.yaml": `name: hold-on
+title: Hold on until released
+description: Waits for the test to release it.
+when: { models: [fraud-detector], monitors: [hold] }
+run: [node, hold.mjs]
+timeout: 60s
+`,
+      "hold.mjs": `import { existsSync } from "node:fs";
+console.log("holding");
+while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 25));
+console.log("released");`,
     },
     // Calls the bot's API with the run's own token, and keeps it for the test to try afterwards.
     "token-probe": {
@@ -244,6 +260,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
         `runbook run echo-args INC-${id} text="${value}"`,
       );
       expect(JSON.stringify(res.body)).toContain("Started `echo-args`");
+      await bot.runbooks.runbooks.idle(); // one run per runbook and incident at a time
     }
     await bot.runbooks.runbooks.idle();
     const runs = (await bot.runbooks.runbooks.recent({ incidentId: id })).reverse();
@@ -464,6 +481,57 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     await bot.runbooks.runbooks.idle();
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
     expect(service.state.restarts).toBe(restarts);
+  });
+
+  it("a runbook clicked again while it runs for the incident is not started twice: the second click is told who runs it", async () => {
+    const { workspace, driver } = bot.sandbox;
+    rmSync(release, { force: true });
+    const { id, ref, card } = await openIncident({ monitor: "hold", subject: "twice" });
+    await driver.clickButton("U0OLIVIA", card, "incident_runbook:hold-on");
+    const first = await eventually(
+      "the first run",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    await driver.clickButton("U0OMAR", card, "incident_runbook:hold-on");
+    const told = await eventually("the second clicker's answer", () =>
+      workspace.ephemerals("U0OMAR").find((e) => e.text.includes("hold-on")),
+    );
+    expect(told.text).toContain(`\`hold-on\` is already running for ${ref}: run ${first.id}, started by`);
+    expect(told.text).toContain("U0OLIVIA");
+    expect(told.text).toContain("Nothing new was started");
+    // By command too, and two requests that pass every check at once: the database lets one start.
+    const cmd = await driver.command("U0DANA", CHANNEL, `runbook run hold-on ${ref}`);
+    expect(JSON.stringify(cmd.body)).toContain("is already running");
+    // Another incident's run of the same runbook is not held up by this one.
+    const other = await openIncident({ monitor: "hold", subject: "elsewhere" });
+    const otherCmd = await driver.command("U0DANA", CHANNEL, `runbook run hold-on ${other.ref}`);
+    expect(JSON.stringify(otherCmd.body)).toContain("Started `hold-on`");
+    writeFileSync(release, "");
+    await bot.runbooks.runbooks.idle();
+    rmSync(release, { force: true });
+    const req = (actor: string) => ({
+      name: "hold-on",
+      incidentId: id,
+      given: {},
+      actor,
+      via: "command" as const,
+      channel: CHANNEL,
+    });
+    const a = await bot.runbooks.runbooks.prepare(req("U0OLIVIA"));
+    const b = await bot.runbooks.runbooks.prepare(req("U0OMAR"));
+    if ("refused" in a || "refused" in b) throw new Error("expected both to be allowed");
+    const outcomes = await Promise.allSettled([
+      bot.runbooks.runbooks.start(a, req("U0OLIVIA")),
+      bot.runbooks.runbooks.start(b, req("U0OMAR")),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "runbook_already_running" });
+    writeFileSync(release, "");
+    await bot.runbooks.runbooks.idle();
+    const runs = await bot.runbooks.runbooks.recent({ incidentId: id });
+    expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded"]); // the first, and one of the pair
+    rmSync(release, { force: true });
   });
 
   it("a run that needs the bot's API gets a token of its own, not the bot's, and it stops working when the run ends", async () => {

@@ -50,9 +50,12 @@ function service(kind: "postgres" | "pglite", owner = "hostA:1:aaaa") {
   });
 }
 
+let runbookSeq = 0;
+
 async function running(heartbeatAgoMs: number, owner: string, pid: number | null): Promise<RunbookRun> {
   return createRunbookRepository(database.db).insert({
-    runbook: "restart-service",
+    // One active run per runbook and incident: each simulated run is of its own runbook.
+    runbook: `restart-service-${++runbookSeq}`,
     actor: "U0OLIVIA",
     via: "command",
     params: {},
