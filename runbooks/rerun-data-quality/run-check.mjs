@@ -1,9 +1,9 @@
-// Runs the data-quality monitor now through the bot's API (MLOPS_URL, MLOPS_API_TOKEN from the allowlist).
+// Runs the data-quality monitor now through the bot's API (MLOPS_URL, and MLOPS_RUN_TOKEN: the run's own token).
 const bot = (process.env.MLOPS_URL ?? "http://127.0.0.1:3000").replace(/\/+$/, "");
-const token = process.env.MLOPS_API_TOKEN;
+const token = process.env.MLOPS_RUN_TOKEN;
 const model = process.env.MLOPS_PARAM_MODEL;
 if (!token) {
-  console.error("MLOPS_API_TOKEN is not set in the bot's environment");
+  console.error("MLOPS_RUN_TOKEN is not set: the manifest must declare api_token");
   process.exit(2);
 }
 const res = await fetch(`${bot}/api/v1/models/${encodeURIComponent(model)}/monitors/data_quality/run`, {

@@ -2,7 +2,7 @@
 const bot = (process.env.MLOPS_URL ?? "http://127.0.0.1:3000").replace(/\/+$/, "");
 const model = process.env.MLOPS_PARAM_MODEL;
 const res = await fetch(`${bot}/api/v1/models/${encodeURIComponent(model)}/runs`, {
-  headers: { authorization: `Bearer ${process.env.MLOPS_API_TOKEN}` },
+  headers: { authorization: `Bearer ${process.env.MLOPS_RUN_TOKEN}` },
   signal: AbortSignal.timeout(10_000),
 });
 const { runs = [] } = await res.json();

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import type { RetrainingConfig } from "../config/index.js";
+import { killGroup } from "../shared/process-group.js";
 
 /** A pipeline or deploy adapter from the config. */
 export type AdapterConfig = RetrainingConfig["pipeline"] | NonNullable<RetrainingConfig["deploy"]>;
@@ -93,7 +94,11 @@ async function postJson(
   }
 }
 
-/** Runs a program without a shell: an explicit environment, a timeout, capped output. */
+/**
+ * Runs a program without a shell: an explicit environment, a timeout, capped output. It leads its
+ * own process group, and the group is what gets killed (at the timeout, on abort, and once the
+ * program exits), so a grandchild can neither outlive the call nor hold it open through its pipes.
+ */
 function runCommand(
   argv: readonly string[],
   env: Record<string, string>,
@@ -112,28 +117,59 @@ function runCommand(
       shell: false,
       env,
       stdio: ["ignore", "pipe", "pipe"],
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
-      ...(signal ? { signal } : {}),
+      detached: true,
     });
+    let stopped: "timeout" | "abort" | undefined;
+    let exit: { code: number | null; sig: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const stop = (why: "timeout" | "abort") => {
+      if (exit || !child.pid) return;
+      stopped ??= why;
+      killGroup(child.pid, "SIGKILL");
+    };
+    const onAbort = () => stop("abort");
+    const settle = (outcome: AdapterOutcome) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(outcome);
+    };
+    const finish = () => {
+      const tail = out.trim().slice(-500);
+      const { code, sig } = exit ?? { code: null, sig: null };
+      if (code === 0 && !stopped) {
+        const runUrl = /^run_url=(\S+)$/m.exec(out)?.[1];
+        settle({ ok: true, result: { exit: 0, output: tail, ...(runUrl ? { run_url: runUrl } : {}) } });
+      } else if (stopped === "timeout")
+        settle({ ok: false, retry: true, error: `${file} was stopped (SIGKILL) after ${timeoutMs} ms` });
+      else if (stopped === "abort")
+        settle({ ok: false, retry: true, error: `${file} was stopped (aborted)` });
+      else
+        settle({
+          ok: false,
+          retry: sig !== null,
+          error: sig ? `${file} was stopped (${sig})` : `${file} exited with ${code}: ${tail}`,
+        });
+    };
+    timers.push(setTimeout(() => stop("timeout"), timeoutMs));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     child.on("error", (err) =>
-      resolve({ ok: false, retry: false, error: `could not run ${file}: ${err.message}` }),
+      settle({ ok: false, retry: false, error: `could not run ${file}: ${err.message}` }),
     );
-    child.on("close", (code, sig) => {
-      const tail = out.trim().slice(-500);
-      if (code === 0) {
-        const runUrl = /^run_url=(\S+)$/m.exec(out)?.[1];
-        resolve({ ok: true, result: { exit: 0, output: tail, ...(runUrl ? { run_url: runUrl } : {}) } });
-      } else
-        resolve({
-          ok: false,
-          retry: sig !== null,
-          error: sig
-            ? `${file} was stopped (${sig}) after ${timeoutMs} ms`
-            : `${file} exited with ${code}: ${tail}`,
-        });
+    child.once("exit", (code, sig) => {
+      exit = { code, sig };
+      // Whatever it left running in its group dies with it; their pipes then close.
+      if (child.pid) killGroup(child.pid, "SIGKILL");
+      // A grandchild that left the group could hold the pipes open: do not wait for it.
+      timers.push(setTimeout(finish, 1000));
+    });
+    child.once("close", () => {
+      if (exit) finish();
     });
   });
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { killGroup } from "../shared/process-group.js";
 import type { CommandRunner, Execution, ExecutionResult } from "./ports.js";
 
 /** Keeps the first and last `half` bytes of a stream and counts what falls between. */
@@ -43,16 +44,6 @@ export class HeadTailBuffer {
     const tail = Buffer.concat(this.#tail).toString("utf8");
     if (!this.#omitted) return { text: head + tail, omitted: 0 };
     return { text: `${head}\n[… ${this.#omitted} bytes left out …]\n${tail}`, omitted: this.#omitted };
-  }
-}
-
-/** Signals the process group `pid` leads; a group that is gone already is fine. */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    // A negative pid signals the whole process group the child leads (it was spawned detached).
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is gone already.
   }
 }
 

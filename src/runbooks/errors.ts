@@ -7,7 +7,8 @@ export class RunbookError extends Error {
       | "runbook_not_found"
       | "runbook_invalid_params"
       | "runbook_not_applicable"
-      | "runbook_refused",
+      | "runbook_refused"
+      | "runbook_already_running",
     message: string,
     /** Per parameter, what is wrong with it (invalid params only). */
     readonly problems: Record<string, string> = {},

@@ -8,6 +8,7 @@ import {
 import { auditRunbook, eventDetail, modelOf, placeOf, type RunbookDeps, type RunbookLimits } from "./deps.js";
 import {
   expandArgv,
+  FORBIDDEN_ENV,
   type ParamValue,
   paramEnvName,
   RUNBOOK_EVENTS,
@@ -17,6 +18,7 @@ import {
 } from "./model.js";
 import type { ExecutionResult } from "./ports.js";
 import { createRunbookRepository } from "./repository.js";
+import { revokeRunToken } from "./run-tokens.js";
 
 /** Variables every runbook gets besides its allowlist (never secrets). */
 const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "HOME"] as const;
@@ -35,9 +37,12 @@ export function createRunExecution(deps: RunbookDeps, limits: RunbookLimits) {
     run: RunbookRun,
     values: Record<string, ParamValue>,
     model: string | undefined,
+    token: string | undefined,
   ) {
     const env: Record<string, string> = {};
     for (const key of [...BASE_ENV, ...runbook.env]) {
+      // The manifest check refuses these already; a hand-built runbook must not get them either.
+      if ((FORBIDDEN_ENV as readonly string[]).includes(key)) continue;
       const v = deps.hostEnv[key];
       if (v !== undefined) env[key] = v;
     }
@@ -49,6 +54,7 @@ export function createRunExecution(deps: RunbookDeps, limits: RunbookLimits) {
     if (model) env.MLOPS_MODEL = model;
     const self = deps.selfUrl?.();
     if (self) env.MLOPS_URL = self;
+    if (token) env.MLOPS_RUN_TOKEN = token;
     return env;
   }
 
@@ -131,10 +137,11 @@ export function createRunExecution(deps: RunbookDeps, limits: RunbookLimits) {
     values: Record<string, ParamValue>,
     incident: Incident | null,
     abort: AbortController,
+    token?: string,
   ) {
     try {
       const model = modelOf(runbook, incident);
-      const env = childEnv(runbook, run, values, model);
+      const env = childEnv(runbook, run, values, model, token);
       const stdin = await contextJson(runbook, run, values, incident);
       const main = await exec(run.id, runbook, expandArgv(runbook.run, values), env, stdin, abort.signal);
       const status = statusOf({ exitCode: main.exitCode, timedOut: main.timedOut, aborted: main.aborted });
@@ -182,6 +189,7 @@ export function createRunExecution(deps: RunbookDeps, limits: RunbookLimits) {
         heartbeatAt: clock.now(),
       });
       if (!finished) return; // marked interrupted meanwhile by a sweep: that one reported it
+      await revokeRunToken(tx, finished.id, clock.now());
       const fresh = incident ? await createIncidentRepository(tx).byId(incident.id) : undefined;
       const place = placeOf(finished, fresh ?? incident);
       const outboxId = await notifier.updateProgress(tx, place, runbook, finished);

@@ -32,10 +32,43 @@ const groupKey = z
 /** Model config keys a parameter may take its default from. */
 export const MODEL_DEFAULTS = ["service_url", "champion", "slug"] as const;
 
+/**
+ * Variables no manifest may pass through to a script: the bot's own credentials. A runbook that
+ * needs the bot's API gets a token of its own (`api_token`) instead of the bootstrap one.
+ */
+export const FORBIDDEN_ENV = [
+  "SLACK_BOT_TOKEN",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_APP_TOKEN",
+  "DATABASE_URL",
+  "MLOPS_API_TOKEN",
+  "MLOPS_RUN_TOKEN",
+] as const;
+
+/**
+ * What a run's own API token may be scoped to (the API's token scopes). Until tokens carry
+ * scopes, a run's token is a plain one, revoked when the run ends.
+ */
+export const RUN_TOKEN_SCOPES = ["ingest", "alerts", "pipeline", "read", "admin"] as const;
+
+/** The origin (`scheme://host[:port]`) of an http(s) URL, or undefined when it is not one. */
+export function httpOrigin(value: string): string | undefined {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+    if (u.username || u.password) return undefined;
+    return u.origin;
+  } catch {
+    return undefined;
+  }
+}
+
 const paramBase = {
   description: z.string().max(300).optional(),
-  /** Take the default from the incident's model config (e.g. its `service_url`). */
+  /** Take the value from the incident's model config (e.g. its `service_url`); fixed unless `overridable`. */
   from_model: z.enum(MODEL_DEFAULTS).optional(),
+  /** With `from_model`: the person running it may give another value (still validated). */
+  overridable: z.boolean().default(false),
   /** The value must be given (by default, the model, or the person). */
   required: z.boolean().default(true),
 };
@@ -66,6 +99,26 @@ const paramSchema = z.discriminatedUnion("type", [
     ...paramBase,
   }),
   z.strictObject({ type: z.literal("boolean"), default: z.boolean().optional(), ...paramBase }),
+  z.strictObject({
+    type: z.literal("url"),
+    default: z.string().max(500).optional(),
+    /**
+     * Origins (`https://host[:port]`) a value may point at besides the model's `service_url`
+     * origin; nothing else is accepted (no metadata endpoints, no other services).
+     */
+    allowed_origins: z
+      .array(
+        z
+          .string()
+          .refine(
+            (o) => httpOrigin(o) === o,
+            "expected an origin like https://svc.internal:8443 (scheme, host, optional port; no path)",
+          ),
+      )
+      .default([]),
+    max_length: z.number().int().min(1).max(2000).default(500),
+    ...paramBase,
+  }),
   z.strictObject({
     type: z.literal("enum"),
     values: z.array(z.string().min(1).max(100)).min(1),
@@ -117,6 +170,10 @@ export const manifestSchema = z
       .default([])
       .describe("Narrows workspace.permissions.run_runbooks; empty means no further narrowing"),
     env: z.array(envName).default([]).describe("Variables passed through from the bot's environment"),
+    api_token: z
+      .strictObject({ scopes: z.array(z.enum(RUN_TOKEN_SCOPES)).min(1) })
+      .optional()
+      .describe("Give each run an API token of its own (MLOPS_RUN_TOKEN), revoked when the run ends"),
   })
   .superRefine((m, ctx) => {
     for (const [key, p] of Object.entries(m.params)) {
@@ -124,7 +181,27 @@ export const manifestSchema = z
         ctx.addIssue({ code: "custom", path: ["params", key, "default"], message: "not one of values" });
       if (p.type === "integer" && p.min !== undefined && p.max !== undefined && p.min > p.max)
         ctx.addIssue({ code: "custom", path: ["params", key, "min"], message: "greater than max" });
+      if (p.overridable && !p.from_model)
+        ctx.addIssue({
+          code: "custom",
+          path: ["params", key, "overridable"],
+          message: "only a parameter taken from the model (from_model) can be overridable",
+        });
+      if (p.from_model === "service_url" && p.type !== "url")
+        ctx.addIssue({
+          code: "custom",
+          path: ["params", key, "type"],
+          message: "a parameter taken from the model's service_url must be of type url",
+        });
     }
+    m.env.forEach((v, i) => {
+      if ((FORBIDDEN_ENV as readonly string[]).includes(v))
+        ctx.addIssue({
+          code: "custom",
+          path: ["env", i],
+          message: `${v} is one of the bot's credentials and is never passed to a script${v === "MLOPS_API_TOKEN" ? " (declare api_token to give each run a token of its own)" : ""}`,
+        });
+    });
     for (const [field, argv] of [
       ["run", m.run],
       ["verify", m.verify ?? []],
@@ -174,8 +251,33 @@ export function paramEnvName(key: string): string {
 export type ParamProblems = Record<string, string>;
 
 /**
+ * Checks a URL parameter: http(s), in its plain form (what it is parsed as is what it says, so a
+ * script's URL parser cannot read another host into it), pointing at the model's `service_url`
+ * origin or one of the manifest's `allowed_origins`.
+ */
+function urlProblem(
+  spec: Extract<ParamSpec, { type: "url" }>,
+  raw: string,
+  serviceUrl: string | undefined,
+): string | undefined {
+  if (raw.length > spec.max_length) return `longer than ${spec.max_length} characters`;
+  const origin = httpOrigin(raw);
+  if (!origin) return "expected an http(s) URL (no user or password in it)";
+  const href = new URL(raw).href;
+  if (href !== raw && href !== `${raw}/`) return `write the URL in its plain form (${href})`;
+  const modelOrigin = serviceUrl ? httpOrigin(serviceUrl) : undefined;
+  const allowed = [...(modelOrigin ? [modelOrigin] : []), ...spec.allowed_origins];
+  if (allowed.includes(origin)) return undefined;
+  return allowed.length
+    ? `${origin} is not allowed: it must point at ${allowed.join(" or ")}`
+    : `${origin} is not allowed: the model has no service_url and the runbook lists no allowed_origins`;
+}
+
+/**
  * Validates given values (strings from Slack) against the declared params, filling defaults from the
  * manifest and then the model. Unknown keys are problems, so a typo never silently runs the default.
+ * A parameter taken from the model (`from_model`) is fixed to the model's value unless the
+ * manifest marks it `overridable`: whoever may run a runbook may not point it somewhere else.
  */
 export function resolveParams(
   specs: Record<string, ParamSpec>,
@@ -186,12 +288,28 @@ export function resolveParams(
   const values: Record<string, ParamValue> = {};
   for (const key of Object.keys(given)) if (!specs[key]) problems[key] = "not a parameter of this runbook";
   for (const [key, spec] of Object.entries(specs)) {
-    const raw = given[key];
-    const fallback = spec.default ?? (spec.from_model ? modelDefaults[spec.from_model] : undefined);
-    if (raw === undefined || raw === "") {
-      if (fallback !== undefined) values[key] = fallback;
-      else if (spec.required) problems[key] = "required";
+    let raw = given[key];
+    const fromModel = spec.from_model ? modelDefaults[spec.from_model] : undefined;
+    const fallback = spec.default ?? fromModel;
+    const fixed = spec.from_model !== undefined && !spec.overridable;
+    if (fixed && raw !== undefined && raw !== "" && raw !== String(fallback ?? "")) {
+      problems[key] =
+        fallback === undefined
+          ? `taken from the model's ${spec.from_model}, which is not configured; it cannot be given`
+          : `fixed to the model's ${spec.from_model} (${String(fallback)}); this runbook does not let it be changed`;
       continue;
+    }
+    if (raw === undefined || raw === "") {
+      if (fallback === undefined) {
+        if (spec.required) problems[key] = "required";
+        continue;
+      }
+      // URLs are checked wherever they come from; other defaults are the manifest's or the model's own.
+      if (spec.type !== "url") {
+        values[key] = fallback;
+        continue;
+      }
+      raw = String(fallback);
     }
     switch (spec.type) {
       case "string":
@@ -201,6 +319,12 @@ export function resolveParams(
           problems[key] = `does not match ${spec.pattern}`;
         else values[key] = raw;
         break;
+      case "url": {
+        const problem = urlProblem(spec, raw, modelDefaults.service_url);
+        if (problem) problems[key] = problem;
+        else values[key] = raw;
+        break;
+      }
       case "integer": {
         const n = /^-?\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
         if (!Number.isSafeInteger(n)) problems[key] = "expected a whole number";

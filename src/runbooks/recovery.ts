@@ -2,6 +2,7 @@ import { createIncidentRepository } from "../incidents/index.js";
 import { auditRunbook, eventDetail, placeOf, type RunbookDeps, type RunbookLimits } from "./deps.js";
 import { RUNBOOK_EVENTS, type Runbook, type RunbookRun } from "./model.js";
 import { createRunbookRepository } from "./repository.js";
+import { revokeRunToken } from "./run-tokens.js";
 
 /**
  * Marks `interrupted` the runs a dead process left `running` and says so in their threads.
@@ -21,6 +22,7 @@ export async function recoverInterrupted(
     const found = await createRunbookRepository(tx).interruptOrphans(now, stale);
     const host = deps.owner.split(":")[0];
     for (const run of found) {
+      await revokeRunToken(tx, run.id, now);
       // Its program may outlive the bot (it leads its own process group): end it when it is ours.
       const ended =
         run.pid !== null && run.owner.split(":")[0] === host

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { runbookRuns } from "../db/schema/index.js";
 import type { RunbookRun } from "./model.js";
@@ -9,6 +9,31 @@ export function createRunbookRepository(db: Db) {
     async insert(values: typeof runbookRuns.$inferInsert): Promise<RunbookRun> {
       const [row] = await db.insert(runbookRuns).values(values).returning();
       if (!row) throw new Error("runbook run insert returned no row");
+      return row;
+    },
+
+    /**
+     * Inserts a `running` run unless the runbook already runs for the same incident (the
+     * partial unique index `runbook_runs_one_active_idx`); undefined when it does.
+     */
+    async insertUnlessActive(values: typeof runbookRuns.$inferInsert): Promise<RunbookRun | undefined> {
+      const [row] = await db.insert(runbookRuns).values(values).onConflictDoNothing().returning();
+      return row;
+    },
+
+    /** The run of `runbook` that is `running` for the incident (null: for no incident), if any. */
+    async activeFor(runbook: string, incidentId: number | null): Promise<RunbookRun | undefined> {
+      const [row] = await db
+        .select()
+        .from(runbookRuns)
+        .where(
+          and(
+            eq(runbookRuns.runbook, runbook),
+            incidentId === null ? isNull(runbookRuns.incidentId) : eq(runbookRuns.incidentId, incidentId),
+            eq(runbookRuns.status, "running"),
+          ),
+        )
+        .limit(1);
       return row;
     },
 

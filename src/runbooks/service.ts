@@ -1,5 +1,6 @@
 import { describePrincipals } from "../access/index.js";
 import { createIncidentRepository, formatRef, type Incident, isActive } from "../incidents/index.js";
+import { formatDuration } from "../shared/duration.js";
 import {
   auditRunbook,
   DEFAULT_LIMITS,
@@ -24,6 +25,7 @@ import {
 } from "./model.js";
 import { recoverInterrupted } from "./recovery.js";
 import { createRunbookRepository } from "./repository.js";
+import { issueRunToken } from "./run-tokens.js";
 
 /** Runbook use cases: who may run what, validated params, the child process, and its records. */
 export function createRunbookService(deps: RunbookDeps) {
@@ -74,16 +76,38 @@ export function createRunbookService(deps: RunbookDeps) {
 
   const execution = createRunExecution(deps, limits);
 
+  /** The answer to a second start while one runs: which run, since when, and by whom. */
+  async function alreadyRunning(runbook: Runbook, incident: Incident | null): Promise<RunbookError> {
+    const active = await createRunbookRepository(db).activeFor(runbook.name, incident?.id ?? null);
+    const what = `\`${runbook.name}\` is already running${incident ? ` for ${formatRef(incident.id)}` : ""}`;
+    if (!active) return new RunbookError("runbook_already_running", `${what}. Nothing new was started.`);
+    const since = formatDuration(Math.max(0, clock.now().getTime() - active.startedAt.getTime()));
+    const by = /^[UW][A-Z0-9]{2,}$/.test(active.actor) ? `<@${active.actor}>` : active.actor;
+    return new RunbookError(
+      "runbook_already_running",
+      `${what}: run ${active.id}, started by ${by} ${since} ago. Nothing new was started; its result will appear ${incident ? "in the incident's thread" : "in its channel"}.`,
+    );
+  }
+
+  /** Refuses early (before a confirm dialog opens) when the runbook already runs for the incident. */
+  async function refuseIfRunning(runbook: Runbook, incident: Incident | null): Promise<void> {
+    const active = await createRunbookRepository(db).activeFor(runbook.name, incident?.id ?? null);
+    if (active) throw await alreadyRunning(runbook, incident);
+  }
+
   /** Runs in the background, tracked so stop() can kill it and wait for its record. */
   function launch(
     runbook: Runbook,
     run: RunbookRun,
     values: Record<string, ParamValue>,
     incident: Incident | null,
+    token: string | undefined,
   ) {
     const abort = new AbortController();
     running.set(run.id, abort);
-    const p = execution.execute(runbook, run, values, incident, abort).finally(() => running.delete(run.id));
+    const p = execution
+      .execute(runbook, run, values, incident, abort, token)
+      .finally(() => running.delete(run.id));
     pending.add(p);
     void p.finally(() => pending.delete(p));
   }
@@ -139,6 +163,7 @@ export function createRunbookService(deps: RunbookDeps) {
         notifier.wake();
         return { refused: message };
       }
+      await refuseIfRunning(runbook, incident);
       const params = resolveParams(runbook.params, req.given, modelDefaults(model));
       if (!params.ok) {
         const lines = Object.entries(params.problems).map(([k, p]) => `• \`${k}\`: ${p}`);
@@ -161,9 +186,10 @@ export function createRunbookService(deps: RunbookDeps) {
     ): Promise<RunbookRun> {
       const { runbook, incident, values } = prepared;
       const now = clock.now();
-      const run = await db.transaction(async (tx) => {
+      const started = await db.transaction(async (tx) => {
         const repo = createRunbookRepository(tx);
-        let row = await repo.insert({
+        // One active run per runbook and incident, held by a unique index: a second click loses here.
+        let row = await repo.insertUnlessActive({
           runbook: runbook.name,
           incidentId: incident?.id ?? null,
           model: modelOf(runbook, incident) ?? null,
@@ -176,6 +202,10 @@ export function createRunbookService(deps: RunbookDeps) {
           heartbeatAt: now,
           channel: incident?.channel ?? req.channel,
         });
+        if (!row) return undefined;
+        const token = runbook.api_token
+          ? await issueRunToken(tx, row.id, runbook.api_token.scopes)
+          : undefined;
         const progressId = await notifier.postProgress(tx, placeOf(row, incident), runbook, row);
         row = await repo.update(row.id, { progressOutboxId: progressId });
         if (incident)
@@ -192,11 +222,12 @@ export function createRunbookService(deps: RunbookDeps) {
           incident: incident ? formatRef(incident.id) : null,
           params: values,
         });
-        return row;
+        return { row, token };
       });
+      if (!started) throw await alreadyRunning(runbook, incident);
       notifier.wake();
-      launch(runbook, run, values, incident);
-      return run;
+      launch(runbook, started.row, values, incident, started.token);
+      return started.row;
     },
 
     /** `prepare` then `start`. */

@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
 import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
@@ -19,6 +21,11 @@ let bot: RunbookBot;
 let service: FraudService;
 let folder: ReturnType<typeof runbooksDir>;
 const marker = `/tmp/mlops-pwned-${process.pid}`;
+const scratch = mkdtempSync(join(tmpdir(), "mlops-rb-e2e-"));
+/** `hold-on` runs until this file exists. */
+const release = join(scratch, "release");
+/** `token-probe` writes the token it was given here. */
+const tokenFile = join(scratch, "token");
 
 beforeAll(async () => {
   service = await startFraudService({ port: 0, score: fraudScore, version: "v2", previous: ["v1"] });
@@ -49,6 +56,37 @@ timeout: 10s
 `,
       "loud.mjs": `for (let i = 0; i < 400; i++) console.log("line " + i + " " + "x".repeat(40));\nconsole.log("THE END");`,
     },
+    // Runs until the test releases it (a file appears), to click it again while it runs.
+    "hold-on": {
+      "runbook.yaml": `name: hold-on
+title: Hold on until released
+description: Waits for the test to release it.
+when: { models: [fraud-detector], monitors: [hold] }
+run: [node, hold.mjs]
+timeout: 60s
+`,
+      "hold.mjs": `import { existsSync } from "node:fs";
+console.log("holding");
+while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 25));
+console.log("released");`,
+    },
+    // Calls the bot's API with the run's own token, and keeps it for the test to try afterwards.
+    "token-probe": {
+      "runbook.yaml": `name: token-probe
+title: Call the API with the run's token
+description: Reads the model's monitor runs with the token the run was given.
+when: { models: [fraud-detector], monitors: [never-suggested] }
+run: [node, probe.mjs]
+timeout: 20s
+api_token: { scopes: [read] }
+`,
+      "probe.mjs": `import { writeFileSync } from "node:fs";
+const token = process.env.MLOPS_RUN_TOKEN ?? "";
+writeFileSync(${JSON.stringify(tokenFile)}, token);
+const res = await fetch(process.env.MLOPS_URL + "/api/v1/models/fraud-detector/runs", { headers: { authorization: "Bearer " + token } });
+console.log(JSON.stringify({ status: res.status, bootstrap: "MLOPS_API_TOKEN" in process.env, prefix: token.slice(0, 6) }));
+process.exit(res.ok ? 0 : 1);`,
+    },
     // Only L2 may run it, although run_runbooks allows L1 too.
     "l2-only": {
       "runbook.yaml": `name: l2-only
@@ -69,6 +107,7 @@ afterAll(async () => {
   await bot?.close();
   await service?.close();
   folder?.remove();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 async function openIncident(over: Parameters<typeof signal>[0] = {}) {
@@ -181,21 +220,20 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     await driver.clickButton("U0OMAR", card, "incident_runbook:rollback-model");
     const view = await eventually("the confirm modal", () => workspace.views("U0OMAR").find((v) => v.open));
     expect(view.view.callback_id).toBe("runbook_confirm_modal");
+    // The service URL is the model's, shown but not editable; the reason is an input.
     expect(JSON.stringify(view.view.blocks)).toContain(service.url);
+    const inputs = (view.view.blocks as { type: string; block_id?: string }[])
+      .filter((b) => b.type === "input")
+      .map((b) => b.block_id);
+    expect(inputs).toEqual(["runbook_param:reason"]);
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]); // nothing ran yet
 
     // A bad value is pointed at in the modal and runs nothing.
-    const bad = await driver.submitView("U0OMAR", view.id, {
-      "runbook_param:service_url": "file:///etc/passwd",
-      "runbook_param:reason": "bad feature release",
-    });
-    expect(JSON.stringify(bad.body)).toContain("runbook_param:service_url");
+    const bad = await driver.submitView("U0OMAR", view.id, { "runbook_param:reason": "bad\nrelease" });
+    expect(JSON.stringify(bad.body)).toContain("runbook_param:reason");
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
 
-    const ok = await driver.submitView("U0OMAR", view.id, {
-      "runbook_param:service_url": service.url,
-      "runbook_param:reason": "bad feature release",
-    });
+    const ok = await driver.submitView("U0OMAR", view.id, { "runbook_param:reason": "bad feature release" });
     expect(ok.status).toBe(200);
     const run = await eventually(
       "the run",
@@ -222,6 +260,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
         `runbook run echo-args INC-${id} text="${value}"`,
       );
       expect(JSON.stringify(res.body)).toContain("Started `echo-args`");
+      await bot.runbooks.runbooks.idle(); // one run per runbook and incident at a time
     }
     await bot.runbooks.runbooks.idle();
     const runs = (await bot.runbooks.runbooks.recent({ incidentId: id })).reverse();
@@ -264,7 +303,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
       [`runbook run echo-args INC-${id} txt=1`, /`txt`: not a parameter/],
       [`runbook run echo-args INC-${id}`, /`text`: required/],
       [`runbook run echo-args INC-999999 text=a`, /INC-999999/],
-      [`runbook run clear-feature-cache INC-${id} service_url=ftp://x`, /does not match/],
+      [`runbook run clear-feature-cache INC-${id} service_url=ftp://x`, /fixed to the model's service_url/],
     ];
     for (const [cmd, answer] of cases) {
       const res = await driver.command("U0OLIVIA", CHANNEL, cmd);
@@ -344,7 +383,7 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
   });
 
-  it("re-running the data-quality monitor calls the bot's API with the allowlisted token; a failed verify offers no Resolve", async () => {
+  it("re-running the data-quality monitor calls the bot's API with the run's own token (no bootstrap token needed); a failed verify offers no Resolve", async () => {
     const { card, id } = await openIncident({ monitor: "data_quality", subject: "country" });
     expect(buttonIds(card)).toEqual(
       expect.arrayContaining(["incident_runbook:clear-feature-cache", "incident_runbook:rerun-data-quality"]),
@@ -423,5 +462,91 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(
       JSON.stringify((await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, "runbook list nosuch")).body),
     ).toContain("is not a model");
+  });
+
+  it("an L1 operator cannot point a runbook at another URL than the model's: refused, nothing runs", async () => {
+    const { driver } = bot.sandbox;
+    const { id } = await openIncident({ monitor: "probe", subject: "metadata" });
+    const restarts = service.state.restarts;
+    for (const url of ["http://169.254.169.254/latest/meta-data/", `${service.url}/../elsewhere`]) {
+      const res = await driver.command(
+        "U0OLIVIA",
+        CHANNEL,
+        `runbook run restart-service INC-${id} service_url=${url}`,
+      );
+      const body = JSON.stringify(res.body);
+      expect(body, url).toContain("Nothing was run");
+      expect(body, url).toContain("fixed to the model's service_url");
+    }
+    await bot.runbooks.runbooks.idle();
+    expect(await bot.runbooks.runbooks.recent({ incidentId: id })).toEqual([]);
+    expect(service.state.restarts).toBe(restarts);
+  });
+
+  it("a runbook clicked again while it runs for the incident is not started twice: the second click is told who runs it", async () => {
+    const { workspace, driver } = bot.sandbox;
+    rmSync(release, { force: true });
+    const { id, ref, card } = await openIncident({ monitor: "hold", subject: "twice" });
+    await driver.clickButton("U0OLIVIA", card, "incident_runbook:hold-on");
+    const first = await eventually(
+      "the first run",
+      async () => (await bot.runbooks.runbooks.recent({ incidentId: id }))[0],
+    );
+    await driver.clickButton("U0OMAR", card, "incident_runbook:hold-on");
+    const told = await eventually("the second clicker's answer", () =>
+      workspace.ephemerals("U0OMAR").find((e) => e.text.includes("hold-on")),
+    );
+    expect(told.text).toContain(`\`hold-on\` is already running for ${ref}: run ${first.id}, started by`);
+    expect(told.text).toContain("U0OLIVIA");
+    expect(told.text).toContain("Nothing new was started");
+    // By command too, and two requests that pass every check at once: the database lets one start.
+    const cmd = await driver.command("U0DANA", CHANNEL, `runbook run hold-on ${ref}`);
+    expect(JSON.stringify(cmd.body)).toContain("is already running");
+    // Another incident's run of the same runbook is not held up by this one.
+    const other = await openIncident({ monitor: "hold", subject: "elsewhere" });
+    const otherCmd = await driver.command("U0DANA", CHANNEL, `runbook run hold-on ${other.ref}`);
+    expect(JSON.stringify(otherCmd.body)).toContain("Started `hold-on`");
+    writeFileSync(release, "");
+    await bot.runbooks.runbooks.idle();
+    rmSync(release, { force: true });
+    const req = (actor: string) => ({
+      name: "hold-on",
+      incidentId: id,
+      given: {},
+      actor,
+      via: "command" as const,
+      channel: CHANNEL,
+    });
+    const a = await bot.runbooks.runbooks.prepare(req("U0OLIVIA"));
+    const b = await bot.runbooks.runbooks.prepare(req("U0OMAR"));
+    if ("refused" in a || "refused" in b) throw new Error("expected both to be allowed");
+    const outcomes = await Promise.allSettled([
+      bot.runbooks.runbooks.start(a, req("U0OLIVIA")),
+      bot.runbooks.runbooks.start(b, req("U0OMAR")),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "runbook_already_running" });
+    writeFileSync(release, "");
+    await bot.runbooks.runbooks.idle();
+    const runs = await bot.runbooks.runbooks.recent({ incidentId: id });
+    expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded"]); // the first, and one of the pair
+    rmSync(release, { force: true });
+  });
+
+  it("a run that needs the bot's API gets a token of its own, not the bot's, and it stops working when the run ends", async () => {
+    const { id } = await openIncident({ monitor: "confidence", subject: "token" });
+    const res = await bot.sandbox.driver.command("U0OLIVIA", CHANNEL, `runbook run token-probe INC-${id}`);
+    expect(JSON.stringify(res.body)).toContain("Started `token-probe`");
+    await bot.runbooks.runbooks.idle();
+    const [run] = await bot.runbooks.runbooks.recent({ incidentId: id });
+    expect(run?.status).toBe("succeeded");
+    expect(JSON.parse(run?.output ?? "{}")).toEqual({ status: 200, bootstrap: false, prefix: "mlops_" });
+    const token = readFileSync(tokenFile, "utf8");
+    expect(token).not.toBe(RUNBOOK_API_TOKEN);
+    const after = await fetch(`${bot.url}/api/v1/models/fraud-detector/runs`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(after.status).toBe(401);
   });
 });

@@ -1,6 +1,9 @@
 import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdapterClient, signWebhook } from "../../src/retraining/index.js";
 
@@ -30,7 +33,42 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
 });
+
+const dir = mkdtempSync(join(tmpdir(), "mlops-adapter-"));
+
+/** True while `pid` runs; a zombie (killed, not yet reaped) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes; the last answer is returned. */
+async function eventually(check: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}
+
+/** A script that starts a grandchild holding the inherited stdout, writes its pid, then idles (or exits). */
+function spawner(name: string, thenExit: boolean): { path: string; pidFile: string } {
+  const pidFile = join(dir, `${name}.pid`);
+  const path = join(dir, `${name}.mjs`);
+  writeFileSync(
+    path,
+    `import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+const g = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: "inherit" });
+writeFileSync(${JSON.stringify(pidFile)}, String(g.pid));
+${thenExit ? "process.exit(0);" : "setInterval(() => {}, 1000);"}`,
+  );
+  return { path, pidFile };
+}
 
 const client = createAdapterClient();
 const request = {
@@ -133,5 +171,26 @@ describe("adapters", () => {
     );
     expect(failing).toMatchObject({ ok: false, retry: false });
     expect((failing as { error: string }).error).toContain("exited with 3");
+  });
+
+  it("a command's timeout kills its grandchildren too and answers at once, not when they end", async () => {
+    const { path, pidFile } = spawner("holder", false);
+    const started = Date.now();
+    const outcome = await client.call({ type: "command", command: ["node", path], timeout: 1000 }, request);
+    expect(outcome).toMatchObject({ ok: false, retry: true });
+    expect((outcome as { error: string }).error).toContain("after 1000 ms");
+    expect(Date.now() - started).toBeLessThan(4000);
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(await eventually(() => !alive(grandchild)), `grandchild ${grandchild} is still alive`).toBe(true);
+  });
+
+  it("a command that exits leaving a grandchild on its pipes answers promptly, and the grandchild is killed", async () => {
+    const { path, pidFile } = spawner("leaver", true);
+    const started = Date.now();
+    const outcome = await client.call({ type: "command", command: ["node", path], timeout: 20_000 }, request);
+    expect(outcome).toMatchObject({ ok: true });
+    expect(Date.now() - started).toBeLessThan(5000);
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(await eventually(() => !alive(grandchild)), `grandchild ${grandchild} is still alive`).toBe(true);
   });
 });

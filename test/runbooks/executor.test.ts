@@ -39,7 +39,10 @@ describe("the child-process runner", () => {
       backticks: `\`touch ${marker}\``,
     };
     const specs = Object.fromEntries(
-      Object.keys(hostile).map((k) => [k, { type: "string" as const, max_length: 200, required: true }]),
+      Object.keys(hostile).map((k) => [
+        k,
+        { type: "string" as const, max_length: 200, required: true, overridable: false },
+      ]),
     );
     const params = resolveParams(specs, hostile, {});
     if (!params.ok) throw new Error(JSON.stringify(params.problems));

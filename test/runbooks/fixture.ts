@@ -60,6 +60,7 @@ export async function startRunbookBot(opts: {
     logger: testLogger,
     slackRetries: 0,
     database,
+    // The bot's own token is in its environment, as in production; no runbook may be handed it.
     hostEnv: { PATH: process.env.PATH ?? "", MLOPS_API_TOKEN: RUNBOOK_API_TOKEN, ...opts.hostEnv },
     features: (ctx) => {
       const list = loadRunbooks(opts.dir, ctx.config);

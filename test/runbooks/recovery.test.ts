@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccessControl } from "../../src/access/index.js";
+import { createApiTokenService } from "../../src/api-tokens/index.js";
 import type { Database } from "../../src/db/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import {
@@ -8,6 +9,7 @@ import {
   createRunbookService,
   type RunbookRun,
 } from "../../src/runbooks/index.js";
+import { issueRunToken } from "../../src/runbooks/run-tokens.js";
 import { createSlackRunbookNotifier } from "../../src/slack/runbooks/notifier.js";
 import { demoConfig } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
@@ -48,9 +50,12 @@ function service(kind: "postgres" | "pglite", owner = "hostA:1:aaaa") {
   });
 }
 
+let runbookSeq = 0;
+
 async function running(heartbeatAgoMs: number, owner: string, pid: number | null): Promise<RunbookRun> {
   return createRunbookRepository(database.db).insert({
-    runbook: "restart-service",
+    // One active run per runbook and incident: each simulated run is of its own runbook.
+    runbook: `restart-service-${++runbookSeq}`,
     actor: "U0OLIVIA",
     via: "command",
     params: {},
@@ -89,5 +94,14 @@ describe("runs left running when their process died", () => {
     const found = await service("pglite").recoverInterrupted();
     expect(found.map((r) => r.id)).toEqual([fresh.id]);
     expect((await createRunbookRepository(database.db).byId(fresh.id))?.status).toBe("interrupted");
+  });
+
+  it("an interrupted run's own API token stops working, so a program that outlived its bot cannot use it", async () => {
+    const run = await running(1_000, "hostA:1:ffff", null);
+    const token = await issueRunToken(database.db, run.id, ["admin"]);
+    const tokens = createApiTokenService(database.db, { now: () => NOW });
+    expect(await tokens.verify(token)).toEqual({ tokenName: `runbook-run-${run.id}` });
+    expect((await service("pglite").recoverInterrupted()).map((r) => r.id)).toEqual([run.id]);
+    expect(await tokens.verify(token)).toBeNull();
   });
 });

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { incidents } from "./incidents.js";
 import { outbox } from "./outbox.js";
 
@@ -7,6 +17,7 @@ import { outbox } from "./outbox.js";
  * One row per runbook run: who ran what, for which incident, with which parameters, and what came
  * of it. A run is `running` while a replica owns it (`owner`, refreshed `heartbeat_at`); a run left
  * `running` by a process that died is marked `interrupted` by the next start (see the repository).
+ * A runbook runs at most once at a time per incident.
  */
 export const runbookRuns = pgTable(
   "runbook_runs",
@@ -45,5 +56,10 @@ export const runbookRuns = pgTable(
   (t) => [
     index("runbook_runs_running_idx").on(t.heartbeatAt).where(sql`${t.status} = 'running'`),
     index("runbook_runs_incident_idx").on(t.incidentId, t.id),
+    // One active run per runbook and incident (runs for no incident count as one "incident"):
+    // a second click while it runs inserts nothing and is told who runs it.
+    uniqueIndex("runbook_runs_one_active_idx")
+      .on(t.runbook, sql`coalesce(${t.incidentId}, 0)`)
+      .where(sql`${t.status} = 'running'`),
   ],
 );

@@ -141,7 +141,7 @@ export interface ConfirmMetadata {
   channel: string;
 }
 
-/** The modal a `confirm: true` runbook opens first: what it does and its parameters, editable. */
+/** The modal a `confirm: true` runbook opens first: what it does and its parameters (editable unless fixed to the model). */
 export function confirmModal(
   runbook: Runbook,
   values: Record<string, ParamValue>,
@@ -159,6 +159,17 @@ export function confirmModal(
   for (const [key, spec] of Object.entries(runbook.params)) {
     const id = `${INPUT_IDS.runbookParamPrefix}${key}`;
     const initial = values[key] !== undefined ? String(values[key]) : "";
+    if (spec.from_model && !spec.overridable) {
+      // Fixed to the model's config: shown, not editable (the service refuses another value anyway).
+      blocks.push({
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `*${escapeMrkdwn(clip(key, 100))}*: \`${escapeMrkdwn(clip(initial, 500))}\` (the model's ${spec.from_model})`,
+        },
+      });
+      continue;
+    }
     blocks.push({
       type: "input",
       block_id: id,
@@ -171,7 +182,7 @@ export function confirmModal(
         type: "plain_text_input",
         action_id: id,
         ...(initial ? { initial_value: clip(initial, 3000) } : {}),
-        max_length: spec.type === "string" ? spec.max_length : 100,
+        max_length: spec.type === "string" || spec.type === "url" ? spec.max_length : 100,
       },
     });
   }
