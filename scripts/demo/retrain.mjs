@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The demo's "pipeline": pretends to retrain the model, then reports the candidate to the bot's
 // candidate API with the callback URL and one-time token the bot passed in MLOPS_* variables.
-// Real pipelines do the same from CI (see README, "Retraining").
+// Real pipelines do the same from CI (see docs/retraining.md).
 
 const url = process.env.MLOPS_CALLBACK_URL;
 const token = process.env.MLOPS_CALLBACK_TOKEN;

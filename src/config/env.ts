@@ -6,7 +6,7 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
-/** The process environment the bot reads: the table in the README. Parsed once at boot. */
+/** The process environment the bot reads: the table in docs/configuration.md. Parsed once at boot. */
 export const envSchema = z.object({
   DATABASE_URL: optionalString.describe("Postgres connection string; unset means embedded PGlite"),
   MLOPS_DATA_DIR: z.string().default("./.data").describe("Where embedded data lives"),

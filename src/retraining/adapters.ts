@@ -231,7 +231,7 @@ export function createAdapterClient(opts: { path?: string } = {}): AdapterClient
           );
         }
         case "github_actions": {
-          // GitHub refuses inputs a workflow does not declare, so a fixed set is sent (see README);
+          // GitHub refuses inputs a workflow does not declare, so a fixed set is sent (see docs/retraining.md);
           // inputs show on the run's page, so the callback token is not among them: the workflow
           // reports with its own API token (a repository secret).
           const inputs: Record<string, string> = {};
