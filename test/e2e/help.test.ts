@@ -15,6 +15,7 @@ const SUBCOMMANDS = [
   "silence",
   "silences",
   "unsilence",
+  "outbox",
   "check",
   "status",
   "models",
