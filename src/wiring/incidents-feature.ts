@@ -109,6 +109,7 @@ export function createIncidentsFeature(
     config,
     access: ctx.access,
     audit: ctx.audit,
+    db,
     outbox: createOutboxRepository(db),
     clock,
     logger: logger.child({ component: "outbox" }),

@@ -100,6 +100,8 @@ describe("a Slack outage during an alert storm", () => {
       Array.from({ length: 8 }, (_, i) => ({ model, fingerprint: `00ab${m}${i}`.padStart(8, "0") })),
     );
     const resolved = new Set<string>();
+    // How many waves fit in the storm depends on the machine's load: count what actually fired.
+    const fired = new Set<string>();
     let posted = 0;
     const wave = async (status: "firing" | "resolved", batch: typeof problems) => {
       const res = await fetch(`${bot.url}/api/v1/alertmanager`, {
@@ -120,6 +122,7 @@ describe("a Slack outage during an alert storm", () => {
       });
       expect(res.status).toBe(200);
       posted += batch.length;
+      if (status === "firing") for (const p of batch) fired.add(p.fingerprint);
     };
     while (fastNow() - start < 100_000) {
       const batch = problems.filter((p) => !resolved.has(p.fingerprint) && rand() < 0.3);
@@ -161,9 +164,9 @@ describe("a Slack outage during an alert storm", () => {
     const posts = sent.filter((r) => r.method === "chat.postMessage");
     expect(new Set(posts.map((r) => r.resultTs)).size).toBe(posts.length);
 
-    // Nothing lost: one incident and one card per problem; the resolved ones resolved.
+    // Nothing lost: one incident and one card per problem fired; the resolved ones resolved.
     const incidents = await feature?.incidents.list({ limit: 500 });
-    expect(incidents?.length).toBe(problems.length);
+    expect(incidents?.length).toBe(fired.size);
     for (const incident of incidents ?? []) {
       const channel = CHANNELS[incident.model] as string;
       const cards = workspace.messages(channel).filter((m) => m.text.startsWith(`INC-${incident.id} [`));

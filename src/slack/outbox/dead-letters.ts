@@ -2,9 +2,15 @@ import type { App } from "@slack/bolt";
 import type { KnownBlock } from "@slack/types";
 import type { AccessControl } from "../../access/index.js";
 import { describePrincipals } from "../../access/index.js";
-import type { AuditLog } from "../../audit/index.js";
+import { type AuditLog, createAuditRepository } from "../../audit/index.js";
 import type { MlopsConfig } from "../../config/index.js";
-import type { OutboxPause, OutboxRepository, OutboxRow } from "../../outbox/index.js";
+import type { Db } from "../../db/index.js";
+import {
+  createOutboxRepository,
+  type OutboxPause,
+  type OutboxRepository,
+  type OutboxRow,
+} from "../../outbox/index.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import { escapeMrkdwn } from "../../shared/text.js";
@@ -17,6 +23,7 @@ export interface DeadLetterDeps {
   config: MlopsConfig;
   access: AccessControl;
   audit: AuditLog;
+  db: Db;
   outbox: OutboxRepository;
   clock: Clock;
   logger: Logger;
@@ -148,21 +155,23 @@ export function registerDeadLetterListeners(app: App, deps: DeadLetterDeps): voi
           await respond({ response_type: "ephemeral", replace_original: false, text: refusal(deps) });
           return;
         }
-        const row =
-          action === "retry"
-            ? await deps.outbox.retryDead(id, deps.clock.now())
-            : await deps.outbox.dropDead(id);
-        if (row) {
-          await deps.audit.record({
-            source: "slack",
-            actor: click.user,
-            action: `outbox.${action}`,
-            target: `outbox:${id}`,
-            outcome: "ok",
-            detail: { method: row.method, channel: row.channel, state: row.state, last_error: row.lastError },
-          });
-          if (action === "retry") deps.wake();
-        }
+        // The change and its audit record commit together.
+        const row = await deps.db.transaction(async (tx) => {
+          const outbox = createOutboxRepository(tx);
+          const changed =
+            action === "retry" ? await outbox.retryDead(id, deps.clock.now()) : await outbox.dropDead(id);
+          if (changed)
+            await createAuditRepository(tx).record({
+              source: "slack",
+              actor: click.user,
+              action: `outbox.${action}`,
+              target: `outbox:${id}`,
+              outcome: "ok",
+              detail: { method: changed.method, channel: changed.channel, last_error: changed.lastError },
+            });
+          return changed;
+        });
+        if (row && action === "retry") deps.wake();
         const note = row
           ? action === "retry"
             ? `<@${click.user}> queued #${id} again.`
