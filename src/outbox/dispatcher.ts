@@ -3,6 +3,7 @@ import type { Db } from "../db/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import {
+  CLAIM_LOST_PREFIX,
   type OutboxRow,
   type Pacing,
   previousAttemptUnknown,
@@ -231,6 +232,11 @@ export function createOutboxDispatcher(
     }
     const now = clock.now();
     metrics?.deliveries.inc({ method: row.method, outcome: outcome.kind });
+    // A retry keeps the mark of an earlier attempt whose outcome is unknown (its sender died), so the
+    // next sender still looks in Slack before posting: this attempt's 429, 503 or pause says
+    // nothing about whether that earlier one landed.
+    const note = (error: string) =>
+      previousAttemptUnknown(row) ? `${CLAIM_LOST_PREFIX}lost earlier; since then: ${error}` : error;
     let applied: boolean;
     switch (outcome.kind) {
       case "delivered":
@@ -252,7 +258,7 @@ export function createOutboxDispatcher(
         applied = await repo.reschedule(
           row,
           new Date(now.getTime() + outcome.retryAfterMs),
-          "rate limited (HTTP 429)",
+          note("rate limited (HTTP 429)"),
           { counted: false },
         );
         break;
@@ -278,12 +284,12 @@ export function createOutboxDispatcher(
           { outboxId: row.id, attempts: row.attempts, retryInMs: delay, err: outcome.error },
           "Slack write failed; will retry",
         );
-        applied = await repo.reschedule(row, new Date(now.getTime() + delay), outcome.error);
+        applied = await repo.reschedule(row, new Date(now.getTime() + delay), note(outcome.error));
         break;
       }
       case "workspace_error":
         pauseFor(outcome.code, outcome.error);
-        applied = await repo.reschedule(row, now, `paused: ${outcome.error}`, { counted: false });
+        applied = await repo.reschedule(row, now, note(`paused: ${outcome.error}`), { counted: false });
         break;
       case "rejected":
         logger.error(

@@ -13,7 +13,13 @@ import {
 } from "../../src/outbox/index.js";
 import type { SandboxServer } from "../../src/slack/sandbox/index.js";
 import { openTestDatabase } from "../helpers/db.js";
-import { sandboxDispatcher, startOutboxSandbox, type TestDispatcherExtras, waitUntil } from "./helpers.js";
+import {
+  sandboxDispatcher,
+  sandboxTransport,
+  startOutboxSandbox,
+  type TestDispatcherExtras,
+  waitUntil,
+} from "./helpers.js";
 
 let database: Database;
 let sandbox: SandboxServer;
@@ -115,6 +121,35 @@ describe("workspace-wide Slack errors", () => {
       expect(sandbox.workspace.messages(c).map((m) => m.text)).toEqual(["m0", "m1", "m2"]);
       expect(postsTo(c).filter((r) => r.status === 200 && !r.fault)).toHaveLength(3);
     }
+  });
+
+  it("a pause after a sender died mid-send still looks in Slack before posting again: one message", async () => {
+    const channel = newChannel();
+    const id = await post(channel, "posted by a sender that died");
+    // The dead sender: claims the row, gets it into Slack, and dies before recording it.
+    const [claimed] = await repo.claim({
+      now: new Date(),
+      limit: 1,
+      leaseMs: 200,
+      pacing: { burst: 100, windowMs: 1000 },
+    });
+    expect(claimed?.id).toBe(id);
+    const first = await sandboxTransport(sandbox).deliver({
+      outboxId: id,
+      method: "chat.postMessage",
+      channel,
+      payload: { text: "posted by a sender that died" },
+    });
+    expect(first.kind).toBe("delivered");
+    // The token is refused when the next sender takes the row back: it cannot look, tries, pauses.
+    const revoked = sandbox.workspace.faults.add({ kind: "ok_false", error: "token_revoked" });
+    const d = await start({ probeEveryMs: 100, releaseEveryMs: 20 });
+    await waitUntil("the dispatcher to pause", () => d.paused() !== undefined);
+    sandbox.workspace.faults.remove(revoked);
+    const [row] = await settled([id]);
+    expect(row?.state).toBe("sent");
+    expect(sandbox.workspace.messages(channel).map((m) => m.text)).toEqual(["posted by a sender that died"]);
+    expect(row?.resultTs).toBe(sandbox.workspace.messages(channel)[0]?.ts);
   });
 
   it("a 429 on chat.update holds every chat.update back, in every channel, for Retry-After", async () => {

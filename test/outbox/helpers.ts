@@ -27,6 +27,12 @@ export interface TestDispatcherExtras {
   registry?: Registry;
 }
 
+/** The Slack transport the dispatchers use, on `sandbox` (tests play a sender with it). */
+export function sandboxTransport(sandbox: SandboxServer): OutboxTransport {
+  const api = createSlackApi({ token: TOKEN, apiUrl: sandbox.apiUrl, logger: testLogger, timeoutMs: 5_000 });
+  return slackOutboxTransport(() => api);
+}
+
 /** A dispatcher delivering to `sandbox`, polling fast; stop it when done. */
 export function sandboxDispatcher(
   database: Database,
@@ -34,8 +40,7 @@ export function sandboxDispatcher(
   options: DispatcherOptions = {},
   extras: TestDispatcherExtras = {},
 ): OutboxDispatcher {
-  const api = createSlackApi({ token: TOKEN, apiUrl: sandbox.apiUrl, logger: testLogger, timeoutMs: 5_000 });
-  const transport = slackOutboxTransport(() => api);
+  const transport = sandboxTransport(sandbox);
   return createOutboxDispatcher(
     {
       db: database.db,
