@@ -226,6 +226,14 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       logger,
       database,
       metrics,
+      degraded: () => {
+        const details: Record<string, unknown> = {};
+        for (const f of features) {
+          const d = f.degraded?.();
+          if (d) details[f.name] = d;
+        }
+        return details;
+      },
       slackPlugin: receiver?.plugin,
       plugins: [
         ...features.filter((f) => f.http).map((f) => ({ plugin: f.http as NonNullable<Feature["http"]> })),

@@ -54,6 +54,11 @@ export interface Feature {
   start?: (slack: App) => Promise<void> | void;
   /** Stops background work before the database closes. */
   stop?: () => Promise<void> | void;
+  /**
+   * What keeps this feature from doing its work while the bot still serves (e.g. Slack refusing
+   * the token): /readyz then answers 200 with status `degraded` and this under the feature's key.
+   */
+  degraded?: () => Record<string, unknown> | undefined;
 }
 
 /** The features this build ships, in start order. */

@@ -57,6 +57,12 @@ const permissionsSchema = z
     retrain: z.array(principalSchema).default(["l2", "owners"]),
     approve: z.array(principalSchema).default(["l2", "owners"]),
     baseline: z.array(principalSchema).default(["l2", "owners"]),
+    manage_outbox: z
+      .array(principalSchema)
+      .default(["l2", "owners"])
+      .describe(
+        "List, retry and drop undeliverable Slack writes (/mlops outbox); 'owners' means the owners of any model",
+      ),
   })
   .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
 
@@ -431,6 +437,23 @@ const storageSchema = z
   })
   .describe("Rollups, partitions and retention");
 
+const outboxSchema = z
+  .strictObject({
+    max_attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe(
+        "Attempts (5xx, network errors, timeouts, 4xx other than 429) before a Slack write becomes a dead letter; 429s and pauses do not count",
+      ),
+    probe_every: durationSchema
+      .default(30_000)
+      .describe("While Slack refuses the bot token: how often auth.test is tried before delivery resumes"),
+  })
+  .describe("Delivery of Slack writes (the outbox)");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
@@ -440,6 +463,7 @@ export const configSchema = z
     sandbox: sandboxSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
     storage: storageSchema.prefault({}),
+    outbox: outboxSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;

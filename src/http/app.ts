@@ -20,6 +20,11 @@ export interface HttpAppDeps {
   plugins?: { plugin: FastifyPluginAsync; prefix?: string }[];
   /** Largest JSON body accepted by non-Slack routes. */
   bodyLimit?: number;
+  /**
+   * Parts that are stuck while the bot still serves (the outbox paused by a Slack token error):
+   * /readyz stays 200, so the API keeps accepting alerts, with status `degraded` and these details.
+   */
+  degraded?: () => Record<string, unknown>;
 }
 
 /**
@@ -79,6 +84,8 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
     if (!migrationsKnownCurrent) migrationsKnownCurrent = await database.migrationsCurrent();
     if (!migrationsKnownCurrent)
       return reply.code(503).send({ status: "unavailable", database: "migrations_pending" });
+    const degraded = deps.degraded?.() ?? {};
+    if (Object.keys(degraded).length > 0) return { status: "degraded", database: database.kind, ...degraded };
     return { status: "ready", database: database.kind };
   });
 

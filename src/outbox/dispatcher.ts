@@ -1,8 +1,9 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Db } from "../db/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import {
+  CLAIM_LOST_PREFIX,
   type OutboxRow,
   type Pacing,
   previousAttemptUnknown,
@@ -25,6 +26,21 @@ export interface DispatcherOptions {
   releaseEveryMs?: number;
   /** Take back claims left by a dead process at start: only when no other process shares the database. */
   releaseClaimsAtStart?: boolean;
+  /** Attempts (5xx, network errors, timeouts) before a row becomes a dead letter (`outbox.max_attempts`). */
+  maxAttempts?: number;
+  /** While paused by a workspace-wide error: how often `auth.test` is tried. */
+  probeEveryMs?: number;
+}
+
+/** Why the dispatcher is not delivering, for /readyz and the log. */
+export interface OutboxPause {
+  /** Slack's error code, e.g. `token_revoked`. */
+  code: string;
+  /** What to do about it. */
+  fix: string;
+  since: Date;
+  /** The last probe's answer, when one failed. */
+  probe?: string;
 }
 
 /** What the dispatcher needs. */
@@ -43,6 +59,20 @@ export interface OutboxDispatcher {
   wake(): void;
   /** Stops claiming, waits for the writes in flight, and returns. */
   stop(): Promise<void>;
+  /** Set while a workspace-wide Slack error (bad token, missing scope) holds every delivery back. */
+  paused(): OutboxPause | undefined;
+}
+
+/** What an operator must do about a workspace-wide Slack error. */
+export function fixFor(code: string): string {
+  switch (code) {
+    case "missing_scope":
+      return "the Slack app lacks an OAuth scope a write needs: add it (see slack-manifest.yaml), reinstall the app and, if the token changed, update SLACK_BOT_TOKEN";
+    case "account_inactive":
+      return "the bot user or the workspace was deactivated: reinstall the Slack app and set SLACK_BOT_TOKEN to its new token";
+    default:
+      return "Slack no longer accepts SLACK_BOT_TOKEN: reinstall the Slack app or issue a new token, set SLACK_BOT_TOKEN and restart";
+  }
 }
 
 function outboxMetrics(registry: Registry | undefined) {
@@ -50,8 +80,25 @@ function outboxMetrics(registry: Registry | undefined) {
   return {
     deliveries: new Counter({
       name: "mlops_outbox_deliveries_total",
-      help: "Outbox delivery attempts by Slack method and outcome (delivered, rate_limited, unavailable, rejected)",
+      help: "Outbox delivery attempts by Slack method and outcome (delivered, rate_limited, unavailable, rejected, workspace_error)",
       labelNames: ["method", "outcome"],
+      registers: [registry],
+    }),
+    pauses: new Counter({
+      name: "mlops_outbox_pauses_total",
+      help: "Times delivery paused because Slack refused the bot itself (invalid_auth, token_revoked, missing_scope…), by error",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    paused: new Gauge({
+      name: "mlops_outbox_paused",
+      help: "1 while delivery is paused by a workspace-wide Slack error, else 0",
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: "mlops_outbox_dead_letters_total",
+      help: "Outbox rows given up on after outbox.max_attempts attempts",
+      labelNames: ["method"],
       registers: [registry],
     }),
     latency: new Histogram({
@@ -67,9 +114,12 @@ function outboxMetrics(registry: Registry | undefined) {
 /**
  * Delivers the outbox: claims due rows (one per stream, so each channel and thread is delivered in
  * order), sends them, stores the returned `ts`, and reschedules on 429 (after Retry-After) or on
- * 5xx and network errors (with backoff). A row is marked sent only by the claim holder, so it is
- * never sent twice by two dispatchers; after a crash its claim expires and it is sent again (the one
- * case where Slack may see it twice is a crash between Slack's answer and the commit).
+ * 5xx and network errors (with backoff, up to `maxAttempts`, then a dead letter). Every state
+ * change is fenced by the claim, so a sender whose lease ran out cannot undo another's delivery;
+ * after a crash the claim expires and the row is sent again (the one case where Slack may see it
+ * twice is a crash between Slack's answer and the commit). A workspace-wide refusal (bad token,
+ * missing scope) pauses delivery, failing nothing, until `auth.test` succeeds again; a 429 on a
+ * method Slack limits per workspace holds that method back for every row and replica.
  */
 export function createOutboxDispatcher(
   deps: DispatcherDeps,
@@ -83,7 +133,11 @@ export function createOutboxDispatcher(
   const pollMs = options.pollMs ?? 250;
   const pacing = options.pacing ?? SLACK_CHANNEL_PACING;
   const releaseEveryMs = options.releaseEveryMs ?? 5_000;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const probeEveryMs = options.probeEveryMs ?? 30_000;
   const metrics = outboxMetrics(deps.registry);
+  let pause: OutboxPause | undefined;
+  let lastProbe = 0;
 
   const inflight = new Set<Promise<void>>();
   let running = false;
@@ -178,48 +232,122 @@ export function createOutboxDispatcher(
     }
     const now = clock.now();
     metrics?.deliveries.inc({ method: row.method, outcome: outcome.kind });
+    // A retry keeps the mark of an earlier attempt whose outcome is unknown (its sender died), so the
+    // next sender still looks in Slack before posting: this attempt's 429, 503 or pause says
+    // nothing about whether that earlier one landed.
+    const note = (error: string) =>
+      previousAttemptUnknown(row) ? `${CLAIM_LOST_PREFIX}lost earlier; since then: ${error}` : error;
+    let applied: boolean;
     switch (outcome.kind) {
       case "delivered":
-        await repo.markSent(row.id, now, outcome);
-        metrics?.latency.observe({ method: row.method }, (now.getTime() - row.createdAt.getTime()) / 1000);
-        return;
-      case "rate_limited":
+        applied = await repo.markSent(row, now, outcome);
+        if (applied)
+          metrics?.latency.observe({ method: row.method }, (now.getTime() - row.createdAt.getTime()) / 1000);
+        break;
+      case "rate_limited": {
+        const perWorkspace = row.method !== "chat.postMessage";
         logger.warn(
-          { outboxId: row.id, channel: row.channel, retryAfterMs: outcome.retryAfterMs },
-          "Slack rate-limited a write; waiting as asked",
+          { outboxId: row.id, method: row.method, channel: row.channel, retryAfterMs: outcome.retryAfterMs },
+          perWorkspace
+            ? `Slack rate-limited ${row.method} for the workspace; holding every ${row.method} back as asked`
+            : "Slack rate-limited a write; waiting as asked",
         );
-        await repo.reschedule(
-          row.id,
+        // chat.postMessage is limited per channel (the channel's later rows wait behind this one);
+        // the other methods per workspace, so the hold applies to all their rows on every replica.
+        if (perWorkspace) await repo.holdMethod(row.method, outcome.retryAfterMs, "rate limited (HTTP 429)");
+        applied = await repo.reschedule(
+          row,
           new Date(now.getTime() + outcome.retryAfterMs),
-          "rate limited (HTTP 429)",
+          note("rate limited (HTTP 429)"),
+          { counted: false },
         );
-        return;
+        break;
+      }
       case "unavailable": {
+        if (row.attempts >= maxAttempts) {
+          logger.error(
+            {
+              outboxId: row.id,
+              method: row.method,
+              channel: row.channel,
+              attempts: row.attempts,
+              err: outcome.error,
+            },
+            "Slack write failed too often; moved to the dead letters (/mlops outbox to retry or drop it)",
+          );
+          applied = await repo.markFailed(row, `after ${row.attempts} attempts: ${outcome.error}`, "dead");
+          if (applied) metrics?.deadLetters.inc({ method: row.method });
+          break;
+        }
         const delay = retryDelayMs(row.attempts);
         logger.warn(
           { outboxId: row.id, attempts: row.attempts, retryInMs: delay, err: outcome.error },
           "Slack write failed; will retry",
         );
-        await repo.reschedule(row.id, new Date(now.getTime() + delay), outcome.error);
-        return;
+        applied = await repo.reschedule(row, new Date(now.getTime() + delay), note(outcome.error));
+        break;
       }
+      case "workspace_error":
+        pauseFor(outcome.code, outcome.error);
+        applied = await repo.reschedule(row, now, note(`paused: ${outcome.error}`), { counted: false });
+        break;
       case "rejected":
         logger.error(
           { outboxId: row.id, method: row.method, channel: row.channel, err: outcome.error },
           "Slack refused a write; it will not be retried",
         );
-        await repo.markFailed(row.id, outcome.error);
-        return;
+        applied = await repo.markFailed(row, outcome.error);
+        break;
     }
+    if (!applied)
+      logger.warn(
+        { outboxId: row.id, outcome: outcome.kind },
+        "an outbox row's claim ran out before its outcome was recorded; another sender has it, leaving it alone",
+      );
+  }
+
+  function pauseFor(code: string, error: string): void {
+    if (pause) return;
+    pause = { code, fix: fixFor(code), since: clock.now() };
+    lastProbe = Date.now();
+    metrics?.pauses.inc({ code });
+    metrics?.paused.set(1);
+    logger.error(
+      { code, err: error, fix: pause.fix },
+      `Slack refused the bot (${code}): outbox delivery is paused, nothing is failed; fix: ${pause.fix}`,
+    );
+  }
+
+  /** While paused: asks Slack every `probeEveryMs` whether the bot is accepted again. */
+  async function probe(): Promise<void> {
+    if (!pause || Date.now() - lastProbe < probeEveryMs) return;
+    lastProbe = Date.now();
+    try {
+      if (!transport.probe) throw new Error("the transport cannot probe Slack");
+      await transport.probe();
+    } catch (err) {
+      pause.probe = (err as Error).message;
+      logger.warn({ code: pause.code, err: pause.probe }, "Slack still refuses the bot; outbox stays paused");
+      return;
+    }
+    logger.info(
+      { code: pause.code, pausedSince: pause.since },
+      "Slack accepts the bot again; outbox delivery resumes",
+    );
+    pause = undefined;
+    metrics?.paused.set(0);
   }
 
   async function tick(): Promise<number> {
-    const now = clock.now();
-    if (now.getTime() - lastRelease >= releaseEveryMs) {
-      lastRelease = now.getTime();
-      const released = await repo.releaseExpired(now);
+    // Wall time, not the injected clock: these intervals are about this process, not the schedule.
+    if (Date.now() - lastRelease >= releaseEveryMs) {
+      lastRelease = Date.now();
+      const released = await repo.releaseExpired();
       if (released) logger.warn({ released }, "took back outbox rows whose sender stopped");
     }
+    if (pause) await probe();
+    if (pause) return 0;
+    const now = clock.now();
     const free = concurrency - inflight.size;
     if (free <= 0) return 0;
     const rows = await repo.claim({ now, limit: free, leaseMs, pacing });
@@ -244,7 +372,7 @@ export function createOutboxDispatcher(
         const claimed = await tick();
         failures = 0;
         if (claimed > 0 && inflight.size < concurrency) continue;
-        await sleep(pollMs);
+        await sleep(pause ? Math.min(pollMs * 4, probeEveryMs) : pollMs);
       } catch (err) {
         failures++;
         if (!running) break;
@@ -271,5 +399,6 @@ export function createOutboxDispatcher(
       await loop;
       await Promise.allSettled([...inflight]);
     },
+    paused: () => (pause ? { ...pause } : undefined),
   };
 }

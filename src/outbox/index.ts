@@ -1,4 +1,10 @@
-export { createOutboxDispatcher, type DispatcherOptions, type OutboxDispatcher } from "./dispatcher.js";
+export {
+  createOutboxDispatcher,
+  type DispatcherOptions,
+  fixFor,
+  type OutboxDispatcher,
+  type OutboxPause,
+} from "./dispatcher.js";
 export {
   OUTBOX_METHODS,
   type OutboxMessage,

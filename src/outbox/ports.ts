@@ -20,7 +20,12 @@ export type DeliveryOutcome =
   /** 5xx, a network error or a timeout: try again with backoff. */
   | { kind: "unavailable"; error: string }
   /** Slack refused it for good (`ok: false`, e.g. channel_not_found): never retried. */
-  | { kind: "rejected"; error: string };
+  | { kind: "rejected"; error: string }
+  /**
+   * Slack refused the bot itself (`invalid_auth`, `token_revoked`, `missing_scope`…): nothing can
+   * be delivered until that is fixed, so the dispatcher pauses instead of failing the row.
+   */
+  | { kind: "workspace_error"; code: string; error: string };
 
 /** Sends outbox rows to Slack; the Slack layer provides it. */
 export interface OutboxTransport {
@@ -31,4 +36,9 @@ export interface OutboxTransport {
    * is not there. `since` bounds the search. Rejects when Slack cannot be asked.
    */
   findDelivered?(delivery: Delivery, since: Date): Promise<{ ts: string; channel: string } | undefined>;
+  /**
+   * Checks that Slack accepts the bot again (`auth.test`) while the dispatcher is paused by a
+   * workspace-wide error; resolves when it does, rejects with the reason when not.
+   */
+  probe?(): Promise<void>;
 }

@@ -1,7 +1,7 @@
-import { and, asc, count, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
-import { outbox } from "../db/schema/index.js";
+import { outbox, outboxMethodHolds } from "../db/schema/index.js";
 import { storableStrings } from "../shared/storable.js";
 import {
   CLAIM_LOST_PREFIX,
@@ -12,8 +12,21 @@ import {
   streamOf,
 } from "./model.js";
 
-function ts(date: Date) {
-  return sql`${date.toISOString()}::timestamptz`;
+/** `ms` milliseconds as an SQL interval. */
+function millis(ms: number) {
+  return sql`(${Math.round(ms)} * interval '1 millisecond')`;
+}
+
+/** A claim on one row, as `claim` returned it: the row id and the claim's id. */
+export interface Claim {
+  id: number;
+  claimId: string | null;
+}
+
+/** The row is still `sending` under this claim. */
+function holding(claim: Claim) {
+  if (!claim.claimId) return sql`false`;
+  return and(eq(outbox.id, claim.id), eq(outbox.state, "sending"), eq(outbox.claimId, claim.claimId));
 }
 
 /** The only code touching `outbox`. Pass a transaction to enqueue together with the change. */
@@ -80,12 +93,13 @@ export function createOutboxRepository(db: Db) {
     /**
      * Claims up to `limit` rows that may go now: pending and due, the oldest open row of their
      * stream (so each channel is delivered strictly in order, one write in flight at a time, across
-     * any number of dispatchers), and within the channel's pace. Claimed rows are `sending` with a
-     * lease; the claim commits before anything is sent.
+     * any number of dispatchers), within the channel's pace, and of a method not held back after a
+     * workspace-wide 429. Claimed rows are `sending` with a fresh `claim_id` and a lease; the claim
+     * commits before anything is sent. Leases and pacing use the database's clock (one clock for
+     * every replica); `now` (the caller's clock, which also stamps `available_at`) decides what is due.
      */
     async claim(opts: { now: Date; limit: number; leaseMs: number; pacing: Pacing }): Promise<OutboxRow[]> {
       const { now, limit, leaseMs, pacing } = opts;
-      const windowStart = new Date(now.getTime() - pacing.windowMs);
       const candidates = db
         .select({ id: outbox.id })
         .from(outbox)
@@ -94,7 +108,8 @@ export function createOutboxRepository(db: Db) {
             eq(outbox.state, "pending"),
             lte(outbox.availableAt, now),
             sql`not exists (select 1 from ${outbox} e where e.stream = ${outbox.stream} and e.id < ${outbox.id} and e.state in ('pending', 'sending'))`,
-            sql`(not ${outbox.paced} or (select count(*) from ${outbox} s where s.channel = ${outbox.channel} and s.paced and s.claimed_at > ${ts(windowStart)}) < ${pacing.burst})`,
+            sql`(not ${outbox.paced} or (select count(*) from ${outbox} s where s.channel = ${outbox.channel} and s.paced and s.claimed_at > now() - ${millis(pacing.windowMs)}) < ${pacing.burst})`,
+            sql`not exists (select 1 from ${outboxMethodHolds} h where h.method = ${outbox.method} and h.until > now())`,
           ),
         )
         .orderBy(asc(outbox.id))
@@ -105,8 +120,9 @@ export function createOutboxRepository(db: Db) {
         .set({
           state: "sending",
           attempts: sql`${outbox.attempts} + 1`,
-          claimedAt: now,
-          leaseUntil: new Date(now.getTime() + leaseMs),
+          claimId: sql`gen_random_uuid()`,
+          claimedAt: sql`now()`,
+          leaseUntil: sql`now() + ${millis(leaseMs)}`,
         })
         .where(inArray(outbox.id, candidates))
         .returning();
@@ -133,8 +149,16 @@ export function createOutboxRepository(db: Db) {
       return row;
     },
 
-    /** Records a delivery; only the holder of the claim can (a row is never marked sent twice). */
-    async markSent(id: number, at: Date, result: { ts?: string | undefined; channel?: string | undefined }) {
+    /**
+     * Records a delivery. Every change after a send is fenced by the claim: it applies only while
+     * the row is still `sending` under `claimId`, so a sender whose lease ran out (a pause, a slow
+     * upload) cannot touch a row another sender has claimed since. Returns whether it applied.
+     */
+    async markSent(
+      claim: Claim,
+      at: Date,
+      result: { ts?: string | undefined; channel?: string | undefined },
+    ): Promise<boolean> {
       const rows = await db
         .update(outbox)
         .set({
@@ -143,48 +167,132 @@ export function createOutboxRepository(db: Db) {
           resultTs: result.ts ?? null,
           resultChannel: result.channel ?? null,
           leaseUntil: null,
+          claimId: null,
           lastError: null,
         })
-        .where(and(eq(outbox.id, id), eq(outbox.state, "sending")))
+        .where(holding(claim))
         .returning({ id: outbox.id });
       return rows.length > 0;
     },
 
-    /** Puts a claimed row back to wait until `availableAt` (Retry-After, backoff). */
-    async reschedule(id: number, availableAt: Date, error: string): Promise<void> {
-      await db
+    /**
+     * Puts a claimed row back to wait until `availableAt` (Retry-After, backoff). `counted: false`
+     * gives the attempt back (a 429, a paused workspace): it does not count towards the cap.
+     */
+    async reschedule(
+      claim: Claim,
+      availableAt: Date,
+      error: string,
+      opts: { counted?: boolean } = {},
+    ): Promise<boolean> {
+      const rows = await db
         .update(outbox)
-        .set({ state: "pending", availableAt, lastError: error.slice(0, 500), leaseUntil: null })
-        .where(and(eq(outbox.id, id), eq(outbox.state, "sending")));
+        .set({
+          state: "pending",
+          availableAt,
+          lastError: error.slice(0, 500),
+          leaseUntil: null,
+          claimId: null,
+          ...(opts.counted === false ? { attempts: sql`greatest(${outbox.attempts} - 1, 0)` } : {}),
+        })
+        .where(holding(claim))
+        .returning({ id: outbox.id });
+      return rows.length > 0;
     },
 
-    /** Gives up on a row Slack refused for good. */
-    async markFailed(id: number, error: string): Promise<void> {
-      await db
+    /** Gives up on a row Slack refused for good (`failed`) or that ran out of attempts (`dead`). */
+    async markFailed(claim: Claim, error: string, state: "failed" | "dead" = "failed"): Promise<boolean> {
+      const rows = await db
         .update(outbox)
-        .set({ state: "failed", lastError: error.slice(0, 500), leaseUntil: null })
-        .where(and(eq(outbox.id, id), eq(outbox.state, "sending")));
+        .set({
+          state,
+          lastError: error.slice(0, 500),
+          leaseUntil: null,
+          claimId: null,
+          deadAt: sql`now()`,
+        })
+        .where(holding(claim))
+        .returning({ id: outbox.id });
+      return rows.length > 0;
     },
 
-    /** Takes back rows whose sender vanished (crash, SIGKILL) once their lease ran out; returns how many. */
-    async releaseExpired(now: Date): Promise<number> {
+    /** Takes back rows whose sender vanished (crash, SIGKILL) once their lease ran out (database clock). */
+    async releaseExpired(): Promise<number> {
       const rows = await db
         .update(outbox)
         .set({
           state: "pending",
           leaseUntil: null,
+          claimId: null,
           lastError: `${CLAIM_LOST_PREFIX}expired: the sender stopped`,
         })
-        .where(and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, now)))
+        .where(and(eq(outbox.state, "sending"), sql`${outbox.leaseUntil} < now()`))
         .returning({ id: outbox.id });
       return rows.length;
+    },
+
+    /** Holds `method` back for every row and replica for `ms` (database clock), after a workspace-wide 429. */
+    async holdMethod(method: string, ms: number, reason: string): Promise<void> {
+      await db.execute(sql`
+        insert into ${outboxMethodHolds} (method, until, reason)
+        values (${method}, now() + ${millis(ms)}, ${reason})
+        on conflict (method) do update set
+          until = greatest(${outboxMethodHolds.until}, excluded.until), reason = excluded.reason`);
+    },
+
+    /** Rows given up on (`dead` and `failed`), newest first: what `/mlops outbox` lists. */
+    async deadLetters(limit = 20): Promise<OutboxRow[]> {
+      return db
+        .select()
+        .from(outbox)
+        .where(inArray(outbox.state, ["dead", "failed"]))
+        .orderBy(desc(outbox.id))
+        .limit(limit);
+    },
+
+    /** How many rows are `dead` or `failed`. */
+    async countDeadLetters(): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(outbox)
+        .where(inArray(outbox.state, ["dead", "failed"]));
+      return row?.n ?? 0;
+    },
+
+    /**
+     * Queues a dead letter again with a fresh count of attempts, due at `now`; it goes out in its
+     * stream's order (before later rows of its channel). Returns the row, or undefined when it was
+     * not a dead letter (any more).
+     */
+    async retryDead(id: number, now: Date): Promise<OutboxRow | undefined> {
+      const [row] = await db
+        .update(outbox)
+        .set({ state: "pending", attempts: 0, availableAt: now, deadAt: null })
+        .where(and(eq(outbox.id, id), inArray(outbox.state, ["dead", "failed"])))
+        .returning();
+      return row;
+    },
+
+    /** Drops a dead letter for good; returns the row, or undefined when it was not one (any more). */
+    async dropDead(id: number): Promise<OutboxRow | undefined> {
+      const [row] = await db
+        .update(outbox)
+        .set({ state: "dropped" })
+        .where(and(eq(outbox.id, id), inArray(outbox.state, ["dead", "failed"])))
+        .returning();
+      return row;
     },
 
     /** Takes back every claimed row at once: only safe when no other process can hold claims (PGlite). */
     async releaseAllClaims(): Promise<number> {
       const rows = await db
         .update(outbox)
-        .set({ state: "pending", leaseUntil: null, lastError: `${CLAIM_LOST_PREFIX}released at start` })
+        .set({
+          state: "pending",
+          leaseUntil: null,
+          claimId: null,
+          lastError: `${CLAIM_LOST_PREFIX}released at start`,
+        })
         .where(eq(outbox.state, "sending"))
         .returning({ id: outbox.id });
       return rows.length;

@@ -18,6 +18,9 @@ export const ACTION_IDS = {
   /** Live canary comparison; value `<candidate id>`. */
   canaryPromote: "canary_promote",
   canaryRollback: "canary_rollback",
+  /** `/mlops outbox`: queue a dead letter again / drop it; value `<outbox id>`. */
+  outboxRetry: "outbox_retry",
+  outboxDrop: "outbox_drop",
 } as const;
 
 /** Modal callback ids. */

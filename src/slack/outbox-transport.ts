@@ -9,6 +9,19 @@ interface SlackMessage {
   metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown } };
 }
 
+/**
+ * Slack errors about the bot's token or app rather than the message: every write would get the
+ * same answer, so the outbox pauses until `auth.test` succeeds instead of failing rows.
+ */
+export const WORKSPACE_ERRORS = new Set([
+  "invalid_auth",
+  "not_authed",
+  "token_revoked",
+  "token_expired",
+  "account_inactive",
+  "missing_scope",
+]);
+
 /** Delivers outbox rows through the Web API wrapper, mapping its errors to retry decisions. */
 export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
   return {
@@ -38,8 +51,13 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
         if (e.code === "slack_rate_limited")
           return { kind: "rate_limited", retryAfterMs: e.retryAfterMs ?? 1000 };
         if (e.code === "slack_unavailable") return { kind: "unavailable", error: e.message };
+        if (e.slackError && WORKSPACE_ERRORS.has(e.slackError))
+          return { kind: "workspace_error", code: e.slackError, error: e.message };
         return { kind: "rejected", error: e.message };
       }
+    },
+    async probe() {
+      await api().call("auth.test", {});
     },
     async findDelivered(d: Delivery, since: Date) {
       // A reply is looked for in its thread; a top-level post among the channel's recent messages.

@@ -27,6 +27,7 @@ import type { AlertSink } from "../shared/alert-signal.js";
 import { incidentCommands } from "../slack/incidents/commands.js";
 import { registerIncidentListeners } from "../slack/incidents/listeners.js";
 import { createSlackIncidentNotifier } from "../slack/incidents/notifier.js";
+import { outboxCommand, registerDeadLetterListeners } from "../slack/outbox/dead-letters.js";
 import { slackOutboxTransport } from "../slack/outbox-transport.js";
 import { type SlackApi, slackApiOf } from "../slack/web-api.js";
 
@@ -74,7 +75,12 @@ export function createIncidentsFeature(
   const dispatcher = createOutboxDispatcher(
     { db, transport: slackOutboxTransport(slackApi), clock, logger, registry: ctx.metrics.registry },
     // PGlite serves one process (a lock file enforces it), so claims left at start are a dead process's.
-    { releaseClaimsAtStart: database.kind === "pglite", ...opts.dispatcher },
+    {
+      releaseClaimsAtStart: database.kind === "pglite",
+      maxAttempts: config.outbox.max_attempts,
+      probeEveryMs: config.outbox.probe_every,
+      ...opts.dispatcher,
+    },
   );
   const wake = () => {
     dispatcher.wake();
@@ -99,6 +105,17 @@ export function createIncidentsFeature(
   const intake = createAlertIntake(deps);
   const ticker = createIncidentTicker(deps, silences);
   const models = config.models.map((m) => m.slug);
+  const deadLetters = {
+    config,
+    access: ctx.access,
+    audit: ctx.audit,
+    db,
+    outbox: createOutboxRepository(db),
+    clock,
+    logger: logger.child({ component: "outbox" }),
+    paused: () => dispatcher.paused(),
+    wake,
+  };
   let unlisten: (() => Promise<void>) | undefined;
 
   return {
@@ -112,10 +129,14 @@ export function createIncidentsFeature(
     async updateCard(tx, incident) {
       return deps.notifier.updateCard(tx, await snapshotOf(deps, tx, incident));
     },
-    commands: incidentCommands({ incidents, silences, maxSilenceMs: config.alerting.max_silence, models }),
+    commands: [
+      ...incidentCommands({ incidents, silences, maxSilenceMs: config.alerting.max_silence, models }),
+      outboxCommand(deadLetters),
+    ],
     slack(app) {
       api = slackApiOf(app.client, logger);
       registerIncidentListeners(app, { incidents, silences, api: slackApi, logger });
+      registerDeadLetterListeners(app, deadLetters);
     },
     http: incidentRoutes({
       incidents,
@@ -140,6 +161,17 @@ export function createIncidentsFeature(
           logger.warn({ err }, "could not LISTEN for outbox work; polling only");
         }
       }
+    },
+    degraded() {
+      const pause = dispatcher.paused();
+      if (!pause) return undefined;
+      return {
+        outbox: "paused",
+        slack_error: pause.code,
+        since: pause.since.toISOString(),
+        fix: pause.fix,
+        ...(pause.probe ? { last_probe: pause.probe } : {}),
+      };
     },
     async stop() {
       await unlisten?.().catch(() => {});

@@ -217,6 +217,11 @@ describe("escalation through the sandbox: L1 → L2 by hand → L3 by the timer 
       ["U0DANA", "ok"],
       ["U0OLIVIA", "refused"],
     ]);
+    // Dana's escalation pages L2 in the background: let it finish, so the next test's count of
+    // outbox rows is not raced by it.
+    await eventually("the L2 page to reach Dev", () =>
+      dmsOf(bot, "U0DEV").some((m) => m.text.startsWith(`${ref} L2 page`)),
+    );
   });
 
   it("bad input to /mlops escalate gets a usage line and writes nothing", async () => {

@@ -5,6 +5,7 @@ import {
   type OutboxDispatcher,
   type OutboxMessage,
   type OutboxRepository,
+  type OutboxRow,
 } from "../../src/outbox/index.js";
 import type { SandboxServer } from "../../src/slack/sandbox/index.js";
 import { openTestDatabase } from "../helpers/db.js";
@@ -272,7 +273,7 @@ describe("edits racing a failed post", () => {
       new Date(),
     );
     // Slack failed it (503): it waits again; the next edit replaces the pending edit's content.
-    await repo.reschedule(card, new Date(), "HTTP 503");
+    await repo.reschedule(claimed as OutboxRow, new Date(), "HTTP 503");
     const late = await repo.enqueue(
       {
         method: "chat.update",
@@ -293,12 +294,17 @@ describe("edits racing a failed post", () => {
   it("an edit without a key folded into a post that failed once drops the pending edits older than it", async () => {
     const channel = newChannel();
     const card = await post(channel, "v1");
-    await repo.claim({ now: new Date(), limit: 1, leaseMs: 60_000, pacing: { burst: 100, windowMs: 1000 } });
+    const [claimed] = await repo.claim({
+      now: new Date(),
+      limit: 1,
+      leaseMs: 60_000,
+      pacing: { burst: 100, windowMs: 1000 },
+    });
     const stale = await repo.enqueue(
       { method: "chat.update", channel, parentId: card, payload: { text: "v2" } },
       new Date(),
     );
-    await repo.reschedule(card, new Date(), "HTTP 503");
+    await repo.reschedule(claimed as OutboxRow, new Date(), "HTTP 503");
     const folded = await repo.enqueue(
       { method: "chat.update", channel, parentId: card, payload: { text: "v3" } },
       new Date(),

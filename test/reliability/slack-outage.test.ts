@@ -5,6 +5,8 @@
  *
  * Time is the bot's and the sandbox's injected clock, running 20 times faster than the wall clock,
  * so the 90 s outage (and every Retry-After, backoff and notification interval) takes 4.5 s here.
+ * Channel pacing and leases run on the database's clock, which this cannot speed up: the pace is
+ * given in wall time instead (Slack's 3 writes per 3 s of bot time is 3 per 150 ms here).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bot, startBot } from "../../src/bot.js";
@@ -69,7 +71,10 @@ beforeAll(async () => {
     database: await openTestDatabase(),
     clock: { now: () => new Date(fastNow()) },
     features: (ctx) => {
-      feature = createIncidentsFeature(ctx, { tickMs: 50 });
+      feature = createIncidentsFeature(ctx, {
+        tickMs: 50,
+        dispatcher: { pacing: { burst: 3, windowMs: 3000 / SPEED } },
+      });
       return [feature];
     },
   });
@@ -95,6 +100,9 @@ describe("a Slack outage during an alert storm", () => {
       Array.from({ length: 8 }, (_, i) => ({ model, fingerprint: `00ab${m}${i}`.padStart(8, "0") })),
     );
     const resolved = new Set<string>();
+    // How many waves fit into the 100 s depends on the machine's speed, so which problems fire is
+    // tracked: only fired ones are resolved, and any the waves missed fire once at the end.
+    const fired = new Set<string>();
     let posted = 0;
     const wave = async (status: "firing" | "resolved", batch: typeof problems) => {
       const res = await fetch(`${bot.url}/api/v1/alertmanager`, {
@@ -115,14 +123,9 @@ describe("a Slack outage during an alert storm", () => {
       });
       expect(res.status).toBe(200);
       posted += batch.length;
+      if (status === "firing") for (const p of batch) fired.add(p.fingerprint);
     };
-    // How many waves fit into the 100 s depends on the machine's speed, so which problems fire is
-    // tracked: only fired ones are resolved, and any the waves missed fire once at the end.
-    const fired = new Set<string>();
-    const fire = async (batch: typeof problems) => {
-      await wave("firing", batch);
-      for (const p of batch) fired.add(p.fingerprint);
-    };
+    const fire = (batch: typeof problems) => wave("firing", batch);
     while (fastNow() - start < 100_000) {
       const batch = problems.filter((p) => !resolved.has(p.fingerprint) && rand() < 0.3);
       if (batch.length) await fire(batch);
@@ -165,9 +168,9 @@ describe("a Slack outage during an alert storm", () => {
     const posts = sent.filter((r) => r.method === "chat.postMessage");
     expect(new Set(posts.map((r) => r.resultTs)).size).toBe(posts.length);
 
-    // Nothing lost: one incident and one card per problem; the resolved ones resolved.
+    // Nothing lost: one incident and one card per problem fired; the resolved ones resolved.
     const incidents = await feature?.incidents.list({ limit: 500 });
-    expect(incidents?.length).toBe(problems.length);
+    expect(incidents?.length).toBe(fired.size);
     for (const incident of incidents ?? []) {
       const channel = CHANNELS[incident.model] as string;
       const cards = workspace.messages(channel).filter((m) => m.text.startsWith(`INC-${incident.id} [`));

@@ -94,7 +94,8 @@ export async function sandboxWebApi(app: FastifyInstance, opts: SandboxWebApiOpt
 
     const given = requestToken(request.headers.authorization, args);
     if (!given) return finish(200, fail("not_authed"));
-    if (given !== token) return finish(200, fail("invalid_auth"));
+    const accepted = workspace.tokens.check(given, token);
+    if (accepted !== "ok") return finish(200, fail(accepted));
 
     const handler = methods.get(method);
     if (!handler) return finish(200, fail("unknown_method"));

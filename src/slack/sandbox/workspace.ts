@@ -3,6 +3,7 @@ import { TypedEmitter } from "./emitter.js";
 import { SandboxFaults } from "./faults.js";
 import { createIdFactory, randomToken } from "./ids.js";
 import { ResponseUrlRegistry } from "./response-url-registry.js";
+import { SandboxTokens } from "./tokens.js";
 import { TriggerRegistry } from "./trigger-registry.js";
 import { compareTs, createTsClock } from "./ts-clock.js";
 import type {
@@ -123,6 +124,8 @@ export class SandboxWorkspace {
   readonly clock: () => number;
   /** Scripted outages applied before the Web API answers. */
   readonly faults: SandboxFaults;
+  /** Tokens issued or revoked besides the server's own (token rotation in tests). */
+  readonly tokens = new SandboxTokens();
   /** trigger_ids issued by the driver and exchanged by views.open. */
   readonly triggers: TriggerRegistry;
   /** response_urls issued by the driver and used by the bot. */
