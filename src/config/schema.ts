@@ -431,6 +431,17 @@ const storageSchema = z
   })
   .describe("Rollups, partitions and retention");
 
+const livenessSchema = z
+  .strictObject({
+    heartbeat: durationSchema
+      .refine((ms) => ms >= 100, "expected a heartbeat of at least 100ms")
+      .prefault("5s")
+      .describe(
+        "How often each process records that it is alive; its claims (cron ticks, outbox rows, runbook runs) are freed once it misses two",
+      ),
+  })
+  .describe("Process heartbeats that tie claims to the life of the process holding them");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
@@ -440,6 +451,7 @@ export const configSchema = z
     sandbox: sandboxSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
     storage: storageSchema.prefault({}),
+    liveness: livenessSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Db } from "../db/index.js";
+import type { ProcessIdentity } from "../liveness/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import {
@@ -25,6 +26,8 @@ export interface DispatcherOptions {
   releaseEveryMs?: number;
   /** Take back claims left by a dead process at start: only when no other process shares the database. */
   releaseClaimsAtStart?: boolean;
+  /** This process: claims carry its id, and rows claimed by processes that missed their heartbeats are taken back at once. */
+  liveness?: ProcessIdentity | undefined;
 }
 
 /** What the dispatcher needs. */
@@ -217,12 +220,12 @@ export function createOutboxDispatcher(
     const now = clock.now();
     if (now.getTime() - lastRelease >= releaseEveryMs) {
       lastRelease = now.getTime();
-      const released = await repo.releaseExpired(now);
+      const released = await repo.releaseExpired(now, options.liveness);
       if (released) logger.warn({ released }, "took back outbox rows whose sender stopped");
     }
     const free = concurrency - inflight.size;
     if (free <= 0) return 0;
-    const rows = await repo.claim({ now, limit: free, leaseMs, pacing });
+    const rows = await repo.claim({ now, limit: free, leaseMs, pacing, by: options.liveness?.id });
     for (const row of rows) {
       const p: Promise<void> = deliver(row)
         .catch((err: unknown) =>

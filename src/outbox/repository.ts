@@ -1,7 +1,8 @@
-import { and, asc, count, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { outbox } from "../db/schema/index.js";
+import { claimerDead, type ProcessIdentity } from "../liveness/index.js";
 import { storableStrings } from "../shared/storable.js";
 import {
   CLAIM_LOST_PREFIX,
@@ -81,9 +82,16 @@ export function createOutboxRepository(db: Db) {
      * Claims up to `limit` rows that may go now: pending and due, the oldest open row of their
      * stream (so each channel is delivered strictly in order, one write in flight at a time, across
      * any number of dispatchers), and within the channel's pace. Claimed rows are `sending` with a
-     * lease; the claim commits before anything is sent.
+     * lease, and name the claiming process (`by`), whose death frees them; the claim commits
+     * before anything is sent.
      */
-    async claim(opts: { now: Date; limit: number; leaseMs: number; pacing: Pacing }): Promise<OutboxRow[]> {
+    async claim(opts: {
+      now: Date;
+      limit: number;
+      leaseMs: number;
+      pacing: Pacing;
+      by?: string | undefined;
+    }): Promise<OutboxRow[]> {
       const { now, limit, leaseMs, pacing } = opts;
       const windowStart = new Date(now.getTime() - pacing.windowMs);
       const candidates = db
@@ -106,6 +114,7 @@ export function createOutboxRepository(db: Db) {
           state: "sending",
           attempts: sql`${outbox.attempts} + 1`,
           claimedAt: now,
+          claimedBy: opts.by ?? null,
           leaseUntil: new Date(now.getTime() + leaseMs),
         })
         .where(inArray(outbox.id, candidates))
@@ -166,16 +175,26 @@ export function createOutboxRepository(db: Db) {
         .where(and(eq(outbox.id, id), eq(outbox.state, "sending")));
     },
 
-    /** Takes back rows whose sender vanished (crash, SIGKILL) once their lease ran out; returns how many. */
-    async releaseExpired(now: Date): Promise<number> {
+    /**
+     * Takes back rows whose sender vanished (crash, SIGKILL): at once when the claiming process
+     * missed its heartbeats (`liveness`), else once their lease ran out; returns how many.
+     */
+    async releaseExpired(now: Date, liveness?: Pick<ProcessIdentity, "heartbeatMs">): Promise<number> {
+      const expired = lt(outbox.leaseUntil, now);
       const rows = await db
         .update(outbox)
         .set({
           state: "pending",
           leaseUntil: null,
+          claimedBy: null,
           lastError: `${CLAIM_LOST_PREFIX}expired: the sender stopped`,
         })
-        .where(and(eq(outbox.state, "sending"), lt(outbox.leaseUntil, now)))
+        .where(
+          and(
+            eq(outbox.state, "sending"),
+            liveness ? or(expired, claimerDead(outbox.claimedBy, liveness.heartbeatMs)) : expired,
+          ),
+        )
         .returning({ id: outbox.id });
       return rows.length;
     },

@@ -74,7 +74,7 @@ export function createIncidentsFeature(
   const dispatcher = createOutboxDispatcher(
     { db, transport: slackOutboxTransport(slackApi), clock, logger, registry: ctx.metrics.registry },
     // PGlite serves one process (a lock file enforces it), so claims left at start are a dead process's.
-    { releaseClaimsAtStart: database.kind === "pglite", ...opts.dispatcher },
+    { releaseClaimsAtStart: database.kind === "pglite", liveness: ctx.liveness, ...opts.dispatcher },
   );
   const wake = () => {
     dispatcher.wake();

@@ -159,6 +159,7 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger.child({ component: "scheduler" }),
     instanceId: opts.instanceId,
+    liveness: opts.instanceId ? undefined : ctx.liveness,
   });
   scheduler.add({
     name: "storage:partitions",

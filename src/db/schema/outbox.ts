@@ -39,6 +39,8 @@ export const outbox = pgTable(
     state: text().$type<"pending" | "sending" | "sent" | "failed" | "superseded">().notNull(),
     attempts: integer().notNull().default(0),
     claimedAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** While `sending`: the process (`processes.id`) holding the claim; its death frees the row at once. */
+    claimedBy: text(),
     /** While `sending`: when another dispatcher may assume the sender died and take the row back. */
     leaseUntil: timestamp({ withTimezone: true, mode: "date" }),
     sentAt: timestamp({ withTimezone: true, mode: "date" }),
