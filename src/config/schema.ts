@@ -251,6 +251,11 @@ const modelSchema = z.strictObject({
     ),
   features: z.array(featureSchema).min(1),
   retraining: retrainingSchema.optional(),
+  expect_traffic_within: durationSchema
+    .optional()
+    .describe(
+      "Open an incident (dead-man's switch) when no prediction was ingested for this long; unset: no traffic check",
+    ),
   monitors: z
     .strictObject({
       confidence: confidenceMonitor.optional(),
