@@ -3,6 +3,7 @@
  * cron claims, outbox claims and runbook runs within two heartbeats, on Postgres and PGlite; a live
  * one keeps them; a stopping scheduler gives back a claim it never started.
  */
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccessControl } from "../../src/access/index.js";
 import type { Database } from "../../src/db/index.js";
@@ -19,9 +20,10 @@ import { eventually } from "../e2e/incidents-bot.js";
 import { demoConfig } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import { manualClock } from "../helpers/monitoring.js";
+import { sandboxDispatcher, startOutboxSandbox } from "../outbox/helpers.js";
 
-/** Short heartbeats, so "two missed beats" passes in well under a second. */
-const HEARTBEAT_MS = 150;
+/** Heartbeats short enough to wait out two of them, long enough that a loaded machine still beats in time. */
+const HEARTBEAT_MS = 1_000;
 
 let database: Database;
 beforeAll(async () => {
@@ -38,6 +40,15 @@ async function silentProcess(id: string) {
   return { id, heartbeatMs: HEARTBEAT_MS, beat: () => repo.beat(id, "host-x", 4000) };
 }
 
+/** A process whose last heartbeat was an hour ago (killed long before the test looks). */
+async function longDeadProcess(id: string) {
+  const p = await silentProcess(id);
+  await database.db.execute(
+    sql`update processes set heartbeat_at = now() - interval '1 hour' where id = ${id}`,
+  );
+  return p;
+}
+
 describe("cron claims", () => {
   it("a run held by a process that stopped beating no longer blocks the job: the next tick runs elsewhere within two heartbeats", async () => {
     const clock = manualClock(new Date("2030-01-01T10:00:10Z"));
@@ -48,20 +59,21 @@ describe("cron claims", () => {
       const ran: string[] = [];
       const make = (liveness: { id: string; heartbeatMs: number }, run: () => Promise<void>) => {
         const s = createScheduler({ db: database.db, clock, logger: testLogger, liveness });
-        s.add({ name: "drift-ish", cron: "* * * * *", run });
+        // Every second, and the clock moves a second per attempt: the hour-long age rule never applies.
+        s.add({ name: "drift-ish", cron: "* * * * * *", run });
         return s;
       };
-      // The dead process claimed 10:00 and never finished it (its run hangs for ever).
+      // The dead process claimed 10:00:10 and never finished it (its run hangs for ever).
       const a = make(dead, () => new Promise<void>(() => {}));
       void a.tick("drift-ish");
       await eventually("the first claim", async () => (await a.claims.claimsOf("drift-ish")).length === 1);
       const b = make({ id: live.id, heartbeatMs: HEARTBEAT_MS }, async () => void ran.push("b"));
       // While its process beats, the run in progress is respected: no overlap.
-      clock.advance(60_000);
+      clock.advance(1_000);
       await dead.beat();
       expect(await b.tick("drift-ish")).toBe("busy");
-      // It stops beating: within two heartbeats (plus one poll) the next tick runs on b.
-      clock.advance(60_000);
+      // It stops beating: after two heartbeats, and soon after, the next tick runs on b.
+      clock.advance(1_000);
       await dead.beat();
       const silentSince = Date.now();
       const result = await eventually(
@@ -69,13 +81,15 @@ describe("cron claims", () => {
         async () => {
           const r = await b.tick("drift-ish");
           if (r === "ran") return r;
-          clock.advance(60_000);
+          clock.advance(1_000);
           return undefined;
         },
         5_000,
       );
       expect(result).toBe("ran");
-      expect(Date.now() - silentSince).toBeLessThan(HEARTBEAT_MS * (MISSED_BEATS + 1) + 1_000);
+      const waited = Date.now() - silentSince;
+      expect(waited).toBeGreaterThanOrEqual(HEARTBEAT_MS * MISSED_BEATS - 100);
+      expect(waited).toBeLessThan(HEARTBEAT_MS * (MISSED_BEATS + 1) + 1_000);
       expect(ran).toEqual(["b"]);
       const claims = await b.claims.claimsOf("drift-ish");
       // The dead run is recorded as abandoned, not left "in progress".
@@ -97,8 +111,17 @@ describe("cron claims", () => {
       s.add({ name: "slow", cron: "* * * * *", run: () => new Promise<void>((r) => (release = r)) });
       const first = s.tick("slow");
       await eventually("the claim", async () => (await s.claims.claimsOf("slow")).length === 1);
-      // Longer than two heartbeats: the timer kept the row fresh.
-      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * (MISSED_BEATS + 2)));
+      // Until the process has been beating for longer than two heartbeats since the claim.
+      const beatOf = async () =>
+        (await createProcessRepository(database.db).all())
+          .find((p) => p.id === live.id)
+          ?.heartbeatAt.getTime() ?? 0;
+      const beatAtClaim = await beatOf();
+      await eventually(
+        "the process to beat for more than two heartbeats",
+        async () => (await beatOf()) - beatAtClaim > HEARTBEAT_MS * (MISSED_BEATS + 0.5),
+        10_000,
+      );
       clock.advance(60_000);
       expect(await s.tick("slow")).toBe("busy");
       release();
@@ -173,7 +196,7 @@ describe("outbox claims", () => {
   it("a row claimed by a process that stopped beating is taken back at once, long before its lease ends", async () => {
     const repo = createOutboxRepository(database.db);
     const now = new Date();
-    const dead = await silentProcess("dead-outbox:1:cc");
+    const dead = await longDeadProcess("dead-outbox:1:cc");
     const live = createLiveness({ db: database.db, logger: testLogger, heartbeatMs: HEARTBEAT_MS });
     await live.start();
     try {
@@ -197,12 +220,8 @@ describe("outbox claims", () => {
       expect((await claim(live.id)).map((r) => r.id)).toEqual([ids[1]]);
       expect((await claim(undefined)).map((r) => r.id)).toEqual([ids[2]]);
       expect((await repo.byId(ids[0] as number))?.claimedBy).toBe(dead.id);
-      // The dead process's row is taken back once two heartbeats pass; the others keep their lease.
-      await eventually(
-        "the dead sender's row to be taken back",
-        async () => (await repo.releaseExpired(new Date(), { heartbeatMs: HEARTBEAT_MS })) === 1,
-        3_000,
-      );
+      // The dead process's row is taken back at once; the others keep their lease.
+      expect(await repo.releaseExpired(new Date(), { heartbeatMs: HEARTBEAT_MS })).toBe(1);
       const states = await Promise.all(ids.map(async (id) => (await repo.byId(id))?.state));
       expect(states).toEqual(["pending", "sending", "sending"]);
       expect((await repo.byId(ids[0] as number))?.claimedBy).toBeNull();
@@ -212,6 +231,46 @@ describe("outbox claims", () => {
       );
     } finally {
       await live.stop();
+    }
+  });
+});
+
+describe("outbox delivery", () => {
+  it("a row a dead replica's dispatcher held is delivered once by the live one, long before its 60 s lease ends", async () => {
+    const sandbox = await startOutboxSandbox();
+    const live = createLiveness({ db: database.db, logger: testLogger, heartbeatMs: HEARTBEAT_MS });
+    await live.start();
+    const dispatcher = sandboxDispatcher(database, sandbox, { releaseEveryMs: 50, liveness: live });
+    try {
+      const repo = createOutboxRepository(database.db);
+      const channel = sandbox.workspace.addChannel({ name: "liveness-outbox" }).id;
+      const id = await repo.enqueue(
+        { method: "chat.postMessage", channel, payload: { text: "held by the dead" } },
+        new Date(),
+      );
+      const dead = await longDeadProcess("dead-dispatcher:1:ee");
+      const claimed = await repo.claim({
+        now: new Date(),
+        limit: 100,
+        leaseMs: 60_000,
+        pacing: SLACK_CHANNEL_PACING,
+        by: dead.id,
+      });
+      expect(claimed.map((r) => r.id)).toContain(id);
+      const started = Date.now();
+      await dispatcher.start();
+      await eventually(
+        "the row to be delivered",
+        async () => (await repo.byId(id))?.state === "sent",
+        10_000,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(sandbox.workspace.messages(channel).map((m) => m.text)).toEqual(["held by the dead"]);
+      expect((await repo.byId(id))?.claimedBy).toBe(live.id);
+    } finally {
+      await dispatcher.stop();
+      await live.stop();
+      await sandbox.close();
     }
   });
 });
@@ -255,21 +314,14 @@ describe("runbook runs", () => {
     });
 
   it("a run whose process stopped beating is interrupted at once, however fresh its own heartbeat; a live process's run is not", async () => {
-    const dead = await silentProcess("dead-runbook:1:dd");
+    const dead = await longDeadProcess("dead-runbook:1:dd");
     const live = createLiveness({ db: database.db, logger: testLogger, heartbeatMs: HEARTBEAT_MS });
     await live.start();
     try {
       const deadRun = await running(dead.id);
       const liveRun = await running(live.id);
       const sweeper = service(live.id);
-      const found = await eventually(
-        "the dead process's run to be interrupted",
-        async () => {
-          const r = await sweeper.recoverInterrupted();
-          return r.length ? r : undefined;
-        },
-        3_000,
-      );
+      const found = await sweeper.recoverInterrupted();
       expect(found.map((r) => r.id)).toEqual([deadRun.id]);
       const repo = createRunbookRepository(database.db);
       expect((await repo.byId(deadRun.id))?.status).toBe("interrupted");
