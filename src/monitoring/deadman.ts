@@ -6,8 +6,9 @@
  * fingerprint per model and subject, sent through the AlertSink like any other finding. When runs
  * or traffic resume, the next check sends it resolved.
  *
- * A check is recorded in `monitor_runs` (monitor `deadman`) only while something is silent and on
- * the check that sees it end, so a healthy deployment adds no rows.
+ * A check is recorded in `monitor_runs` (monitor `deadman`), and its signals sent, only when what is
+ * silent changes, or every `REFIRE_EVERY_MS` while it stays so: a healthy deployment adds no rows,
+ * and a silent monitor does not post into its thread every minute.
  */
 import type { MlopsConfig, ModelConfig } from "../config/index.js";
 import type { ModelRegistry, RegisteredModel } from "../models/index.js";
@@ -27,6 +28,9 @@ import type { MonitoringRepository } from "./repository.js";
 
 /** The subject of a model's traffic finding. */
 export const TRAFFIC_SUBJECT = "traffic";
+
+/** While the same things stay silent, the finding is sent again (and recorded) this often. */
+export const REFIRE_EVERY_MS = 15 * 60_000;
 
 /** A rollup bucket covers this much time after its start. */
 const BUCKET_MS = 60_000;
@@ -162,8 +166,13 @@ export function createDeadmanSwitch(deps: DeadmanDeps) {
   async function checkModel(config: ModelConfig, now: Date): Promise<DeadmanCheck> {
     const model = deps.registry.get(config.slug);
     const findings = await silentParts(deps, model, config, now);
-    const previous = (await deps.runs.lastDecisive(model.id, DEADMAN_MONITOR))?.findings ?? [];
-    if (findings.length === 0 && previous.length === 0)
+    const last = await deps.runs.lastDecisive(model.id, DEADMAN_MONITOR);
+    const previous = last?.findings ?? [];
+    const same =
+      findings.length === previous.length &&
+      findings.every((f) => previous.some((p) => p.subject === f.subject));
+    const due = !last || now.getTime() - last.startedAt.getTime() >= REFIRE_EVERY_MS;
+    if (same && (findings.length === 0 || !due))
       return { model: model.slug, findings, resolved: [], runId: null };
     const outcome: MonitorOutcome = {
       status: findings.length ? "alert" : "ok",

@@ -115,9 +115,13 @@ export function createMonitoringRepository(db: Db) {
     async lastDecisive(
       modelId: number,
       monitor: MonitorKind | typeof DEADMAN_MONITOR,
-    ): Promise<{ findings: Finding[]; metrics: Record<string, unknown> } | undefined> {
+    ): Promise<{ findings: Finding[]; metrics: Record<string, unknown>; startedAt: Date } | undefined> {
       const [row] = await db
-        .select({ findings: monitorRuns.findings, metrics: monitorRuns.metrics })
+        .select({
+          findings: monitorRuns.findings,
+          metrics: monitorRuns.metrics,
+          startedAt: monitorRuns.startedAt,
+        })
         .from(monitorRuns)
         .where(
           and(
@@ -128,7 +132,9 @@ export function createMonitoringRepository(db: Db) {
         )
         .orderBy(desc(monitorRuns.startedAt), desc(monitorRuns.id))
         .limit(1);
-      return row ? { findings: row.findings as unknown as Finding[], metrics: row.metrics } : undefined;
+      return row
+        ? { findings: row.findings as unknown as Finding[], metrics: row.metrics, startedAt: row.startedAt }
+        : undefined;
     },
     /**
      * The newest `perMonitor` runs of each monitor of a model, newest first. One index probe per

@@ -90,16 +90,25 @@ describe("dead-man's switch", () => {
     const [incident] = await incidentsOf("drift");
     expect(incident?.state).toBe("open");
     expect(incident?.title).toMatch(/drift monitor of fraud-detector has not run since the bot started 2h/);
-    // Checks while it stays silent add to the same incident, never a second one.
+    const runs = await deadmanRuns();
+    // A minute later, still silent: nothing new is sent or recorded (no reply in the thread each minute).
     at("12:06");
-    await monitoring.deadman.check();
+    expect((await monitoring.deadman.check())[0]?.runId).toBeNull();
+    expect(await deadmanRuns()).toBe(runs);
+    // Every 15 minutes it is sent again, into the same incident, never a second one.
+    await ingestAt("12:19");
+    at("12:20");
+    const [again] = await monitoring.deadman.check();
+    expect(again?.findings.map((f) => f.subject)).toEqual(["drift"]);
+    expect(again?.runId).not.toBeNull();
+    expect(await deadmanRuns()).toBe(runs + 1);
     expect(await incidentsOf("drift")).toHaveLength(1);
   });
 
   it("when runs resume, the incident resolves and does not fire again", async () => {
-    at("12:07");
+    at("12:21");
     await monitoring.monitoring.runMonitor(MODEL, "drift", "schedule");
-    at("12:08");
+    at("12:22");
     const [check] = await monitoring.deadman.check();
     expect(check?.findings).toEqual([]);
     expect(check?.resolved).toEqual(["drift"]);
