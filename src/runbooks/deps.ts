@@ -50,7 +50,7 @@ export interface RunbookDeps {
    * The liveness heartbeat of the processes: a run whose owner missed two of them is a dead
    * replica's and is marked interrupted at once. Without it, only `staleAfterMs` applies.
    */
-  heartbeatMs?: number | undefined;
+  livenessHeartbeatMs?: number | undefined;
   /** Postgres (several replicas) or PGlite (one process). */
   databaseKind: "postgres" | "pglite";
   limits?: Partial<RunbookLimits>;

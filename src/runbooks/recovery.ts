@@ -18,7 +18,7 @@ export async function recoverInterrupted(
   const now = clock.now();
   const stale = deps.databaseKind === "pglite" ? undefined : new Date(now.getTime() - limits.staleAfterMs);
   const runs = await db.transaction(async (tx) => {
-    const found = await createRunbookRepository(tx).interruptOrphans(now, stale, deps.heartbeatMs);
+    const found = await createRunbookRepository(tx).interruptOrphans(now, stale, deps.livenessHeartbeatMs);
     const host = deps.owner.split(":")[0];
     for (const run of found) {
       // Its program may outlive the bot (it leads its own process group): end it when it is ours.

@@ -53,7 +53,7 @@ export function createRunbooksFeature(ctx: FeatureContext, opts: RunbooksFeature
     hostEnv: ctx.hostEnv ?? {},
     selfUrl: () => ctx.selfUrl?.(),
     owner: ctx.liveness?.id ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
-    heartbeatMs: ctx.liveness?.heartbeatMs,
+    livenessHeartbeatMs: ctx.liveness?.heartbeatMs,
     databaseKind: database.kind,
     limits: opts.limits,
   });

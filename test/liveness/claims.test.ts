@@ -294,7 +294,7 @@ describe("runbook runs", () => {
       snapshot: () => Promise.reject(new Error("no incidents here")),
       hostEnv: {},
       owner,
-      heartbeatMs: HEARTBEAT_MS,
+      livenessHeartbeatMs: HEARTBEAT_MS,
       databaseKind: "postgres",
       limits: { staleAfterMs: 60_000 },
     });
