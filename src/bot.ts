@@ -12,6 +12,7 @@ import { startFraudService } from "./demo/fraud-service.js";
 import { fraudScore } from "./demo/fraud-traffic.js";
 import { createFeatures, type Feature, type FeatureContext } from "./features.js";
 import { buildHttpApp, type HttpApp } from "./http/app.js";
+import { createLiveness, type Liveness } from "./liveness/index.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
 import { createMetrics, type Metrics } from "./shared/metrics.js";
@@ -155,8 +156,17 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     env.MLOPS_API_TOKEN ??
     (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
   let demo: DemoTraffic | undefined;
+  let liveness: Liveness | undefined;
   try {
     await migrateWithRetry(database, logger);
+    // Written before any feature can take a claim: every claim names a process that is known alive.
+    liveness = createLiveness({
+      db: database.db,
+      logger,
+      heartbeatMs: config.liveness.heartbeat,
+      singleProcess: database.kind === "pglite",
+    });
+    await liveness.start();
     const audit = createAuditLog(database.db, logger);
     const access = createAccessControl(
       config,
@@ -177,6 +187,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       runbooksDir: env.MLOPS_RUNBOOKS_DIR,
       hostEnv: opts.hostEnv ?? {},
       selfUrl: () => selfUrl,
+      liveness: { id: liveness.id, heartbeatMs: liveness.heartbeatMs },
     });
     started = features;
     const router = createCommandRouter(features.flatMap((f) => f.commands ?? []));
@@ -323,10 +334,14 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
         }
       : undefined;
     http.setStarted();
-    logger.info({ url, slack: mode, database: database.kind }, "mlops-bot is listening");
+    logger.info(
+      { url, slack: mode, database: database.kind, process: liveness.id },
+      "mlops-bot is listening",
+    );
 
     const httpApp = http;
     const slackApp = slack;
+    const alive = liveness;
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -342,6 +357,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
+          // Every claim is finished or given back by now: this process holds nothing.
+          await alive.stop();
           await audit.flush();
           await database.close();
           logger.info("mlops-bot stopped");
@@ -352,6 +369,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   } catch (err) {
     await demo?.shutdown();
     await stopFeatures();
+    await liveness?.stop();
     await http?.close().catch(() => {});
     if (!opts.database) await database.close().catch(() => {});
     throw err;

@@ -6,6 +6,7 @@ import type { AuditLog } from "./audit/index.js";
 import type { MlopsConfig } from "./config/index.js";
 import type { Database } from "./db/index.js";
 import { escalationDescriber } from "./escalation/index.js";
+import type { ProcessIdentity } from "./liveness/index.js";
 import { loadRunbooks, suggestFor } from "./runbooks/index.js";
 import type { Clock } from "./shared/clock.js";
 import type { Logger } from "./shared/logger.js";
@@ -36,6 +37,8 @@ export interface FeatureContext {
   hostEnv?: Readonly<Record<string, string | undefined>>;
   /** The bot's own base URL once it listens (runbook scripts calling the bot's API). */
   selfUrl?: () => string | undefined;
+  /** This process's liveness (its id goes into every claim it takes); absent in some tests. */
+  liveness?: ProcessIdentity;
 }
 
 /**

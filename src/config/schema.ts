@@ -257,6 +257,11 @@ const modelSchema = z.strictObject({
     ),
   features: z.array(featureSchema).min(1),
   retraining: retrainingSchema.optional(),
+  expect_traffic_within: durationSchema
+    .optional()
+    .describe(
+      "Open an incident (dead-man's switch) when no prediction was ingested for this long; unset: no traffic check",
+    ),
   monitors: z
     .strictObject({
       confidence: confidenceMonitor.optional(),
@@ -454,6 +459,17 @@ const outboxSchema = z
   })
   .describe("Delivery of Slack writes (the outbox)");
 
+const livenessSchema = z
+  .strictObject({
+    heartbeat: durationSchema
+      .refine((ms) => ms >= 100, "expected a heartbeat of at least 100ms")
+      .prefault("5s")
+      .describe(
+        "How often each process records that it is alive; its claims (cron ticks, outbox rows, runbook runs) are freed once it misses two",
+      ),
+  })
+  .describe("Process heartbeats that tie claims to the life of the process holding them");
+
 /** The whole YAML config file. */
 export const configSchema = z
   .strictObject({
@@ -464,6 +480,8 @@ export const configSchema = z
     escalation: escalationSchema.prefault({}),
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
+
+    liveness: livenessSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;

@@ -1,6 +1,8 @@
+export { createDeadmanSwitch, type DeadmanCheck, type DeadmanSwitch, TRAFFIC_SUBJECT } from "./deadman.js";
 export { InvalidRequestError, NoReferenceError, NotEnoughDataError } from "./errors.js";
 export {
   configuredMonitors,
+  DEADMAN_MONITOR,
   type Finding,
   MONITOR_KINDS,
   type MonitorKind,

@@ -6,6 +6,12 @@ export const MONITOR_KINDS = ["probe", "confidence", "data_quality", "drift", "p
 /** A monitor kind. */
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
+/**
+ * The dead-man's switch's name in `monitor_runs` and in alert fingerprints (model + `deadman` +
+ * the silent monitor's kind, or `traffic`); it is not a monitor kind of the config.
+ */
+export const DEADMAN_MONITOR = "deadman";
+
 /** What started a run. */
 export type RunTrigger = "schedule" | "manual" | "realtime";
 

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
 import { monitorRuns, referenceProfiles } from "../db/schema/index.js";
 import {
+  type DEADMAN_MONITOR,
   type Finding,
   MONITOR_KINDS,
   type MonitorKind,
@@ -22,6 +23,17 @@ export function recentRunsQuery(modelId: number, perMonitor: number): SQL {
       where model_id = ${modelId} and monitor = k.monitor
       order by started_at desc, id desc limit ${perMonitor}
     ) r order by r.monitor, r.started_at desc, r.id desc`;
+}
+
+/**
+ * The query behind `lastScheduledRun`: the dead-man's switch asks it for every monitor each minute,
+ * so it reads the newest runs backwards on the (model, monitor, started_at) index and stops at the
+ * first scheduled one (exported so a test can check its plan).
+ */
+export function lastScheduledRunQuery(modelId: number, monitor: string): SQL {
+  return sql`select started_at from monitor_runs
+    where model_id = ${modelId} and monitor = ${monitor} and trigger = 'schedule'
+    order by started_at desc limit 1`;
 }
 
 /** The only code touching `monitor_runs` and `reference_profiles`. */
@@ -69,7 +81,7 @@ export function createMonitoringRepository(db: Db) {
     },
     async insertRun(row: {
       modelId: number;
-      monitor: MonitorKind;
+      monitor: MonitorKind | typeof DEADMAN_MONITOR;
       trigger: RunTrigger;
       outcome: MonitorOutcome;
       profileId: number | null;
@@ -102,10 +114,14 @@ export function createMonitoringRepository(db: Db) {
     /** Findings and metrics of the newest run of a monitor that was not skipped or failed. */
     async lastDecisive(
       modelId: number,
-      monitor: MonitorKind,
-    ): Promise<{ findings: Finding[]; metrics: Record<string, unknown> } | undefined> {
+      monitor: MonitorKind | typeof DEADMAN_MONITOR,
+    ): Promise<{ findings: Finding[]; metrics: Record<string, unknown>; startedAt: Date } | undefined> {
       const [row] = await db
-        .select({ findings: monitorRuns.findings, metrics: monitorRuns.metrics })
+        .select({
+          findings: monitorRuns.findings,
+          metrics: monitorRuns.metrics,
+          startedAt: monitorRuns.startedAt,
+        })
         .from(monitorRuns)
         .where(
           and(
@@ -116,7 +132,9 @@ export function createMonitoringRepository(db: Db) {
         )
         .orderBy(desc(monitorRuns.startedAt), desc(monitorRuns.id))
         .limit(1);
-      return row ? { findings: row.findings as unknown as Finding[], metrics: row.metrics } : undefined;
+      return row
+        ? { findings: row.findings as unknown as Finding[], metrics: row.metrics, startedAt: row.startedAt }
+        : undefined;
     },
     /**
      * The newest `perMonitor` runs of each monitor of a model, newest first. One index probe per
@@ -138,6 +156,13 @@ export function createMonitoringRepository(db: Db) {
         started_at: string | Date;
         duration_ms: number;
       }>(result).map((r) => ({ ...r, id: Number(r.id), started_at: new Date(r.started_at) }));
+    },
+    /** When the newest scheduled run of a monitor of a model started (any status: it finished), or null. */
+    async lastScheduledRun(modelId: number, monitor: MonitorKind): Promise<Date | null> {
+      const [row] = resultRows<{ started_at: Date | string }>(
+        await db.execute(lastScheduledRunQuery(modelId, monitor)),
+      );
+      return row ? new Date(row.started_at) : null;
     },
     /** Runs of one monitor of a model that started in [from, to), oldest first, at most `limit`. */
     async runsBetween(modelId: number, monitor: string, from: Date, to: Date, limit = 2000) {

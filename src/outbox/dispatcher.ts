@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Db } from "../db/index.js";
+import type { ProcessIdentity } from "../liveness/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import {
@@ -30,6 +31,8 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   /** While paused by a workspace-wide error: how often `auth.test` is tried. */
   probeEveryMs?: number;
+  /** This process: claims carry its id, and rows claimed by processes that missed their heartbeats are taken back at once. */
+  liveness?: ProcessIdentity | undefined;
 }
 
 /** Why the dispatcher is not delivering, for /readyz and the log. */
@@ -342,7 +345,7 @@ export function createOutboxDispatcher(
     // Wall time, not the injected clock: these intervals are about this process, not the schedule.
     if (Date.now() - lastRelease >= releaseEveryMs) {
       lastRelease = Date.now();
-      const released = await repo.releaseExpired();
+      const released = await repo.releaseExpired(options.liveness);
       if (released) logger.warn({ released }, "took back outbox rows whose sender stopped");
     }
     if (pause) await probe();
@@ -350,7 +353,7 @@ export function createOutboxDispatcher(
     const now = clock.now();
     const free = concurrency - inflight.size;
     if (free <= 0) return 0;
-    const rows = await repo.claim({ now, limit: free, leaseMs, pacing });
+    const rows = await repo.claim({ now, limit: free, leaseMs, pacing, by: options.liveness?.id });
     for (const row of rows) {
       const p: Promise<void> = deliver(row)
         .catch((err: unknown) =>

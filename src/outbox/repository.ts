@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { outbox, outboxMethodHolds } from "../db/schema/index.js";
+import { claimerDead, type ProcessIdentity } from "../liveness/index.js";
 import { storableStrings } from "../shared/storable.js";
 import {
   CLAIM_LOST_PREFIX,
@@ -94,11 +95,18 @@ export function createOutboxRepository(db: Db) {
      * Claims up to `limit` rows that may go now: pending and due, the oldest open row of their
      * stream (so each channel is delivered strictly in order, one write in flight at a time, across
      * any number of dispatchers), within the channel's pace, and of a method not held back after a
-     * workspace-wide 429. Claimed rows are `sending` with a fresh `claim_id` and a lease; the claim
-     * commits before anything is sent. Leases and pacing use the database's clock (one clock for
-     * every replica); `now` (the caller's clock, which also stamps `available_at`) decides what is due.
+     * workspace-wide 429. Claimed rows are `sending` with a fresh `claim_id` and a lease, and name
+     * the claiming process (`by`), whose death frees them; the claim commits before anything is
+     * sent. Leases and pacing use the database's clock (one clock for every replica); `now` (the
+     * caller's clock, which also stamps `available_at`) decides what is due.
      */
-    async claim(opts: { now: Date; limit: number; leaseMs: number; pacing: Pacing }): Promise<OutboxRow[]> {
+    async claim(opts: {
+      now: Date;
+      limit: number;
+      leaseMs: number;
+      pacing: Pacing;
+      by?: string | undefined;
+    }): Promise<OutboxRow[]> {
       const { now, limit, leaseMs, pacing } = opts;
       const candidates = db
         .select({ id: outbox.id })
@@ -122,6 +130,7 @@ export function createOutboxRepository(db: Db) {
           attempts: sql`${outbox.attempts} + 1`,
           claimId: sql`gen_random_uuid()`,
           claimedAt: sql`now()`,
+          claimedBy: opts.by ?? null,
           leaseUntil: sql`now() + ${millis(leaseMs)}`,
         })
         .where(inArray(outbox.id, candidates))
@@ -216,17 +225,28 @@ export function createOutboxRepository(db: Db) {
       return rows.length > 0;
     },
 
-    /** Takes back rows whose sender vanished (crash, SIGKILL) once their lease ran out (database clock). */
-    async releaseExpired(): Promise<number> {
+    /**
+     * Takes back rows whose sender vanished (crash, SIGKILL): at once when the claiming process
+     * missed its heartbeats (`liveness`), else once their lease ran out (database clock); returns
+     * how many.
+     */
+    async releaseExpired(liveness?: Pick<ProcessIdentity, "heartbeatMs">): Promise<number> {
+      const expired = sql`${outbox.leaseUntil} < now()`;
       const rows = await db
         .update(outbox)
         .set({
           state: "pending",
           leaseUntil: null,
           claimId: null,
+          claimedBy: null,
           lastError: `${CLAIM_LOST_PREFIX}expired: the sender stopped`,
         })
-        .where(and(eq(outbox.state, "sending"), sql`${outbox.leaseUntil} < now()`))
+        .where(
+          and(
+            eq(outbox.state, "sending"),
+            liveness ? or(expired, claimerDead(outbox.claimedBy, liveness.heartbeatMs)) : expired,
+          ),
+        )
         .returning({ id: outbox.id });
       return rows.length;
     },

@@ -44,8 +44,13 @@ export interface RunbookDeps {
   hostEnv: Readonly<Record<string, string | undefined>>;
   /** The bot's own base URL (MLOPS_URL for scripts calling its API), once it listens. */
   selfUrl?: () => string | undefined;
-  /** This process, as written into the runs it owns. */
+  /** This process, as written into the runs it owns (its liveness id in the bot). */
   owner: string;
+  /**
+   * The liveness heartbeat of the processes: a run whose owner missed two of them is a dead
+   * replica's and is marked interrupted at once. Without it, only `staleAfterMs` applies.
+   */
+  livenessHeartbeatMs?: number | undefined;
   /** Postgres (several replicas) or PGlite (one process). */
   databaseKind: "postgres" | "pglite";
   limits?: Partial<RunbookLimits>;

@@ -19,7 +19,7 @@ export async function recoverInterrupted(
   const now = clock.now();
   const stale = deps.databaseKind === "pglite" ? undefined : new Date(now.getTime() - limits.staleAfterMs);
   const runs = await db.transaction(async (tx) => {
-    const found = await createRunbookRepository(tx).interruptOrphans(now, stale);
+    const found = await createRunbookRepository(tx).interruptOrphans(now, stale, deps.livenessHeartbeatMs);
     const host = deps.owner.split(":")[0];
     for (const run of found) {
       await revokeRunToken(tx, run.id, now);

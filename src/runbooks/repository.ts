@@ -1,6 +1,7 @@
-import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { runbookRuns } from "../db/schema/index.js";
+import { claimerDead } from "../liveness/index.js";
 import type { RunbookRun } from "./model.js";
 
 /** The only code touching `runbook_runs`. Pass a transaction to combine writes. */
@@ -74,17 +75,27 @@ export function createRunbookRepository(db: Db) {
 
     /**
      * Marks `interrupted` the runs no live process owns: all `running` ones when `staleBefore` is
-     * undefined (PGlite: one process per data directory), else those whose heartbeat is older.
+     * undefined (PGlite: one process per data directory), else those whose heartbeat is older or
+     * whose owner process missed its liveness heartbeats (`heartbeatMs`).
      * Returns them, locked rows skipped so two starting replicas do not both report one.
      */
-    async interruptOrphans(at: Date, staleBefore: Date | undefined): Promise<RunbookRun[]> {
+    async interruptOrphans(
+      at: Date,
+      staleBefore: Date | undefined,
+      heartbeatMs?: number,
+    ): Promise<RunbookRun[]> {
       const orphans = await db
         .select({ id: runbookRuns.id })
         .from(runbookRuns)
         .where(
           and(
             eq(runbookRuns.status, "running"),
-            staleBefore ? lt(runbookRuns.heartbeatAt, staleBefore) : undefined,
+            staleBefore
+              ? or(
+                  lt(runbookRuns.heartbeatAt, staleBefore),
+                  heartbeatMs ? claimerDead(runbookRuns.owner, heartbeatMs) : undefined,
+                )
+              : undefined,
           ),
         )
         .for("update", { skipLocked: true });

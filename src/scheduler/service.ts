@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Db } from "../db/index.js";
+import type { ProcessIdentity } from "../liveness/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { latestTick } from "./model.js";
@@ -24,16 +25,33 @@ export interface Job {
   run(tickAt: Date): Promise<unknown>;
 }
 
-/** What a tick attempt came to. */
-export type TickResult = "ran" | "taken" | "busy" | "failed" | "none";
+/** What a tick attempt came to (`released`: claimed while stopping, and given back unstarted). */
+export type TickResult = "ran" | "taken" | "busy" | "failed" | "none" | "released";
 
-/** A run claimed longer ago than this is presumed dead (its replica crashed): it no longer blocks. */
+/**
+ * A run whose claimer has no liveness row (it was claimed before heartbeats existed) is presumed
+ * dead after this long. Claims of processes with a liveness row are freed within two heartbeats.
+ */
 export const STALE_AFTER_MS = 60 * 60_000;
 
-/** Creates a scheduler; `instanceId` names this replica in the claims. */
-export function createScheduler(deps: { db: Db; clock: Clock; logger: Logger; instanceId?: string }) {
+/** Heartbeat assumed for claimers when the scheduler is given no liveness (tests). */
+const DEFAULT_HEARTBEAT_MS = 5_000;
+
+/**
+ * Creates a scheduler. With `liveness`, claims carry this process's id and are held only while its
+ * heartbeat is fresh; `instanceId` names the replica otherwise (tests).
+ */
+export function createScheduler(deps: {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  instanceId?: string | undefined;
+  liveness?: ProcessIdentity | undefined;
+}) {
   const claims = createCronClaimRepository(deps.db);
-  const me = deps.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const me =
+    deps.liveness?.id ?? deps.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const heartbeatMs = deps.liveness?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const jobs = new Map<string, Job>();
   const tasks: ScheduledTask[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -42,8 +60,20 @@ export function createScheduler(deps: { db: Db; clock: Clock; logger: Logger; in
   /** Claims `tickAt` for the job and, when this replica got it, runs it. */
   async function claimTick(job: Job, tickAt: Date): Promise<TickResult> {
     const now = deps.clock.now();
-    const claim = await claims.claim(job.name, tickAt, me, now, new Date(now.getTime() - STALE_AFTER_MS));
+    const claim = await claims.claim(
+      job.name,
+      tickAt,
+      me,
+      now,
+      new Date(now.getTime() - STALE_AFTER_MS),
+      heartbeatMs,
+    );
     if (claim !== "claimed") return claim;
+    if (stopped) {
+      // Stopping: give the tick back unstarted rather than leave it claimed by a process on its way out.
+      await claims.release(job.name, tickAt);
+      return "released";
+    }
     try {
       await job.run(tickAt);
       await claims.finish(job.name, tickAt, deps.clock.now(), "ok");

@@ -79,6 +79,7 @@ export function createIncidentsFeature(
       releaseClaimsAtStart: database.kind === "pglite",
       maxAttempts: config.outbox.max_attempts,
       probeEveryMs: config.outbox.probe_every,
+      liveness: ctx.liveness,
       ...opts.dispatcher,
     },
   );

@@ -12,11 +12,13 @@ import { createModelRegistry, type ModelRegistry } from "../models/index.js";
 import {
   type AlertSink,
   configuredMonitors,
+  createDeadmanSwitch,
   createMonitoringRepository,
   createMonitoringService,
   createRealtimeConfidence,
   createReferenceService,
   createRollupWindowRepository,
+  type DeadmanSwitch,
   fetchModelServiceClient,
   type ModelServiceClient,
   type MonitoringService,
@@ -26,7 +28,7 @@ import { createOutboxRepository } from "../outbox/index.js";
 import { backfillRollups } from "../rollups/backfill.js";
 import { createRollupRepository } from "../rollups/repository.js";
 import { createLabelRepository, createRollupWorker, type RollupWorker } from "../rollups/worker.js";
-import { createScheduler, type Scheduler } from "../scheduler/index.js";
+import { createScheduler, latestTick, type Scheduler } from "../scheduler/index.js";
 import { type ChannelPoster, monitoringCommands } from "../slack/monitoring/commands.js";
 import { createPartitionManager, type PartitionManager } from "../storage/partitions.js";
 import { applyRetention, type RetentionReport } from "../storage/retention.js";
@@ -51,6 +53,8 @@ export type MonitoringFeature = Feature & {
   monitoring: MonitoringService;
   reference: ReferenceService;
   scheduler: Scheduler;
+  /** Notices monitors that stopped running and models whose traffic stopped (a claimed job each minute). */
+  deadman: DeadmanSwitch;
   rollups: RollupWorker;
   partitions: PartitionManager;
   /** Runs the retention job now (the daily claimed job calls the same). */
@@ -159,6 +163,7 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger.child({ component: "scheduler" }),
     instanceId: opts.instanceId,
+    liveness: opts.instanceId ? undefined : ctx.liveness,
   });
   scheduler.add({
     name: "storage:partitions",
@@ -178,6 +183,22 @@ export function createMonitoringFeature(
         run: () => monitoring.runMonitor(model.slug, kind, "schedule"),
       });
     }
+  const deadman = createDeadmanSwitch({
+    config: ctx.config,
+    registry,
+    runs,
+    lastTraffic: (modelId) => rollupRepo.lastBucket(modelId),
+    tickBefore: (cron, now, back) => {
+      let tick = latestTick(cron, now);
+      for (let i = 0; i < back && tick; i++) tick = latestTick(cron, new Date(tick.getTime() - 1));
+      return tick;
+    },
+    clock: ctx.clock,
+    sink: opts.sink,
+    logger: ctx.logger.child({ component: "deadman" }),
+    watchingSince: ctx.clock.now(),
+  });
+  scheduler.add({ name: "monitoring:deadman", cron: "* * * * *", run: () => deadman.check() });
   let poster: ChannelPoster | undefined;
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -234,6 +255,7 @@ export function createMonitoringFeature(
     monitoring,
     reference,
     scheduler,
+    deadman,
     rollups,
     partitions,
     retain,

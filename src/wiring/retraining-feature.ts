@@ -74,7 +74,13 @@ export function createRetrainingFeature(
   const service = createRetrainingService(retrainingDeps);
   const rollout = createRolloutService(retrainingDeps);
   ticker = createRetrainingTicker({ service, rollout, logger });
-  const scheduler = createScheduler({ db, clock, logger, instanceId: opts.instanceId });
+  const scheduler = createScheduler({
+    db,
+    clock,
+    logger,
+    instanceId: opts.instanceId,
+    liveness: opts.instanceId ? undefined : ctx.liveness,
+  });
   const models = config.models.map((m) => m.slug);
   for (const m of config.models) {
     if (!m.retraining) continue;

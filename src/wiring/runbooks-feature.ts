@@ -52,7 +52,8 @@ export function createRunbooksFeature(ctx: FeatureContext, opts: RunbooksFeature
     snapshot: (id) => incidents.snapshot(id),
     hostEnv: ctx.hostEnv ?? {},
     selfUrl: () => ctx.selfUrl?.(),
-    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+    owner: ctx.liveness?.id ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+    livenessHeartbeatMs: ctx.liveness?.heartbeatMs,
     databaseKind: database.kind,
     limits: opts.limits,
   });

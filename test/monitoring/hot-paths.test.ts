@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
 import { MONITOR_KINDS } from "../../src/monitoring/model.js";
-import { createMonitoringRepository, recentRunsQuery } from "../../src/monitoring/repository.js";
+import {
+  createMonitoringRepository,
+  lastScheduledRunQuery,
+  recentRunsQuery,
+} from "../../src/monitoring/repository.js";
 import { openTestDatabase } from "../helpers/db.js";
 
 let database: Database;
@@ -69,5 +73,20 @@ describe("bounded hot paths with a large history", () => {
     expect(read.seq).toBe(false);
     // Each probe stops after its 8 rows (+1: the sort by id within equal times reads one past the group).
     expect(read.rows).toBeLessThanOrEqual(MONITOR_KINDS.length * 9);
+  });
+
+  it("the dead-man's switch finds a monitor's newest scheduled run reading a handful of rows", async () => {
+    const last = await createMonitoringRepository(database.db).lastScheduledRun(modelId, "drift");
+    expect(last?.getTime()).toBeGreaterThan(Date.parse("2026-03-01"));
+    const [plan] = resultRows<{ "QUERY PLAN": { Plan: PlanNode }[] | string }>(
+      await database.db.execute(
+        sql`explain (analyze, format json) ${lastScheduledRunQuery(modelId, "drift")}`,
+      ),
+    );
+    const raw = plan?.["QUERY PLAN"];
+    const tree = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+    const read = rowsRead((tree[0] as { Plan: PlanNode }).Plan, "monitor_runs");
+    expect(read.seq).toBe(false);
+    expect(read.rows).toBeLessThanOrEqual(5);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
 import { createScheduler, latestTick } from "../../src/scheduler/index.js";
+import { eventually } from "../e2e/incidents-bot.js";
 import { openTestDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
 import { manualClock } from "../helpers/monitoring.js";
 import { ROOT } from "../helpers/process.js";
@@ -77,6 +78,8 @@ describe("claims", () => {
     clock.advance(47 * 60_000);
     const after = make();
     after.start();
+    // (A stop before the catch-up claims its tick would give the tick back unstarted.)
+    await eventually("the catch-up run", () => ran.length === 2);
     await after.stop();
     expect(ran.map((d) => d.toISOString())).toEqual(["2026-11-26T12:00:00.000Z", "2026-11-26T12:45:00.000Z"]);
   });

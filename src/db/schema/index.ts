@@ -8,6 +8,7 @@ export * from "./models.js";
 export * from "./monitoring.js";
 export * from "./outbox.js";
 export * from "./predictions.js";
+export * from "./processes.js";
 export * from "./retraining.js";
 export * from "./rollups.js";
 export * from "./runbooks.js";

@@ -53,6 +53,8 @@ export const outbox = pgTable(
     claimId: uuid(),
     /** When the row was claimed, on the database's clock (pacing counts these). */
     claimedAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** While `sending`: the process (`processes.id`) holding the claim; its death frees the row at once. */
+    claimedBy: text(),
     /** While `sending`: when (database clock) another dispatcher may assume the sender died and take the row back. */
     leaseUntil: timestamp({ withTimezone: true, mode: "date" }),
     sentAt: timestamp({ withTimezone: true, mode: "date" }),
