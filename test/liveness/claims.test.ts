@@ -299,9 +299,10 @@ describe("runbook runs", () => {
       databaseKind: "postgres",
       limits: { staleAfterMs: 60_000 },
     });
+  // One active run per runbook and incident: each simulated run gets a runbook of its own.
   const running = (owner: string) =>
     createRunbookRepository(database.db).insert({
-      runbook: "restart-service",
+      runbook: `restart-service-${owner}`,
       actor: "U0OLIVIA",
       via: "command",
       params: {},
