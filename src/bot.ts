@@ -176,6 +176,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     env.MLOPS_API_TOKEN ??
     (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
   let demo: DemoTraffic | undefined;
+  const apiTokens = createApiTokenService(database.db, opts.clock ?? systemClock, apiToken);
   try {
     await migrateWithRetry(database, logger);
     const audit = createAuditLog(database.db, logger);
@@ -194,7 +195,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       clock: opts.clock ?? systemClock,
       audit,
       access,
-      apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, apiToken),
+      apiTokens,
       runbooksDir: env.MLOPS_RUNBOOKS_DIR,
       hostEnv: opts.hostEnv ?? {},
       selfUrl: () => selfUrl,
@@ -368,6 +369,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
+          await apiTokens.close();
           await audit.flush();
           await database.close();
           logger.info("mlops-bot stopped");

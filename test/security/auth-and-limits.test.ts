@@ -113,7 +113,7 @@ async function auditCount(): Promise<number> {
 }
 
 describe("API token guessing", () => {
-  it("after 20 bad tokens an address gets 429 with Retry-After, even with a good token; other addresses are unaffected", async () => {
+  it("after 20 bad tokens an address gets 429 with Retry-After for bad tokens, a good token still passes; other addresses are unaffected", async () => {
     const call = (auth: string, remoteAddress = "127.0.0.1") =>
       bot.http.inject({
         method: "GET",
@@ -132,13 +132,14 @@ describe("API token guessing", () => {
     const retryAfter = Number(blocked.headers["retry-after"]);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    // The right token does not get through while the address is blocked: guessing stops, not slows.
-    expect((await call(`Bearer ${token}`, guesser)).statusCode).toBe(429);
+    // A valid token is never refused by the limiter: behind a proxy every client shares an
+    // address, and one client's guessing must not lock out the others.
+    expect((await call(`Bearer ${token}`, guesser)).statusCode).toBe(200);
     // The budget is shared by every API route scope (ingest too), not granted per plugin.
     const ingest = await bot.http.inject({
       method: "POST",
       url: "/api/v1/models/fraud-detector/predictions",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: { authorization: "Bearer mlops_not_a_token", "content-type": "application/json" },
       payload: "[]",
       remoteAddress: guesser,
     });

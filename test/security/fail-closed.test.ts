@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxHostAllowed } from "../../src/bot.js";
-import { checkBotEnv, parseEnv } from "../../src/config/index.js";
+import { checkBotEnv, describeDatabase, parseEnv } from "../../src/config/index.js";
 import { startTestBot } from "../helpers/bot.js";
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from "../helpers/db.js";
 import { type BotProcess, freePort, spawnBot, waitForStatus } from "../helpers/process.js";
@@ -208,6 +208,9 @@ describe("blank, unpaired and misplaced credentials", () => {
   });
 
   it("MLOPS_SANDBOX=1 says the sandbox is meant; a short token is fine in the sandbox", () => {
+    expect(
+      describeDatabase(parseEnv({ DATABASE_URL: "postgres://app:hunter2secret@db.internal:5432/mlops" })),
+    ).toBe("postgres://app:***@db.internal:5432/mlops");
     expect(() =>
       checkBotEnv(parseEnv({ DATABASE_URL: "postgres://h/db", MLOPS_SANDBOX: "1" })),
     ).not.toThrow();
