@@ -32,6 +32,7 @@ function signed(body: string, opts: { secret?: string; timestamp?: number } = {}
   };
 }
 
+let triggers = 0;
 function commandBody(text: string, user = "U0OLIVIA") {
   return new URLSearchParams({
     token: "sandbox-verification-token",
@@ -43,7 +44,8 @@ function commandBody(text: string, user = "U0OLIVIA") {
     command: "/mlops",
     text,
     response_url: `${bot.url}/sandbox/response/none`,
-    trigger_id: "1.2.3",
+    // Unique like Slack's, so two commands never carry the same signature by accident.
+    trigger_id: `1.2.${++triggers}`,
   }).toString();
 }
 
@@ -91,6 +93,30 @@ describe("Slack request signatures", () => {
     }
     await new Promise((r) => setTimeout(r, 1200)); // the request log is batched
     expect(await auditCount()).toBe(auditBefore);
+  });
+
+  it("a captured request replayed inside the five-minute window is acknowledged and not acted on", async () => {
+    const replayed = async () => {
+      const text = await (await fetch(`${bot.url}/metrics`)).text();
+      return Number(
+        /mlops_slack_requests_total\{kind="unknown",outcome="replayed"\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
+    const before = await replayed();
+    const body = commandBody("whoami");
+    const headers = signed(body);
+    const first = await postSlack(body, headers);
+    expect(first.status).toBe(200);
+    expect(first.text).not.toBe("");
+    for (let i = 0; i < 3; i++) {
+      const again = await postSlack(body, headers);
+      expect(again.status).toBe(200);
+      expect(again.text).toBe("");
+    }
+    expect(await replayed()).toBe(before + 3);
+    // The same command signed again (a new timestamp) is a new request and is answered.
+    const fresh = signed(body, { timestamp: Math.floor(Date.now() / 1000) + 1 });
+    expect((await postSlack(body, fresh)).text).not.toBe("");
   });
 
   it("a captured request replayed after the five-minute window is refused", async () => {
