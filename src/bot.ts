@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { networkInterfaces } from "node:os";
 import type { App } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { createAccessControl } from "./access/index.js";
 import { createApiTokenService } from "./api-tokens/index.js";
 import { createAuditLog } from "./audit/index.js";
-import { type Env, type MlopsConfig, slackMode } from "./config/index.js";
+import { type Env, listenHost, type MlopsConfig, slackMode } from "./config/index.js";
 import { type Database, openDatabase } from "./db/index.js";
 import { createDemoTraffic, type DemoTraffic } from "./demo/demo-stream.js";
 import { startFraudService } from "./demo/fraud-service.js";
@@ -128,6 +129,26 @@ async function checkToken(
   }
 }
 
+/** The hosts a request to the sandbox may be addressed to (a DNS-rebinding page's would name its own domain). */
+export function sandboxHostAllowed(hostHeader: string | undefined, listen: { host: string }): boolean {
+  if (!hostHeader) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${hostHeader}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  const allowed = new Set(["localhost", "127.0.0.1", "[::1]"]);
+  const listenHost = listen.host.toLowerCase();
+  if (listenHost === "0.0.0.0" || listenHost === "::") {
+    // Listening everywhere: this machine's own addresses are its listen addresses.
+    for (const list of Object.values(networkInterfaces()))
+      for (const a of list ?? [])
+        allowed.add(a.family === "IPv6" ? `[${a.address.toLowerCase()}]` : a.address);
+  } else allowed.add(listenHost.includes(":") ? `[${listenHost}]` : listenHost);
+  return allowed.has(hostname);
+}
+
 /** The composition root: opens the database, wires Slack and HTTP, and listens. */
 export async function startBot(opts: BotOptions): Promise<Bot> {
   const { env, config, logger } = opts;
@@ -157,6 +178,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     (mode === "sandbox" ? `mlops_sandbox_${randomBytes(20).toString("hex")}` : undefined);
   let demo: DemoTraffic | undefined;
   let liveness: Liveness | undefined;
+  const apiTokens = createApiTokenService(database.db, opts.clock ?? systemClock, apiToken);
   try {
     await migrateWithRetry(database, logger);
     // Written before any feature can take a claim: every claim names a process that is known alive.
@@ -183,7 +205,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       clock: opts.clock ?? systemClock,
       audit,
       access,
-      apiTokens: createApiTokenService(database.db, opts.clock ?? systemClock, apiToken),
+      apiTokens,
       runbooksDir: env.MLOPS_RUNBOOKS_DIR,
       hostEnv: opts.hostEnv ?? {},
       selfUrl: () => selfUrl,
@@ -233,6 +255,39 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       });
     }
 
+    const sandboxPlugins: FastifyPluginAsync[] = workspace
+      ? [
+          async (scope: FastifyInstance) => registerSandbox(scope, { workspace, token: sandboxToken }),
+          sandboxPageRoutes({
+            workspace,
+            driver: () => {
+              if (!sandbox) throw new Error("the sandbox driver is not ready yet");
+              return sandbox.driver;
+            },
+            demo,
+            defaultChannel: config.models[0]?.alert_channel ?? config.workspace.alert_channel,
+            incidentLogLogin: async () => {
+              const res = await inject(
+                "/incidents/login",
+                "application/x-www-form-urlencoded",
+                new URLSearchParams({ token: apiToken ?? "", next: "/incidents" }).toString(),
+              );
+              const cookies = res.headers["set-cookie"];
+              return Array.isArray(cookies) ? cookies : cookies ? [cookies] : [];
+            },
+          }),
+          sandboxActRoutes({
+            workspace,
+            driver: () => {
+              if (!sandbox) throw new Error("the sandbox driver is not ready yet");
+              return sandbox.driver;
+            },
+          }),
+        ]
+      : [];
+    const host = listenHost(env);
+    const listenAddress = { host };
+
     http = buildHttpApp({
       logger,
       database,
@@ -245,6 +300,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
         }
         return details;
       },
+      trustProxy: env.TRUST_PROXY,
       slackPlugin: receiver?.plugin,
       plugins: [
         ...features.filter((f) => f.http).map((f) => ({ plugin: f.http as NonNullable<Feature["http"]> })),
@@ -252,48 +308,27 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           ? [
               {
                 prefix: "/sandbox",
-                plugin: async (scope: FastifyInstance) =>
-                  registerSandbox(scope, { workspace, token: sandboxToken }),
-              },
-              {
-                prefix: "/sandbox",
-                plugin: sandboxPageRoutes({
-                  workspace,
-                  driver: () => {
-                    if (!sandbox) throw new Error("the sandbox driver is not ready yet");
-                    return sandbox.driver;
-                  },
-                  demo,
-                  defaultChannel: config.models[0]?.alert_channel ?? config.workspace.alert_channel,
-                  incidentLogLogin: async () => {
-                    const res = await inject(
-                      "/incidents/login",
-                      "application/x-www-form-urlencoded",
-                      new URLSearchParams({ token: apiToken ?? "", next: "/incidents" }).toString(),
-                    );
-                    const cookies = res.headers["set-cookie"];
-                    return Array.isArray(cookies) ? cookies : cookies ? [cookies] : [];
-                  },
-                }),
-              },
-              {
-                prefix: "/sandbox",
-                plugin: sandboxActRoutes({
-                  workspace,
-                  driver: () => {
-                    if (!sandbox) throw new Error("the sandbox driver is not ready yet");
-                    return sandbox.driver;
-                  },
-                }),
+                // One scope for every sandbox route, so the Host check below covers all of them.
+                plugin: async (scope: FastifyInstance) => {
+                  scope.addHook("onRequest", async (req, reply) => {
+                    if (sandboxHostAllowed(req.headers.host, listenAddress)) return;
+                    await reply.code(403).send({
+                      error: "forbidden_host",
+                      message:
+                        "the sandbox answers only requests addressed to this machine (localhost or its listen address)",
+                    });
+                  });
+                  for (const sub of sandboxPlugins) await scope.register(sub);
+                },
               },
             ]
           : []),
       ],
     });
-    await http.listen({ port: env.PORT, host: env.HOST });
+    await http.listen({ port: env.PORT, host });
     const address = http.server.address();
     const port = typeof address === "object" && address ? address.port : env.PORT;
-    const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST}:${port}`;
+    const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host}:${port}`;
     selfUrl = url;
 
     // The Bolt app is built once the port is known, because in sandbox mode its Web API base URL is
@@ -357,6 +392,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           if (mode === "socket") await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
+          await apiTokens.close();
           // Every claim is finished or given back by now: this process holds nothing.
           await alive.stop();
           await audit.flush();

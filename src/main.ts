@@ -1,5 +1,14 @@
 import { startBot } from "./bot.js";
-import { ConfigError, loadConfig, parseEnv, slackMode } from "./config/index.js";
+import {
+  ConfigError,
+  checkBotEnv,
+  describeDatabase,
+  isLoopbackHost,
+  listenHost,
+  loadConfig,
+  parseEnv,
+  slackMode,
+} from "./config/index.js";
 import { createLogger, prettyDestination } from "./shared/logger.js";
 import { attachSandboxConsole } from "./slack/sandbox-console.js";
 
@@ -11,6 +20,7 @@ async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     env = parseEnv(process.env);
+    checkBotEnv(env);
     config = loadConfig(env.MLOPS_CONFIG, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -33,10 +43,20 @@ async function main(): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  const mode = slackMode(env);
+  const listen = `${listenHost(env)}:${env.PORT}`;
+  const database = describeDatabase(env);
+  // The first line says what this process is about to be, so a wrong mode is seen at once.
   logger.info(
-    { database: env.DATABASE_URL ? "postgres" : "pglite", slack: slackMode(env), config: env.MLOPS_CONFIG },
-    "mlops-bot starting",
+    { mode, database, listen, config: env.MLOPS_CONFIG },
+    `mlops-bot starting: mode ${mode}, database ${database}, listening on ${listen}`,
   );
+  if (mode === "sandbox" && env.HOST && !isLoopbackHost(env.HOST)) {
+    logger.warn(
+      { host: env.HOST },
+      "HOST is set in sandbox mode: the sandbox acts as any Slack user (runbooks, silences, retraining) for anyone who can reach this address",
+    );
+  }
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot({ env, config, logger, hostEnv: process.env });

@@ -23,3 +23,23 @@ export function tokensEqual(a: string, b: string): boolean {
 
 /** A token name: what it is for, e.g. `fraud-pipeline`. */
 export const TOKEN_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** The name MLOPS_API_TOKEN's caller goes by; no stored token may take it. */
+export const BOOTSTRAP_NAME = "bootstrap";
+
+/** Names of runbook runs' own tokens (`runbook-run-<id>`), reserved like `bootstrap`. */
+export const RUN_TOKEN_PREFIX = "runbook-run-";
+
+/**
+ * What a token may do. A token made without scopes may do everything (tokens made before scopes
+ * existed keep working); one with scopes only what they name.
+ */
+export const TOKEN_SCOPES = ["ingest", "alerts", "pipeline", "read", "admin"] as const;
+
+/** One scope. */
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** True when a token holding `scopes` may act in `needed`. */
+export function allows(scopes: readonly string[], needed: TokenScope): boolean {
+  return scopes.length === 0 || scopes.includes(needed);
+}

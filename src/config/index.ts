@@ -1,4 +1,14 @@
-export { type Env, parseEnv, type SlackMode, slackMode } from "./env.js";
+export {
+  checkBotEnv,
+  describeDatabase,
+  type Env,
+  isLoopbackHost,
+  listenHost,
+  MIN_API_TOKEN_LENGTH,
+  parseEnv,
+  type SlackMode,
+  slackMode,
+} from "./env.js";
 export { ConfigError } from "./errors.js";
 export { formatPath, loadConfig, parseConfig } from "./load.js";
 export {

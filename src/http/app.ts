@@ -18,6 +18,11 @@ export interface HttpAppDeps {
   slackPlugin?: FastifyPluginAsync;
   /** Further encapsulated plugins, each with an optional prefix (the sandbox, later the API). */
   plugins?: { plugin: FastifyPluginAsync; prefix?: string }[];
+  /**
+   * Which proxies' `X-Forwarded-For`/`-Proto` to believe (`TRUST_PROXY`): decides `req.ip`, which
+   * the failed-auth limiter keys on, and `req.protocol`, which makes the session cookie `Secure`.
+   */
+  trustProxy?: boolean | number | string[];
   /** Largest JSON body accepted by non-Slack routes. */
   bodyLimit?: number;
   /**
@@ -43,6 +48,14 @@ export function buildHttpApp(deps: HttpAppDeps): HttpApp {
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: "idle",
     return503OnClosing: true,
+    // A hop count trusts that many proxies nearest to us (what fastify does with a number).
+    trustProxy:
+      typeof deps.trustProxy === "number"
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(deps.trustProxy)
+        : (deps.trustProxy ?? false),
   });
   let started = false;
   let draining = false;

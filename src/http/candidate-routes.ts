@@ -33,10 +33,11 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
       const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(req.headers.authorization ?? "");
       const token = match?.[1];
       if (!token?.startsWith(CALLBACK_PREFIX)) return apiAuth(req, reply);
-      if (await refuseIfBlocked(limiter, req, reply)) return;
       const model = (req.params as { model?: string }).model ?? "";
       const request = await deps.service.verifyCallbackToken(model, token);
       if (!request) {
+        // As for API tokens: a valid callback token is never refused, only bad ones are counted.
+        if (await refuseIfBlocked(limiter, req, reply)) return;
         limiter.fail(req.ip);
         await reply.code(401).header("www-authenticate", 'Bearer realm="mlops-bot"').send({
           error: "unauthorized",
@@ -70,7 +71,7 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
 
     app.post<ModelParams>(
       "/api/v1/models/:model/candidates",
-      { bodyLimit: 256 * 1024 },
+      { bodyLimit: 256 * 1024, config: { scope: "pipeline" } },
       async (req, reply) => {
         if (!deps.models.includes(req.params.model))
           return reply.code(404).send({

@@ -111,9 +111,10 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
  */
 export function incidentRoutes(deps: IncidentRouteDeps) {
   return async (scope: FastifyInstance): Promise<void> => {
-    scope.addHook("preHandler", bearerAuth(deps.apiTokens));
+    // On request, before the body is read: a caller without a valid token never gets it parsed.
+    scope.addHook("onRequest", bearerAuth(deps.apiTokens));
 
-    scope.get("/api/v1/incidents", async (req, reply) => {
+    scope.get("/api/v1/incidents", { config: { scope: "read" } }, async (req, reply) => {
       const q = listQuery.safeParse(req.query);
       if (!q.success) return reply.code(400).send({ error: "bad_request", issues: q.error.issues });
       const list = await deps.incidents.list({
@@ -125,42 +126,46 @@ export function incidentRoutes(deps: IncidentRouteDeps) {
       return { incidents: list.map(incidentJson) };
     });
 
-    scope.get<{ Params: { ref: string } }>("/api/v1/incidents/:ref", async (req, reply) => {
-      const id = parseRef(req.params.ref);
-      if (id === undefined) {
-        return reply
-          .code(400)
-          .send({ error: "bad_request", message: "expected an incident reference like INC-12" });
-      }
-      try {
-        const snapshot = await deps.incidents.snapshot(id);
-        const timeline = await deps.incidents.timeline(id);
-        const card = snapshot.incident.cardOutboxId
-          ? await deps.outbox.byId(snapshot.incident.cardOutboxId)
-          : undefined;
-        return {
-          incident: incidentJson(snapshot.incident),
-          alert: {
-            fingerprint: snapshot.alert.fingerprint,
-            state: snapshot.alert.state,
-            firstSeenAt: snapshot.alert.firstSeenAt,
-            lastSeenAt: snapshot.alert.lastSeenAt,
-            fireCount: snapshot.alert.fireCount,
-            summary: snapshot.alert.summary,
-            rule: snapshot.alert.rule,
-            metrics: snapshot.alert.metrics,
-            labels: snapshot.alert.labels,
-          },
-          slack: card?.resultTs ? { channel: card.resultChannel, ts: card.resultTs } : null,
-          silencedUntil: snapshot.silence?.endsAt ?? null,
-          timeline: timeline.map(eventJson),
-        };
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    });
+    scope.get<{ Params: { ref: string } }>(
+      "/api/v1/incidents/:ref",
+      { config: { scope: "read" } },
+      async (req, reply) => {
+        const id = parseRef(req.params.ref);
+        if (id === undefined) {
+          return reply
+            .code(400)
+            .send({ error: "bad_request", message: "expected an incident reference like INC-12" });
+        }
+        try {
+          const snapshot = await deps.incidents.snapshot(id);
+          const timeline = await deps.incidents.timeline(id);
+          const card = snapshot.incident.cardOutboxId
+            ? await deps.outbox.byId(snapshot.incident.cardOutboxId)
+            : undefined;
+          return {
+            incident: incidentJson(snapshot.incident),
+            alert: {
+              fingerprint: snapshot.alert.fingerprint,
+              state: snapshot.alert.state,
+              firstSeenAt: snapshot.alert.firstSeenAt,
+              lastSeenAt: snapshot.alert.lastSeenAt,
+              fireCount: snapshot.alert.fireCount,
+              summary: snapshot.alert.summary,
+              rule: snapshot.alert.rule,
+              metrics: snapshot.alert.metrics,
+              labels: snapshot.alert.labels,
+            },
+            slack: card?.resultTs ? { channel: card.resultChannel, ts: card.resultTs } : null,
+            silencedUntil: snapshot.silence?.endsAt ?? null,
+            timeline: timeline.map(eventJson),
+          };
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      },
+    );
 
-    scope.post("/api/v1/alertmanager", async (req, reply) => {
+    scope.post("/api/v1/alertmanager", { config: { scope: "alerts" } }, async (req, reply) => {
       const body = alertmanagerPayloadSchema.safeParse(req.body);
       if (!body.success) return reply.code(400).send({ error: "bad_request", issues: body.error.issues });
       if (body.data.version && body.data.version !== "4") {

@@ -59,25 +59,25 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
 
     app.post<ModelParams>(
       "/api/v1/models/:model/predictions",
-      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      { bodyLimit: PREDICTIONS_BODY_LIMIT, config: { scope: "ingest" } },
       async (req) => deps.ingest.ingestPredictions(req.params.model, req.body),
     );
 
     app.post<ModelParams>(
       "/api/v1/models/:model/labels",
-      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      { bodyLimit: PREDICTIONS_BODY_LIMIT, config: { scope: "ingest" } },
       async (req) => deps.ingest.ingestLabels(req.params.model, req.body),
     );
 
     app.post<ModelParams>(
       "/api/v1/models/:model/profiles",
-      { bodyLimit: PREDICTIONS_BODY_LIMIT },
+      { bodyLimit: PREDICTIONS_BODY_LIMIT, config: { scope: "ingest" } },
       async (req) => deps.ingest.ingestProfiles(req.params.model, req.body),
     );
 
     app.post<ModelParams>(
       "/api/v1/models/:model/reference",
-      { bodyLimit: REFERENCE_BODY_LIMIT },
+      { bodyLimit: REFERENCE_BODY_LIMIT, config: { scope: "admin" } },
       async (req, reply) => {
         const by = `api:${req.apiCaller?.tokenName ?? "unknown"}`;
         const body = req.body as unknown;
@@ -99,6 +99,7 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
     // does not exist or does not have that monitor configured.
     app.post<{ Params: { model: string; monitor: string } }>(
       "/api/v1/models/:model/monitors/:monitor/run",
+      { config: { scope: "admin" } },
       async (req, reply) => {
         const { model, monitor } = req.params;
         const kind = MONITOR_KINDS.find((k) => k === monitor);
@@ -117,7 +118,7 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
       },
     );
 
-    app.get<ModelParams>("/api/v1/models/:model/runs", async (req) => ({
+    app.get<ModelParams>("/api/v1/models/:model/runs", { config: { scope: "read" } }, async (req) => ({
       model: req.params.model,
       runs: await deps.monitoring.recent(req.params.model, 20),
     }));

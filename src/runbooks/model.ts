@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TOKEN_SCOPES } from "../api-tokens/model.js";
 import type { runbookRuns } from "../db/schema/index.js";
 import { parseDuration } from "../shared/duration.js";
 
@@ -45,11 +46,8 @@ export const FORBIDDEN_ENV = [
   "MLOPS_RUN_TOKEN",
 ] as const;
 
-/**
- * What a run's own API token may be scoped to (the API's token scopes). Until tokens carry
- * scopes, a run's token is a plain one, revoked when the run ends.
- */
-export const RUN_TOKEN_SCOPES = ["ingest", "alerts", "pipeline", "read", "admin"] as const;
+/** What a run's own API token may be scoped to: the API's token scopes. It is revoked when the run ends. */
+export const RUN_TOKEN_SCOPES = TOKEN_SCOPES;
 
 /** The origin (`scheme://host[:port]`) of an http(s) URL, or undefined when it is not one. */
 export function httpOrigin(value: string): string | undefined {

@@ -1,10 +1,10 @@
-import { createApiTokenRepository, generateToken, hashToken } from "../api-tokens/index.js";
+import { createApiTokenRepository, generateToken, hashToken, RUN_TOKEN_PREFIX } from "../api-tokens/index.js";
 import type { Db } from "../db/index.js";
 import type { RUN_TOKEN_SCOPES } from "./model.js";
 
 /** The API token record of run `id`: one per run, so a run never holds the bootstrap token. */
 export function runTokenName(runId: number): string {
-  return `runbook-run-${runId}`;
+  return `${RUN_TOKEN_PREFIX}${runId}`;
 }
 
 /**
@@ -14,14 +14,15 @@ export function runTokenName(runId: number): string {
 export async function issueRunToken(
   tx: Db,
   runId: number,
-  // Not stored yet: once tokens carry scopes, pass these to the insert below.
-  _scopes: readonly (typeof RUN_TOKEN_SCOPES)[number][],
+  scopes: readonly (typeof RUN_TOKEN_SCOPES)[number][],
 ): Promise<string> {
   const token = generateToken();
   const row = await createApiTokenRepository(tx).insert({
     name: runTokenName(runId),
     tokenHash: hashToken(token),
     prefix: token.slice(0, 10),
+    // Never empty (the manifest requires a scope): an empty list would mean full access.
+    scopes: [...scopes],
   });
   if (!row) throw new Error(`an API token called ${runTokenName(runId)} exists already`);
   return token;

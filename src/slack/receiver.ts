@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
 import { envelopeProblem, storableStrings } from "./envelope.js";
+import { ReplayGuard } from "./replay-guard.js";
 import { verifySlackSignature } from "./signature.js";
 
 /** Slack expects an acknowledgement within 3 s; past that the user sees an error anyway. */
@@ -76,6 +77,7 @@ function requestKind(body: Record<string, unknown>): string {
 export class FastifySlackReceiver implements Receiver {
   private bolt: App | undefined;
   private readonly now: () => number;
+  private readonly replays = new ReplayGuard();
 
   constructor(private readonly opts: FastifyReceiverOptions) {
     this.now = opts.now ?? Date.now;
@@ -123,6 +125,18 @@ export class FastifySlackReceiver implements Receiver {
       metrics.slackRequests.inc({ kind: "unknown", outcome: failure });
       logger.warn({ reason: failure, ip: req.ip }, "refused a Slack request with an invalid signature");
       return reply.code(401).send({ error: "invalid_signature" });
+    }
+    // A signed request is acted on once: the same signature again inside the window is a replay
+    // (or a duplicate delivery), acknowledged so Slack does not retry, and dropped.
+    const signature = header(req, "x-slack-signature") as string;
+    const stamped = Number(header(req, "x-slack-request-timestamp"));
+    if (!this.replays.firstUse(signature, stamped, Math.floor(this.now() / 1000))) {
+      metrics.slackRequests.inc({ kind: "unknown", outcome: "replayed" });
+      logger.warn(
+        { ip: req.ip },
+        "dropped a replayed Slack request (same signature seen inside the 5-minute window)",
+      );
+      return reply.code(200).send();
     }
 
     let body: Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { ApiTokenService } from "../api-tokens/index.js";
+import { type ApiCaller, type ApiTokenService, allows } from "../api-tokens/index.js";
 import { bearerAuth, failedAuthLimiterOf } from "../http/bearer-auth.js";
 import {
   INCIDENT_STATES,
@@ -83,16 +83,13 @@ const CHART_AFTER_MS = 3_600_000;
 export function incidentLogRoutes(deps: IncidentLogDeps) {
   // Bad tokens here count against the same per-address budget as the API's.
   const limiter = failedAuthLimiterOf(deps.apiTokens);
-  const bearer = bearerAuth(deps.apiTokens, limiter);
+  const bearer = bearerAuth(deps.apiTokens, { limiter, scope: "read" });
 
-  /** The API token name behind a session cookie, or null. */
-  async function sessionCaller(req: FastifyRequest): Promise<string | null> {
+  /** The API caller behind a session cookie while its token is active, or null. */
+  async function sessionCaller(req: FastifyRequest): Promise<ApiCaller | null> {
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const name = cookie ? deps.sessions.verify(cookie, deps.clock.now()) : null;
-    if (!name) return null;
-    if (name === "bootstrap") return name;
-    const active = (await deps.apiTokens.list()).some((t) => t.name === name && !t.revokedAt);
-    return active ? name : null;
+    const subject = cookie ? deps.sessions.verify(cookie, deps.clock.now()) : null;
+    return subject ? deps.apiTokens.callerOf(subject) : null;
   }
 
   return async (scope: FastifyInstance): Promise<void> => {
@@ -112,7 +109,11 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
     const guard = async (req: FastifyRequest, reply: FastifyReply) => {
       // A Bearer header is checked exactly as on the API (401, or 429 after repeated bad tokens).
       if (req.headers.authorization) return bearer(req, reply);
-      if (await sessionCaller(req)) return;
+      const caller = await sessionCaller(req);
+      if (caller && allows(caller.scopes, "read")) {
+        req.apiCaller = caller;
+        return;
+      }
       const next = encodeURIComponent(safeNext(req.url));
       await reply.code(303).header("location", `/incidents/login?next=${next}`).send();
     };
@@ -129,23 +130,31 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
       const parsed = loginBody.safeParse(req.body ?? {});
       const next = safeNext(parsed.success ? parsed.data.next : "");
       const token = parsed.success ? parsed.data.token.trim() : "";
-      const blockedForMs = limiter.blockedFor(req.ip);
-      if (blockedForMs > 0) {
-        reply.header("retry-after", String(Math.ceil(blockedForMs / 1000)));
-        return page(reply, loginPage(next, "Too many bad tokens from this address; wait a minute."), 429);
-      }
       const who = token ? await deps.apiTokens.verify(token) : null;
       if (!who) {
+        // A valid token is never refused here; only bad ones count and are refused once too many.
+        const blockedForMs = limiter.blockedFor(req.ip);
+        if (blockedForMs > 0) {
+          reply.header("retry-after", String(Math.ceil(blockedForMs / 1000)));
+          return page(reply, loginPage(next, "Too many bad tokens from this address; wait a minute."), 429);
+        }
         if (token) limiter.fail(req.ip);
         req.log.warn("incident log sign-in with an invalid token");
         return page(reply, loginPage(next, token ? "That token is not valid." : "Enter an API token."), 401);
       }
+      if (!allows(who.scopes, "read"))
+        return page(
+          reply,
+          loginPage(next, "That token may not read incidents (it lacks the read scope)."),
+          403,
+        );
+      // Behind a trusted proxy (TRUST_PROXY) this is the protocol the browser used.
       const secure = req.protocol === "https" ? "; Secure" : "";
       return reply
         .code(303)
         .header(
           "set-cookie",
-          `${SESSION_COOKIE}=${deps.sessions.issue(who.tokenName, deps.clock.now())}; Path=/incidents; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`,
+          `${SESSION_COOKIE}=${deps.sessions.issue(who, deps.clock.now())}; Path=/incidents; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`,
         )
         .header("location", next)
         .send();
@@ -159,7 +168,7 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
         .send(),
     );
 
-    scope.get("/incidents", { preHandler: guard }, async (req, reply) => {
+    scope.get("/incidents", { onRequest: guard }, async (req, reply) => {
       const q = listQuery.safeParse(req.query);
       if (!q.success) {
         const message = q.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -187,7 +196,7 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
       );
     });
 
-    scope.get<{ Params: { ref: string } }>("/incidents/:ref", { preHandler: guard }, async (req, reply) => {
+    scope.get<{ Params: { ref: string } }>("/incidents/:ref", { onRequest: guard }, async (req, reply) => {
       const id = parseRef(req.params.ref);
       if (id === undefined)
         return page(reply, problemPage("Bad reference", "expected an incident reference like INC-12"), 400);

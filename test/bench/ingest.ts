@@ -97,6 +97,7 @@ export const ingestBench: Bench = {
       PORT: String(port),
       HOST: "127.0.0.1",
       DATABASE_URL: db.url,
+      MLOPS_SANDBOX: "1", // the sandbox on a real database is meant here
       MLOPS_CONFIG: configPath,
       // The bench's own models: the demo runbooks name the demo model, so none are loaded.
       MLOPS_RUNBOOKS_DIR: join(dir.path, "runbooks"),

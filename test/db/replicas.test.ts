@@ -10,7 +10,13 @@ describe.skipIf(!TEST_DATABASE_URL)("replicas on one Postgres", () => {
     const created = await createEmptyPostgresDatabase();
     const ports = [await freePort(), await freePort()];
     const bots = ports.map((port) =>
-      spawnBot({ PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: created.url, LOG_LEVEL: "info" }),
+      spawnBot({
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATABASE_URL: created.url,
+        MLOPS_SANDBOX: "1",
+        LOG_LEVEL: "info",
+      }),
     );
     try {
       await Promise.all(ports.map((port) => waitForStatus(`http://127.0.0.1:${port}/readyz`, 30_000)));

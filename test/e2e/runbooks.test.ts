@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
+import { resultRows } from "../../src/db/client.js";
 import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
 import { fraudScore } from "../../src/demo/fraud-traffic.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
@@ -544,6 +546,13 @@ describe("runbooks from the incident card (through the sandbox)", () => {
     expect(JSON.parse(run?.output ?? "{}")).toEqual({ status: 200, bootstrap: false, prefix: "mlops_" });
     const token = readFileSync(tokenFile, "utf8");
     expect(token).not.toBe(RUNBOOK_API_TOKEN);
+    // It carried only the manifest's scopes.
+    const [stored] = resultRows<{ scopes: string[] }>(
+      await bot.database.db.execute(
+        sql`select scopes from api_tokens where name = ${`runbook-run-${run?.id}`}`,
+      ),
+    );
+    expect(stored?.scopes).toEqual(["read"]);
     const after = await fetch(`${bot.url}/api/v1/models/fraud-detector/runs`, {
       headers: { authorization: `Bearer ${token}` },
     });

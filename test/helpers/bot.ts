@@ -27,10 +27,12 @@ export async function startTestBot(
     now?: () => number;
     features?: BotOptions["features"];
     clock?: BotOptions["clock"];
+    /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {
   const database = await openTestDatabase();
-  const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" });
+  const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...opts.env });
   const bot = await startBot({
     env,
     config: opts.config ?? demoConfig(),

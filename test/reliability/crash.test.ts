@@ -139,7 +139,8 @@ describe("SIGKILL at random moments during an alert storm", () => {
         command: "/mlops",
         text: "runbook run slow-fix",
         response_url: `${sandbox.url}response/none`,
-        trigger_id: "1.2.crash",
+        // Unique like Slack's: the bot drops a request whose signature it has seen (a replay).
+        trigger_id: `1.2.crash-${Math.random().toString(36).slice(2)}`,
       }).toString();
       const ts = Math.floor(Date.now() / 1000);
       const res = await fetch(`${base}/slack/events`, {

@@ -28,6 +28,7 @@ beforeAll(async () => {
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
     DATABASE_URL: cluster.url,
+    MLOPS_SANDBOX: "1", // the sandbox on a real database is meant here
     MLOPS_API_TOKEN: API_TOKEN,
   });
   await waitForStatus(`${base}/readyz`, 60_000);

@@ -3,7 +3,8 @@ import { type Db, resultRows } from "../../src/db/client.js";
 
 /**
  * Tables a refused request may still write to: the timeline and audit log (refusals are recorded),
- * the outbox (the refusal is told to the user), and the scheduler's own bookkeeping.
+ * the outbox (the refusal is told to the user), the scheduler's own bookkeeping, and each
+ * process's heartbeat row.
  */
 const MAY_GROW = new Set([
   "incident_events",
@@ -12,6 +13,7 @@ const MAY_GROW = new Set([
   "cron_claims",
   "monitor_runs",
   "api_tokens",
+  "processes",
 ]);
 
 /** A digest of every other table's rows, to compare before and after a storm of refused requests. */

@@ -8,12 +8,23 @@ describe("incident log sessions", () => {
 
   it("a cookie names its token and expires; it holds no token and a changed byte breaks it", () => {
     const signer = createSessionSigner();
-    const cookie = signer.issue("ops-laptop", now);
-    expect(signer.verify(cookie, now)).toBe("ops-laptop");
-    expect(signer.verify(cookie, new Date(now.getTime() + SESSION_TTL_MS - 1000))).toBe("ops-laptop");
+    const cookie = signer.issue({ tokenName: "ops-laptop", tokenId: 7 }, now);
+    expect(signer.verify(cookie, now)).toEqual({ tokenName: "ops-laptop", tokenId: 7 });
+    expect(signer.verify(cookie, new Date(now.getTime() + SESSION_TTL_MS - 1000))).toEqual({
+      tokenName: "ops-laptop",
+      tokenId: 7,
+    });
     expect(signer.verify(cookie, new Date(now.getTime() + SESSION_TTL_MS))).toBeNull();
-    const forged = cookie.replace(/^v1\.[^.]+/, `v1.${Buffer.from("bootstrap").toString("base64url")}`);
+    const forged = cookie.replace(
+      /^v2\.[^.]+\.7\./,
+      `v2.${Buffer.from("bootstrap").toString("base64url")}..`,
+    );
+    expect(forged).not.toBe(cookie);
     expect(signer.verify(forged, now)).toBeNull();
+    expect(signer.verify(cookie.replace(".7.", ".8."), now)).toBeNull();
+    expect(signer.verify(signer.issue({ tokenName: "bootstrap" }, now), now)).toEqual({
+      tokenName: "bootstrap",
+    });
     expect(signer.verify(`${cookie.slice(0, -2)}AA`, now)).toBeNull();
     expect(signer.verify("garbage", now)).toBeNull();
     expect(createSessionSigner().verify(cookie, now)).toBeNull();
