@@ -100,7 +100,10 @@ describe("runs left running when their process died", () => {
     const run = await running(1_000, "hostA:1:ffff", null);
     const token = await issueRunToken(database.db, run.id, ["admin"]);
     const tokens = createApiTokenService(database.db, { now: () => NOW });
-    expect(await tokens.verify(token)).toEqual({ tokenName: `runbook-run-${run.id}` });
+    expect(await tokens.verify(token)).toMatchObject({
+      tokenName: `runbook-run-${run.id}`,
+      scopes: ["admin"],
+    });
     expect((await service("pglite").recoverInterrupted()).map((r) => r.id)).toEqual([run.id]);
     expect(await tokens.verify(token)).toBeNull();
   });
