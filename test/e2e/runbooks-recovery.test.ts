@@ -23,8 +23,10 @@ params:
 run: [node, sleepy.mjs]
 timeout: 10m
 `,
-    "sleepy.mjs": `import { writeFileSync } from "node:fs";
-writeFileSync(process.env.MLOPS_PARAM_PIDFILE, String(process.pid));
+    // Written whole, then renamed: a reader never sees the empty file writeFileSync starts with.
+    "sleepy.mjs": `import { renameSync, writeFileSync } from "node:fs";
+writeFileSync(process.env.MLOPS_PARAM_PIDFILE + ".tmp", String(process.pid));
+renameSync(process.env.MLOPS_PARAM_PIDFILE + ".tmp", process.env.MLOPS_PARAM_PIDFILE);
 console.log("sleeping");
 setInterval(() => {}, 1000);`,
   },
