@@ -12,7 +12,7 @@
  */
 import type { MlopsConfig, ModelConfig } from "../config/index.js";
 import type { ModelRegistry, RegisteredModel } from "../models/index.js";
-import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
+import type { AlertSink } from "../shared/alert-signal.js";
 import type { Clock } from "../shared/clock.js";
 import { formatDuration } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
@@ -25,6 +25,7 @@ import {
   resolvedSubjects,
 } from "./model.js";
 import type { MonitoringRepository } from "./repository.js";
+import { findingSignal } from "./service.js";
 
 /** The subject of a model's traffic finding. */
 export const TRAFFIC_SUBJECT = "traffic";
@@ -138,29 +139,6 @@ function noTraffic(
   };
 }
 
-function signal(
-  model: RegisteredModel,
-  f: Finding,
-  status: "firing" | "resolved",
-  runId: number,
-  at: Date,
-): AlertSignal {
-  return {
-    source: "monitor",
-    model: model.slug,
-    monitor: DEADMAN_MONITOR,
-    subject: f.subject,
-    status,
-    severity: f.severity,
-    title: status === "firing" ? f.title : `Resolved: ${f.title}`,
-    summary: `*${f.title}*`,
-    metrics: f.metrics,
-    rule: f.rule,
-    observedAt: at,
-    monitorRunId: runId,
-  };
-}
-
 /** Creates the dead-man's switch. */
 export function createDeadmanSwitch(deps: DeadmanDeps) {
   async function checkModel(config: ModelConfig, now: Date): Promise<DeadmanCheck> {
@@ -193,9 +171,16 @@ export function createDeadmanSwitch(deps: DeadmanDeps) {
       durationMs: 0,
     });
     const signals = [
-      ...findings.map((f) => signal(model, f, "firing", runId, now)),
+      ...findings.map((f) => findingSignal(model, DEADMAN_MONITOR, f, "firing", runId, now)),
       ...resolved.map((s) =>
-        signal(model, previous.find((f) => f.subject === s) as Finding, "resolved", runId, now),
+        findingSignal(
+          model,
+          DEADMAN_MONITOR,
+          previous.find((f) => f.subject === s) as Finding,
+          "resolved",
+          runId,
+          now,
+        ),
       ),
     ];
     if (signals.length) await deps.sink.emit(signals);

@@ -38,7 +38,8 @@ export interface MonitoringDeps {
   logger: Logger;
 }
 
-function signal(
+/** The alert signal of a monitor's finding (also the dead-man's switch's). */
+export function findingSignal(
   model: RegisteredModel,
   monitor: string,
   f: Finding,
@@ -119,9 +120,9 @@ export function createMonitoringService(deps: MonitoringDeps) {
     });
     const resolved = resolvedSubjects(previous, outcome);
     const signals = [
-      ...outcome.findings.map((f) => signal(model, kind, f, "firing", id, startedAt)),
+      ...outcome.findings.map((f) => findingSignal(model, kind, f, "firing", id, startedAt)),
       ...resolved.map((s) =>
-        signal(
+        findingSignal(
           model,
           kind,
           (previous ?? []).find((f) => f.subject === s) as Finding,
