@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
-import { type Database, openPglite, openPostgres } from "../../src/db/index.js";
+import { type Database, MIGRATIONS_FOLDER, openPglite, openPostgres } from "../../src/db/index.js";
 import { createLogger } from "../../src/shared/logger.js";
 
 /** The Postgres server tests run against, when set; otherwise tests use embedded PGlite. */
@@ -49,4 +52,17 @@ export async function openTestDatabase(): Promise<Database & { url: string | und
   const database = await openPglite(null, testLogger);
   await database.migrate();
   return { ...database, url: undefined };
+}
+
+/** The shipped migrations up to and including `last`, in a temporary folder of their own (the caller removes it). */
+export function migrationsUpTo(last: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "mlops-migrations-"));
+  cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
+  const journalPath = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
+  const end = journal.entries.findIndex((e) => e.tag === last);
+  if (end < 0) throw new Error(`no migration ${last}`);
+  journal.entries = journal.entries.slice(0, end + 1);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return dir;
 }

@@ -1,15 +1,7 @@
-/**
- * Upgrading in place: a database at the last schema before rollups, holding predictions and
- * labels, migrates to partitioned predictions; every row is kept, the rollups are backfilled at
- * the next start, and every monitor gives the result it gave on the raw rows before.
- */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultRows } from "../../src/db/client.js";
-import { type Database, MIGRATIONS_FOLDER, openPglite, openPostgres } from "../../src/db/index.js";
+import { type Database, openPglite, openPostgres } from "../../src/db/index.js";
 import { createModelRegistry } from "../../src/models/index.js";
 import type { MonitorRun } from "../../src/monitoring/model.js";
 import { createReferenceService } from "../../src/monitoring/reference.js";
@@ -18,7 +10,7 @@ import { createMonitoringService } from "../../src/monitoring/service.js";
 import { fetchModelServiceClient } from "../../src/monitoring/service-client.js";
 import { createRawWindowRepository } from "../../src/monitoring/window-repository.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
-import { createEmptyPostgresDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
+import { createEmptyPostgresDatabase, migrationsUpTo, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
 import {
   featureContext,
   manualClock,
@@ -43,19 +35,6 @@ const clock = manualClock(NOW);
 let database: Database;
 let drop: (() => Promise<void>) | undefined;
 let feature: MonitoringFeature | undefined;
-
-/** The shipped migrations up to and including `last`, in a folder of their own. */
-function migrationsUpTo(last: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "mlops-migrations-"));
-  cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalPath = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-  const end = journal.entries.findIndex((e) => e.tag === last);
-  if (end < 0) throw new Error(`no migration ${last}`);
-  journal.entries = journal.entries.slice(0, end + 1);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return dir;
-}
 
 async function count(q: string): Promise<number> {
   const [r] = resultRows<{ n: number }>(await database.db.execute(sql.raw(q)));

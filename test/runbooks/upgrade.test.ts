@@ -3,29 +3,25 @@
  * one runbook for one incident (left by a crash before the index existed) still migrates; the
  * newest keeps running, the older is marked interrupted, and from then on a second start is refused.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, MIGRATIONS_FOLDER, openPglite, openPostgres } from "../../src/db/index.js";
+import { type Database, openPglite, openPostgres } from "../../src/db/index.js";
 import { createRunbookRepository } from "../../src/runbooks/index.js";
-import { createEmptyPostgresDatabase, TEST_DATABASE_URL, testLogger } from "../helpers/db.js";
+import {
+  createEmptyPostgresDatabase,
+  migrationsUpTo as sharedMigrationsUpTo,
+  TEST_DATABASE_URL,
+  testLogger,
+} from "../helpers/db.js";
 
 let database: Database;
 let drop: (() => Promise<void>) | undefined;
 const folders: string[] = [];
 
-/** The shipped migrations up to and including `last`, in a folder of their own. */
+/** The shipped migrations up to `last`, removed after the file's tests. */
 function migrationsUpTo(last: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "mlops-migrations-"));
+  const dir = sharedMigrationsUpTo(last);
   folders.push(dir);
-  cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalPath = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-  const end = journal.entries.findIndex((e) => e.tag === last);
-  if (end < 0) throw new Error(`no migration ${last}`);
-  journal.entries = journal.entries.slice(0, end + 1);
-  writeFileSync(journalPath, JSON.stringify(journal));
   return dir;
 }
 
