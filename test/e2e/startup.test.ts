@@ -14,7 +14,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe("starting the bot as a process", () => {
+// Each test starts a process with the embedded database: the 30 s wait for ready, then a clean exit.
+describe("starting the bot as a process", { timeout: 60_000 }, () => {
   it("comes up with no Slack or database settings (PGlite + sandbox), answers health checks, and stops on SIGTERM", async () => {
     const port = await freePort();
     const bot = spawnBot({ PORT: String(port), HOST: "127.0.0.1", MLOPS_DATA_DIR: tempDir() });
@@ -32,27 +33,32 @@ describe("starting the bot as a process", () => {
     expect(bot.output()).toContain("mlops-bot stopped");
   });
 
-  it("logs JSON lines by default when not on a terminal, and readable lines with LOG_FORMAT=pretty", async () => {
-    const runs: Record<string, string> = {};
-    for (const format of ["auto", "pretty"]) {
-      const port = await freePort();
-      const bot = spawnBot({
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        MLOPS_DATA_DIR: tempDir(),
-        LOG_FORMAT: format,
-      });
-      try {
-        await waitForStatus(`http://127.0.0.1:${port}/readyz`, 30_000);
-      } finally {
-        bot.child.kill("SIGTERM");
-      }
-      expect(await bot.exited).toEqual({ code: 0, signal: null });
-      runs[format] = bot.output();
+  // One start per test: each start of the embedded database takes its own share of the time limit.
+  const logOf = async (format: string) => {
+    const port = await freePort();
+    const bot = spawnBot({
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      MLOPS_DATA_DIR: tempDir(),
+      LOG_FORMAT: format,
+    });
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/readyz`, 30_000);
+    } finally {
+      bot.child.kill("SIGTERM");
     }
-    expect(runs.auto).toMatch(/^\{"level":30,.*"msg":"mlops-bot is listening"\}$/m);
-    expect(runs.pretty).toMatch(/INFO.*mlops-bot is listening/);
-    expect(runs.pretty).not.toMatch(/^\{"level"/m);
+    expect(await bot.exited).toEqual({ code: 0, signal: null });
+    return bot.output();
+  };
+
+  it("logs JSON lines by default when not on a terminal", async () => {
+    expect(await logOf("auto")).toMatch(/^\{"level":30,.*"msg":"mlops-bot is listening"\}$/m);
+  });
+
+  it("logs readable lines with LOG_FORMAT=pretty", async () => {
+    const pretty = await logOf("pretty");
+    expect(pretty).toMatch(/INFO.*mlops-bot is listening/);
+    expect(pretty).not.toMatch(/^\{"level"/m);
   });
 
   it("a SIGTERM while it is still starting waits for the start, then shuts down cleanly", async () => {
