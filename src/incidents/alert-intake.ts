@@ -1,3 +1,4 @@
+import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
 import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
 import { alertSignalSchema, fingerprintOf, nextReminderAt, onRepeatFiring } from "./alert-model.js";
@@ -53,7 +54,12 @@ export function createAlertIntake(deps: IncidentDeps) {
   const policy = policyOf(config);
   const slugs = config.models.map((m) => m.slug);
 
-  async function handle(tx: Db, s: AlertSignal, active: readonly Silence[]): Promise<IntakeOutcome> {
+  async function handle(
+    tx: Db,
+    s: AlertSignal,
+    active: readonly Silence[],
+    charts: readonly ChartSpec[],
+  ): Promise<IntakeOutcome> {
     const now = clock.now();
     const fingerprint = fingerprintOf(s);
     const alerts = createAlertRepository(tx);
@@ -123,7 +129,7 @@ export function createAlertIntake(deps: IncidentDeps) {
           await snapshotOf(deps, tx, inserted, { alert, silence }),
           policy.groupWaitMs,
         );
-        await incidents.update(inserted.id, { cardOutboxId: cardId });
+        const carded = await incidents.update(inserted.id, { cardOutboxId: cardId });
         await incidents.addEvent({
           incidentId: inserted.id,
           at: now,
@@ -133,6 +139,19 @@ export function createAlertIntake(deps: IncidentDeps) {
           detail: { ...detail, fingerprint, summary: s.summary },
           outboxId: cardId,
         });
+        if (charts.length && notifier.postCharts) {
+          const ids = await notifier.postCharts(tx, carded, charts);
+          for (const [i, outboxId] of ids.entries())
+            await incidents.addEvent({
+              incidentId: inserted.id,
+              at: now,
+              kind: EVENT_KINDS.posted,
+              actor: "system",
+              via: "alert",
+              detail: { what: "chart", title: charts[i]?.title ?? "chart" },
+              outboxId,
+            });
+        }
         return { fingerprint, incidentId: inserted.id, effect: "opened" };
       }
       // Opened by someone else between our look and our insert: join it instead.
@@ -252,8 +271,14 @@ export function createAlertIntake(deps: IncidentDeps) {
     return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "resolved" };
   }
 
-  /** Validates and handles a batch; returns what each signal did, in the order given. */
-  async function process(signals: readonly AlertSignal[]): Promise<IntakeOutcome[]> {
+  /**
+   * Validates and handles a batch; returns what each signal did, in the order given. `charts` are
+   * the in-process detectors' charts per signal (never read from a request body).
+   */
+  async function process(
+    signals: readonly AlertSignal[],
+    charts: readonly (readonly ChartSpec[] | undefined)[] = [],
+  ): Promise<IntakeOutcome[]> {
     const valid = validateSignals(signals, slugs);
     const order = valid
       .map((signal, index) => ({ signal, index, fingerprint: fingerprintOf(signal) }))
@@ -267,7 +292,8 @@ export function createAlertIntake(deps: IncidentDeps) {
         await db.transaction(async (tx) => {
           // Silences are few and change rarely: read them once per transaction, match in memory.
           const active = await createAlertRepository(tx).activeSilences(clock.now());
-          for (const item of chunk) outcomes[item.index] = await handle(tx, item.signal, active);
+          for (const item of chunk)
+            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? []);
         });
       }
     } finally {
@@ -278,7 +304,11 @@ export function createAlertIntake(deps: IncidentDeps) {
 
   const sink: AlertSink = {
     async emit(signals) {
-      await process(signals);
+      // Charts are not part of a signal's checked shape: they travel beside it.
+      await process(
+        signals.map(({ charts: _charts, ...signal }) => signal),
+        signals.map((s) => s.charts),
+      );
     },
   };
   return { process, sink };

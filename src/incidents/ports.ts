@@ -1,3 +1,4 @@
+import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
 import type { Alert, Incident, IncidentAction, ResolutionSummary, Silence, Via } from "./model.js";
 
@@ -48,6 +49,8 @@ export interface IncidentNotifier {
   updateCard(tx: Db, card: IncidentSnapshot): Promise<number>;
   /** A reply in the incident's thread. */
   reply(tx: Db, incident: Incident, note: ThreadNote): Promise<number>;
+  /** Charts uploaded into the incident's thread (as PNG files with alt text), one outbox row each. */
+  postCharts?(tx: Db, incident: Incident, charts: readonly ChartSpec[]): Promise<number[]>;
   /** An ephemeral message to one person in a channel (refusals, "already done"). */
   tell(tx: Db, to: { channel: string; user: string }, text: string): Promise<number>;
   /** Called after commit: deliver what was just queued without waiting for the next poll. */

@@ -1,4 +1,5 @@
 /** Monitor runs and findings: the shapes every monitor produces and the rules shared by them. */
+import type { ChartSpec } from "../charts/spec.js";
 import type { ModelConfig } from "../config/index.js";
 
 /** The monitors, in the order a check runs them. */
@@ -39,6 +40,11 @@ export interface MonitorOutcome {
   findings: Finding[];
   /** Why a run was skipped or failed. */
   note?: string;
+  /**
+   * Charts of what the run measured, by finding subject (a drifted feature's distributions),
+   * for the finding's incident thread. Not stored with the run.
+   */
+  evidence?: Record<string, ChartSpec[]>;
 }
 
 /** A recorded run. */

@@ -164,6 +164,21 @@ export function createMonitoringRepository(db: Db) {
       );
       return row ? new Date(row.started_at) : null;
     },
+    /** The newest `limit` runs of one monitor of a model, oldest first (the charts' history). */
+    async latestRuns(modelId: number, monitor: string, limit: number) {
+      const rows = await db
+        .select({
+          startedAt: monitorRuns.startedAt,
+          status: monitorRuns.status,
+          rows: monitorRuns.rows,
+          metrics: monitorRuns.metrics,
+        })
+        .from(monitorRuns)
+        .where(and(eq(monitorRuns.modelId, modelId), eq(monitorRuns.monitor, monitor)))
+        .orderBy(desc(monitorRuns.startedAt), desc(monitorRuns.id))
+        .limit(limit);
+      return rows.reverse();
+    },
     /** Runs of one monitor of a model that started in [from, to), oldest first, at most `limit`. */
     async runsBetween(modelId: number, monitor: string, from: Date, to: Date, limit = 2000) {
       return db

@@ -7,6 +7,7 @@ import type { ModelRegistry, RegisteredModel } from "../models/index.js";
 import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import { findingCharts, HISTORY_RUNS } from "./finding-charts.js";
 import {
   configuredMonitors,
   type Finding,
@@ -23,6 +24,7 @@ import { runDrift } from "./monitors/drift.js";
 import { runPerformance } from "./monitors/performance.js";
 import { runProbe } from "./monitors/probe.js";
 import type { ModelServiceClient } from "./ports.js";
+import type { ReferenceProfile } from "./profile.js";
 import type { MonitoringRepository } from "./repository.js";
 import type { WindowRepository } from "./window-repository.js";
 
@@ -104,10 +106,11 @@ export function createMonitoringService(deps: MonitoringDeps) {
     kind: MonitorKind,
     trigger: RunTrigger,
     outcome: MonitorOutcome,
-    profileId: number | null,
+    profile: { id: number; profile: ReferenceProfile } | null,
     startedAt: Date,
     durationMs: number,
   ): Promise<MonitorRun> {
+    const profileId = profile?.id ?? null;
     const previous = (await runs.lastDecisive(model.id, kind))?.findings;
     const id = await runs.insertRun({
       modelId: model.id,
@@ -119,8 +122,26 @@ export function createMonitoringService(deps: MonitoringDeps) {
       durationMs,
     });
     const resolved = resolvedSubjects(previous, outcome);
+    // Charts are built only for runs that fire; a failure to build one never holds back the alert.
+    const history = outcome.findings.length
+      ? await runs.latestRuns(model.id, kind, HISTORY_RUNS).catch((err: unknown) => {
+          logger.warn({ err, model: model.slug, monitor: kind }, "could not read run history for charts");
+          return [];
+        })
+      : [];
+    const chartsOf = (f: Finding) => {
+      try {
+        return findingCharts(kind, f, outcome, history, profile?.profile ?? null);
+      } catch (err) {
+        logger.warn({ err, model: model.slug, monitor: kind }, "could not build the finding's charts");
+        return [];
+      }
+    };
     const signals = [
-      ...outcome.findings.map((f) => findingSignal(model, kind, f, "firing", id, startedAt)),
+      ...outcome.findings.map((f) => ({
+        ...findingSignal(model, kind, f, "firing", id, startedAt),
+        charts: chartsOf(f),
+      })),
       ...resolved.map((s) =>
         findingSignal(
           model,
@@ -138,7 +159,8 @@ export function createMonitoringService(deps: MonitoringDeps) {
         .catch((err: unknown) =>
           logger.error({ err, model: model.slug, monitor: kind }, "could not hand alert signals to the sink"),
         );
-    return { ...outcome, id, model: model.slug, monitor: kind, trigger, profileId, startedAt, durationMs };
+    const { evidence: _charts, ...measured } = outcome;
+    return { ...measured, id, model: model.slug, monitor: kind, trigger, profileId, startedAt, durationMs };
   }
 
   /** Runs one monitor now and records it; a failure is recorded as an `error` run, never thrown. */
@@ -147,13 +169,13 @@ export function createMonitoringService(deps: MonitoringDeps) {
     const startedAt = clock.now();
     const t0 = performance.now();
     let outcome: MonitorOutcome;
-    let profileId: number | null = null;
+    let profile: { id: number; profile: ReferenceProfile } | null = null;
     try {
-      const [profile, previous] = await Promise.all([
+      const [latest, previous] = await Promise.all([
         runs.latestProfile(model.id),
         runs.lastDecisive(model.id, kind),
       ]);
-      profileId = profile?.id ?? null;
+      profile = latest;
       outcome = await evaluate(
         {
           model,
@@ -179,7 +201,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
         note: (err as Error).message.slice(0, 500),
       };
     }
-    return record(model, kind, trigger, outcome, profileId, startedAt, performance.now() - t0);
+    return record(model, kind, trigger, outcome, profile, startedAt, performance.now() - t0);
   }
 
   return {

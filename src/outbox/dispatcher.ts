@@ -198,7 +198,11 @@ export function createOutboxDispatcher(
    * a duplicate is better than a lost alert.
    */
   async function alreadyDelivered(row: OutboxRow, prepared: Delivery): Promise<DeliveryOutcome | undefined> {
-    if (row.method !== "chat.postMessage" || !transport.findDelivered || !previousAttemptUnknown(row))
+    if (
+      (row.method !== "chat.postMessage" && row.method !== "files.uploadV2") ||
+      !transport.findDelivered ||
+      !previousAttemptUnknown(row)
+    )
       return undefined;
     try {
       const target = prepared.threadTs

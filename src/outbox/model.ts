@@ -46,11 +46,16 @@ export const SLACK_CHANNEL_PACING: Pacing = { burst: 3, windowMs: 3000 };
 
 /**
  * The ordering key: every write to a channel (cards, thread replies, card edits) in one stream, so
- * a thread's parent is always delivered before its replies and edits; ephemerals per user.
+ * a thread's parent is always delivered before its replies and edits; ephemerals per user; chart
+ * uploads per channel.
  */
 export function streamOf(message: Pick<OutboxMessage, "method" | "channel" | "payload">): string {
   if (message.method === "chat.postEphemeral")
     return `ephemeral:${message.channel}:${String(message.payload.user)}`;
+  // Charts queue apart, so an upload Slack keeps refusing holds back other charts, never the
+  // channel's cards and replies; each still waits for the post it hangs under (see `claim`).
+  if (message.method === "files.uploadV2" && message.payload.chart !== undefined)
+    return `charts:${message.channel}`;
   return `channel:${message.channel}`;
 }
 

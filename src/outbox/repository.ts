@@ -94,7 +94,7 @@ export function createOutboxRepository(db: Db) {
     /**
      * Claims up to `limit` rows that may go now: pending and due, the oldest open row of their
      * stream (so each channel is delivered strictly in order, one write in flight at a time, across
-     * any number of dispatchers), within the channel's pace, and of a method not held back after a
+     * any number of dispatchers) whose parent, if any, is no longer waiting, within the channel's pace, and of a method not held back after a
      * workspace-wide 429. Claimed rows are `sending` with a fresh `claim_id` and a lease, and name
      * the claiming process (`by`), whose death frees them; the claim commits before anything is
      * sent. Leases and pacing use the database's clock (one clock for every replica); `now` (the
@@ -116,6 +116,8 @@ export function createOutboxRepository(db: Db) {
             eq(outbox.state, "pending"),
             lte(outbox.availableAt, now),
             sql`not exists (select 1 from ${outbox} e where e.stream = ${outbox.stream} and e.id < ${outbox.id} and e.state in ('pending', 'sending'))`,
+            // A row in another stream than its parent (a chart under its card) waits for the parent.
+            sql`(${outbox.parentId} is null or not exists (select 1 from ${outbox} p where p.id = ${outbox.parentId} and p.state in ('pending', 'sending')))`,
             sql`(not ${outbox.paced} or (select count(*) from ${outbox} s where s.channel = ${outbox.channel} and s.paced and s.claimed_at > now() - ${millis(pacing.windowMs)}) < ${pacing.burst})`,
             sql`not exists (select 1 from ${outboxMethodHolds} h where h.method = ${outbox.method} and h.until > now())`,
           ),

@@ -1,3 +1,5 @@
+import type { ChartSpec } from "../charts/spec.js";
+
 /**
  * A problem a detector saw (or saw end), handed to the alerting hub. Monitors, the Alertmanager
  * webhook and people all speak this one shape; the hub turns it into alerts and incidents.
@@ -26,6 +28,11 @@ export interface AlertSignal {
   /** The monitor run that produced it, when there is one. */
   monitorRunId?: number;
   labels?: Record<string, string>;
+  /**
+   * Charts for the incident's thread, posted when this signal opens an incident. Only detectors
+   * inside the bot set them (the HTTP intake never reads them from a request).
+   */
+  charts?: ChartSpec[];
 }
 
 /** Where detectors send signals; the incidents feature provides the real one. */

@@ -1,3 +1,5 @@
+import { renderPng } from "../charts/render.js";
+import type { ChartSpec } from "../charts/spec.js";
 import type { Delivery, DeliveryOutcome, OutboxTransport } from "../outbox/index.js";
 import { type SlackApi, SlackApiError } from "./web-api.js";
 
@@ -6,6 +8,7 @@ export const OUTBOX_EVENT_TYPE = "mlops_outbox";
 
 interface SlackMessage {
   ts?: string;
+  files?: { name?: string }[];
   metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown } };
 }
 
@@ -75,9 +78,14 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
             limit: 999,
           });
       const messages = Array.isArray(result.messages) ? (result.messages as SlackMessage[]) : [];
-      const found = messages.find(
-        (m) =>
-          m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.outbox_id === d.outboxId,
+      // A post carries its row id in metadata; a file share cannot, so it is known by its file
+      // name, which the uploader keeps unique within the thread.
+      const filename = d.method === "files.uploadV2" ? String(d.payload.filename ?? "") : undefined;
+      const found = messages.find((m) =>
+        filename
+          ? (m.files ?? []).some((f) => f.name === filename)
+          : m.metadata?.event_type === OUTBOX_EVENT_TYPE &&
+            m.metadata.event_payload?.outbox_id === d.outboxId,
       );
       if (!found?.ts) return undefined;
       return { ts: found.ts, channel: typeof result.channel === "string" ? result.channel : d.channel };
@@ -91,10 +99,22 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
  * the middle reserves a new file; the unshared one is left behind, never shown twice.
  */
 async function uploadFile(api: SlackApi, d: Delivery): Promise<DeliveryOutcome> {
-  const content = String(d.payload.content ?? "");
   const filename = String(d.payload.filename ?? "output.txt");
-  const bytes = Buffer.from(content, "utf8");
-  const reserved = await api.call("files.getUploadURLExternal", { filename, length: bytes.length });
+  let bytes: Buffer;
+  try {
+    // A chart travels as its description and is drawn here, in the outbox worker.
+    bytes = d.payload.chart
+      ? renderPng(d.payload.chart as ChartSpec)
+      : Buffer.from(String(d.payload.content ?? ""), "utf8");
+  } catch (err) {
+    return { kind: "rejected", error: `chart could not be drawn: ${(err as Error).message}` };
+  }
+  const altText = typeof d.payload.alt_text === "string" ? d.payload.alt_text : undefined;
+  const reserved = await api.call("files.getUploadURLExternal", {
+    filename,
+    length: bytes.length,
+    ...(altText ? { alt_text: altText } : {}),
+  });
   const url = typeof reserved.upload_url === "string" ? reserved.upload_url : undefined;
   const fileId = typeof reserved.file_id === "string" ? reserved.file_id : undefined;
   if (!url || !fileId) return { kind: "rejected", error: "files.getUploadURLExternal: no upload_url" };

@@ -1,5 +1,5 @@
+import type { MetricSeries } from "../charts/metric-series.js";
 import { html, type SafeHtml } from "./html.js";
-import type { MetricSeries } from "./metric-series.js";
 
 /** Where the incident sits on the chart's time axis. */
 export interface ChartMarks {

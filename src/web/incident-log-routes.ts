@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { type ApiCaller, type ApiTokenService, allows } from "../api-tokens/index.js";
+import { metricSeries, type RunPoint } from "../charts/metric-series.js";
 import { bearerAuth, failedAuthLimiterOf } from "../http/bearer-auth.js";
 import {
   INCIDENT_STATES,
@@ -21,7 +22,6 @@ import {
   loginPage,
   problemPage,
 } from "./incident-pages.js";
-import { metricSeries, type RunPoint } from "./metric-series.js";
 import { readCookie, SESSION_COOKIE, SESSION_TTL_MS, type SessionSigner } from "./session.js";
 
 /** Monitor runs around an incident, for its chart. */

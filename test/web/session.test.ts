@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { metricSeries } from "../../src/charts/metric-series.js";
 import { lineChart } from "../../src/web/chart.js";
-import { metricSeries } from "../../src/web/metric-series.js";
 import { createSessionSigner, readCookie, SESSION_TTL_MS } from "../../src/web/session.js";
 
 describe("incident log sessions", () => {

@@ -4,9 +4,11 @@
  * correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
  * reference's own bin edges and to category counts.
  */
+import { type DriftEvidence, driftDistributionChart, driftRank } from "../../charts/monitor-charts.js";
+import type { ChartSpec } from "../../charts/spec.js";
 import { columnPlan } from "../baseline.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import { isTest } from "../profile.js";
+import { type ColumnProfile, isTest } from "../profile.js";
 import type { ColumnRef, NumericColumn } from "../window-repository.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
@@ -25,6 +27,46 @@ export const UNSEEN = "(unseen)";
 
 /** Fewest rows a drift run compares. */
 export const MIN_DRIFT_ROWS = 30;
+
+/** How many drifted features the dataset-drift finding shows distributions of. */
+export const TOP_DRIFTED_CHARTS = 3;
+
+/** A drifted column's distributions as its chart needs them. */
+function evidenceOf(
+  column: { column: string; method: string; value: number; threshold: number },
+  ref: ColumnProfile,
+  cur: CurrentColumn,
+): DriftEvidence {
+  const common = {
+    feature: column.column,
+    method: column.method,
+    value: column.value,
+    threshold: column.threshold,
+    isTest: isTest(column.method as Parameters<typeof isTest>[0]),
+  };
+  if (ref.kind === "numeric" && cur.kind === "numeric")
+    return {
+      ...common,
+      distribution: {
+        kind: "numeric",
+        edges: ref.edges,
+        reference: ref.counts,
+        current: cur.hist.counts,
+        min: ref.min,
+        max: ref.max,
+      },
+    };
+  const current: Record<string, number> = {};
+  if (cur.kind === "categorical") for (const [k, v] of cur.counts) current[k] = v;
+  return {
+    ...common,
+    distribution: {
+      kind: "categorical",
+      reference: ref.kind === "categorical" ? ref.counts : {},
+      current,
+    },
+  };
+}
 
 /** Runs the drift monitor over its window. */
 export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<MonitorOutcome> {
@@ -77,6 +119,19 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
   if (rows < MIN_DRIFT_ROWS)
     return skipped(window, `fewer than ${MIN_DRIFT_ROWS} predictions in the window`, { rows });
   const verdict = evaluateDrift(profile, cfg, current);
+  const refOf = new Map(cols.map((c) => [c.name, c.col]));
+  const evidence: Record<string, ChartSpec[]> = {};
+  const drifted = verdict.columns
+    .filter((c) => c.drifted)
+    .flatMap((c) => {
+      const ref = refOf.get(c.column);
+      const cur = current.get(c.column);
+      return ref && cur ? [evidenceOf(c, ref, cur)] : [];
+    })
+    .sort((a, b) => driftRank(b) - driftRank(a));
+  for (const e of drifted) evidence[e.feature] = [driftDistributionChart(e)];
+  if (verdict.datasetDrift)
+    evidence.dataset = drifted.slice(0, TOP_DRIFTED_CHARTS).map((e) => driftDistributionChart(e));
   const findings: Finding[] = verdict.columns
     .filter((c) => c.drifted)
     .map((c) => ({
@@ -118,6 +173,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
         ]),
       ),
     },
+    evidence,
     rule: `per column: p-value tests drift below their threshold, distances at or above it; dataset drift when >= ${cfg.dataset_drift_share} of features drift${cfg.bonferroni ? "; Bonferroni across tests" : ""}`,
     findings,
   };

@@ -1,5 +1,7 @@
+import { chartUpload } from "../../charts/upload.js";
 import type { Db } from "../../db/index.js";
 import type { IncidentNotifier } from "../../incidents/index.js";
+import { formatRef } from "../../incidents/model.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { incidentCard } from "../blocks/incident-card.js";
@@ -51,6 +53,23 @@ export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => vo
         },
         clock.now(),
       );
+    },
+    async postCharts(tx: Db, incident, charts) {
+      const outbox = createOutboxRepository(tx);
+      const ids: number[] = [];
+      for (const [i, chart] of charts.entries())
+        ids.push(
+          await outbox.enqueue(
+            {
+              method: "files.uploadV2",
+              channel: incident.channel,
+              parentId: incident.cardOutboxId ?? undefined,
+              payload: chartUpload(chart, `${formatRef(incident.id)}-${i + 1}`),
+            },
+            clock.now(),
+          ),
+        );
+      return ids;
     },
     tell(tx: Db, to, text) {
       return createOutboxRepository(tx).enqueue(

@@ -82,7 +82,7 @@ function filesHtml(workspace: SandboxWorkspace, ids: readonly string[]): SafeHtm
     const isImage = /\.(png|jpe?g|gif|webp)$/i.test(file.name);
     return html`<div class="file"><a href="files/${file.id}" target="_blank" rel="noopener">📎 ${file.title}</a>
       <span class="muted">${file.name} · ${size.toLocaleString("en")} bytes</span>
-      ${isImage ? html`<img class="file-preview" src="files/${file.id}" alt="${file.title}">` : ""}</div>`;
+      ${isImage ? html`<img class="file-preview" src="files/${file.id}" alt="${file.alt_text ?? file.title}">` : ""}</div>`;
   })}</div>`;
 }
 
