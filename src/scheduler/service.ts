@@ -22,6 +22,8 @@ import { createCronClaimRepository } from "./repository.js";
 export interface Job {
   name: string;
   cron: string;
+  /** The IANA time zone the expression is read in; UTC when absent. */
+  timeZone?: string | undefined;
   run(tickAt: Date): Promise<unknown>;
 }
 
@@ -91,7 +93,7 @@ export function createScheduler(deps: {
   async function tick(name: string): Promise<TickResult> {
     const job = jobs.get(name);
     if (!job) throw new Error(`no job ${name}`);
-    const at = latestTick(job.cron, deps.clock.now());
+    const at = latestTick(job.cron, deps.clock.now(), job.timeZone);
     if (!at) return "none";
     const p = claimTick(job, at);
     inFlight.add(p);
@@ -128,7 +130,7 @@ export function createScheduler(deps: {
               deps.logger.error({ err, job: job.name }, "tick failed"),
             );
           },
-          { name: job.name, timezone: "Etc/UTC" },
+          { name: job.name, timezone: job.timeZone ?? "Etc/UTC" },
         );
         tasks.push(task);
       }
@@ -136,7 +138,7 @@ export function createScheduler(deps: {
         for (const job of jobs.values()) {
           if (stopped) return;
           const last = await claims.lastTick(job.name);
-          const due = latestTick(job.cron, deps.clock.now());
+          const due = latestTick(job.cron, deps.clock.now(), job.timeZone);
           if (last && due && due.getTime() > last.getTime()) {
             deps.logger.info({ job: job.name, missedSince: last, tick: due }, "catching up one missed tick");
             await tick(job.name);

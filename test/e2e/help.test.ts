@@ -25,6 +25,7 @@ const SUBCOMMANDS = [
   "runbook",
   "retrain",
   "canary",
+  "report",
 ];
 
 beforeAll(async () => {
