@@ -8,6 +8,7 @@ import {
   CLAIM_LOST_PREFIX,
   isPaced,
   type OutboxMessage,
+  type OutboxMethod,
   type OutboxRow,
   type Pacing,
   streamOf,
@@ -137,6 +138,15 @@ export function createOutboxRepository(db: Db) {
         })
         .where(inArray(outbox.id, candidates))
         .returning();
+    },
+
+    /** How many rows of `method` hang under a parent row (in any state). */
+    async countUnder(parentId: number, method: OutboxMethod): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(outbox)
+        .where(and(eq(outbox.parentId, parentId), eq(outbox.method, method)));
+      return Number(row?.n ?? 0);
     },
 
     /** The Slack id of a channel the outbox has delivered to under `channel` (a name or an id), if any. */

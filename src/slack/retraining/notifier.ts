@@ -1,6 +1,8 @@
+import { canaryChart, evaluationChart } from "../../charts/retraining-charts.js";
+import { chartUpload } from "../../charts/upload.js";
 import type { Db } from "../../db/index.js";
 import { createOutboxRepository } from "../../outbox/index.js";
-import type { RetrainingNotifier } from "../../retraining/index.js";
+import type { RetrainingNotifier, RuleSnapshot } from "../../retraining/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { candidateCard, comparisonBlocks, noteText } from "./blocks.js";
 
@@ -32,8 +34,9 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
         clock.now(),
       );
     },
-    postCard(tx: Db, target, card) {
-      return createOutboxRepository(tx).enqueue(
+    async postCard(tx: Db, target, card) {
+      const outbox = createOutboxRepository(tx);
+      const id = await outbox.enqueue(
         {
           method: "chat.postMessage",
           channel: target.channel,
@@ -42,6 +45,28 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
         },
         clock.now(),
       );
+      // The picture of the card's table: champion against challenger on each metric, in the thread.
+      const c = card.candidate;
+      const rules = c.rules as unknown as RuleSnapshot;
+      if (rules.checks.length)
+        await outbox.enqueue(
+          {
+            method: "files.uploadV2",
+            channel: target.channel,
+            parentId: target.parentId ?? id,
+            payload: chartUpload(
+              evaluationChart({
+                model: c.model,
+                championVersion: c.championVersion ?? "champion",
+                challengerVersion: c.version,
+                checks: rules.checks,
+              }),
+              `candidate-${c.id}`,
+            ),
+          },
+          clock.now(),
+        );
+      return id;
     },
     updateCard(tx: Db, card) {
       const c = card.candidate;
@@ -58,8 +83,9 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
         clock.now(),
       );
     },
-    postComparison(tx: Db, target, view) {
-      return createOutboxRepository(tx).enqueue(
+    async postComparison(tx: Db, target, view) {
+      const outbox = createOutboxRepository(tx);
+      const id = await outbox.enqueue(
         {
           method: "chat.postMessage",
           channel: target.channel,
@@ -68,6 +94,29 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
         },
         clock.now(),
       );
+      const k = view.comparison;
+      if (k.champion.n + k.challenger.n > 0) {
+        // Each comparison gets its own picture: the file name counts the thread's comparisons.
+        const seq = await outbox.countUnder(target.parentId ?? id, "files.uploadV2");
+        await outbox.enqueue(
+          {
+            method: "files.uploadV2",
+            channel: target.channel,
+            parentId: target.parentId ?? id,
+            payload: chartUpload(
+              canaryChart({
+                model: view.candidate.model,
+                champion: k.champion,
+                challenger: k.challenger,
+                summary: k.summary,
+              }),
+              `candidate-${view.candidate.id}-canary-${seq + 1}`,
+            ),
+          },
+          clock.now(),
+        );
+      }
+      return id;
     },
     tell(tx: Db, to, text) {
       return createOutboxRepository(tx).enqueue(
