@@ -204,7 +204,10 @@ function frame(
 function lineBody(spec: LineChart): string[] {
   const legend = spec.series.map((s, i) => ({ name: s.name, colour: seriesColour(i) }));
   const { under, over, y } = frame(spec, legend);
-  const times = spec.series.flatMap((s) => s.points.map((p) => p.t));
+  const times = [
+    ...spec.series.flatMap((s) => s.points.map((p) => p.t)),
+    ...(spec.marks ?? []).map((m) => m.t),
+  ];
   let t0 = times.length ? Math.min(...times) : 0;
   let t1 = times.length ? Math.max(...times) : 1;
   if (t1 === t0) {
@@ -218,6 +221,11 @@ function lineBody(spec: LineChart): string[] {
   for (const t of ticks)
     body.push(
       `<text x="${x(t).toFixed(1)}" y="${PLOT.bottom + 22}" font-size="13" text-anchor="middle" fill="${PALETTE.muted}">${esc(label(t))}</text>`,
+    );
+  for (const m of spec.marks ?? [])
+    body.push(
+      `<line x1="${x(m.t).toFixed(1)}" x2="${x(m.t).toFixed(1)}" y1="${PLOT.top}" y2="${PLOT.bottom}" stroke="${PALETTE.mark}" stroke-width="2"/>`,
+      `<text x="${(x(m.t) + 4).toFixed(1)}" y="${PLOT.top + 14}" font-size="13" fill="${PALETTE.mark}">${esc(truncate(m.label, 24))}</text>`,
     );
   spec.series.forEach((s, i) => {
     const colour = seriesColour(i);
@@ -320,12 +328,15 @@ function barBody(spec: BarChart): string[] {
   return [...under, ...body, ...over];
 }
 
-/** The chart as a standalone SVG document; its `<title>` and `aria-label` carry the alt text. */
-export function renderSvg(spec: ChartSpec): string {
+/**
+ * The chart as a standalone SVG document; its `<title>` and `aria-label` carry the alt text.
+ * `className` is set on the root element when the SVG is inlined in a page.
+ */
+export function renderSvg(spec: ChartSpec, className?: string): string {
   const body =
     spec.kind === "line" ? lineBody(spec) : spec.kind === "histogram" ? histogramBody(spec) : barBody(spec);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-label="${esc(spec.alt)}" font-family="${FONT}, sans-serif">`,
+    `<svg${className ? ` class="${esc(className)}"` : ""} xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-label="${esc(spec.alt)}" font-family="${FONT}, sans-serif">`,
     `<title>${esc(spec.alt)}</title>`,
     ...body,
     "</svg>",

@@ -49,6 +49,8 @@ export interface TimePoint {
 export interface LineChart extends ChartBase {
   kind: "line";
   series: { name: string; points: TimePoint[] }[];
+  /** Moments marked by a vertical line (an incident's opening and resolution). */
+  marks?: { t: number; label: string }[] | undefined;
 }
 
 /**
@@ -79,6 +81,7 @@ export const PALETTE = {
   text: "#1f2328",
   muted: "#59636e",
   grid: "#d1d9e0",
+  mark: "#9a6700",
   background: "#ffffff",
 } as const;
 

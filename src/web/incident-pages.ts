@@ -183,9 +183,4 @@ table.metrics { width: auto; min-width: 320px; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
 .facts dt { font-weight: 600; color: #616061; } .facts dd { margin: 0; }
 .chart { width: 100%; max-width: 720px; height: auto; border: 1px solid #e8e8e8; border-radius: 6px; background: #fff; }
-.chart .line { fill: none; stroke: #1264a3; stroke-width: 2; } .chart .point { fill: #1264a3; }
-.chart .grid { stroke: #eee; } .chart .axis { font-size: 11px; fill: #616061; }
-.chart .threshold { stroke: #e01e5a; stroke-dasharray: 5 4; } .chart .threshold-label { font-size: 11px; fill: #e01e5a; }
-.chart .mark-open { stroke: #ecb22e; stroke-width: 2; } .chart .mark-resolved { stroke: #2eb67d; stroke-width: 2; }
-.chart .mark-label { font-size: 11px; fill: #616061; }
 `;
