@@ -16,6 +16,7 @@ import { createEscalationFeature } from "./wiring/escalation-feature.js";
 import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
+import { createReportsFeature } from "./wiring/reports-feature.js";
 import { createRetrainingFeature } from "./wiring/retraining-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
 
@@ -84,5 +85,10 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     createRunbooksFeature(ctx, { runbooks, incidents }),
     createEscalationFeature(ctx, { incidents }),
     createRetrainingFeature(ctx, { incidents, previousModels }),
+    createReportsFeature(ctx, {
+      registry: monitoring.registry,
+      ready: monitoring.ready,
+      wake: () => incidents.dispatcher.wake(),
+    }),
   ];
 }

@@ -66,8 +66,26 @@ const permissionsSchema = z
   })
   .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
 
+/** An IANA time zone the runtime knows, e.g. `Europe/Berlin`. */
+export const timeZoneSchema = z
+  .string()
+  .refine((name) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: name });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "expected an IANA time zone like 'Europe/Berlin' or 'UTC'")
+  .describe("IANA time zone");
+
 const workspaceSchema = z.strictObject({
   name: z.string().default("mlops"),
+  timezone: timeZoneSchema
+    .default("UTC")
+    .describe(
+      "The team's time zone (IANA): scheduled reports are read in it. Slack's API has no workspace time zone, so it is set here",
+    ),
   alert_channel: channelSchema.describe("Default channel for alerts of models without their own"),
   user_groups: z
     .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "expected a lowercase key"), userGroupSchema)
@@ -459,6 +477,31 @@ const outboxSchema = z
   })
   .describe("Delivery of Slack writes (the outbox)");
 
+const reportsSchema = z
+  .strictObject({
+    weekly: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        schedule: cronSchema
+          .default("0 9 * * 1")
+          .describe("When the digest is posted (default Monday 09:00)"),
+        timezone: timeZoneSchema
+          .optional()
+          .describe("The zone the schedule is read in; workspace.timezone when absent"),
+        period: durationSchema.prefault("7d").describe("How far back each digest looks"),
+      })
+      .prefault({})
+      .describe("The weekly digest posted to each model's channel"),
+    top_fingerprints: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(5)
+      .describe("How many of the noisiest fingerprints a report lists"),
+  })
+  .describe("`/mlops report` and the weekly digest");
+
 const livenessSchema = z
   .strictObject({
     heartbeat: durationSchema
@@ -480,6 +523,7 @@ export const configSchema = z
     escalation: escalationSchema.prefault({}),
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
+    reports: reportsSchema.prefault({}),
 
     liveness: livenessSchema.prefault({}),
   })
