@@ -71,9 +71,10 @@ export function driftDistributionChart(e: DriftEvidence): ChartSpec {
       title,
       subtitle: `Drift: ${verdict}`,
       alt: `Drift in ${e.feature}: ${verdict}. Histogram of ${e.feature}, reference against the current window.`,
-      x: { label: e.feature },
+      x: { label: e.feature, unit: "reference bins" },
       y: { label: "share of rows" },
       edges: inner.length ? [lo, ...inner, hi] : [lo, hi],
+      scale: "bins",
       series: [
         { name: "reference", values: shares(d.reference) },
         { name: "current window", values: shares(d.current) },

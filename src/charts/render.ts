@@ -252,17 +252,26 @@ function lineBody(spec: LineChart): string[] {
 function histogramBody(spec: HistogramChart): string[] {
   const legend = spec.series.map((s, i) => ({ name: s.name, colour: seriesColour(i) }));
   const { under, over, y } = frame(spec, legend);
-  const edges = spec.edges;
+  const byBin = spec.scale === "bins";
+  const edges = byBin ? spec.edges.map((_, i) => i) : spec.edges;
   const e0 = edges[0] ?? 0;
   const e1 = edges[edges.length - 1] ?? 1;
   const span = e1 > e0 ? e1 - e0 : 1;
   const x = (v: number) => PLOT.left + ((v - e0) / span) * (PLOT.right - PLOT.left);
   const body: string[] = [];
-  for (const v of niceTicks(e0, e1, 6))
-    if (v >= e0 && v <= e1)
+  if (byBin) {
+    // Every k-th edge, labelled with its value, so at most 8 labels share the axis.
+    const step = Math.max(1, Math.ceil((edges.length - 1) / 8));
+    for (let i = 0; i < edges.length; i += step)
       body.push(
-        `<text x="${x(v).toFixed(1)}" y="${PLOT.bottom + 22}" font-size="13" text-anchor="middle" fill="${PALETTE.muted}">${esc(formatNumber(v))}</text>`,
+        `<text x="${x(i).toFixed(1)}" y="${PLOT.bottom + 22}" font-size="13" text-anchor="middle" fill="${PALETTE.muted}">${esc(formatNumber(spec.edges[i] as number))}</text>`,
       );
+  } else
+    for (const v of niceTicks(e0, e1, 6))
+      if (v >= e0 && v <= e1)
+        body.push(
+          `<text x="${x(v).toFixed(1)}" y="${PLOT.bottom + 22}" font-size="13" text-anchor="middle" fill="${PALETTE.muted}">${esc(formatNumber(v))}</text>`,
+        );
   spec.series.forEach((s, i) => {
     const colour = seriesColour(i);
     if (i === 0) {

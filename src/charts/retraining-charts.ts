@@ -31,17 +31,23 @@ export function evaluationChart(input: {
         `${c.metric} ${formatNumber(c.champion)} → ${formatNumber(c.challenger)}${c.passes ? "" : " (fails its rule)"}`,
     )
     .join(", ");
+  // Metrics of different scales (an F1 of 0.8 beside a latency of 40 ms) are drawn relative to the
+  // champion (champion = 1); the alt text keeps the real values.
+  const scales = checks.map((c) => Math.max(Math.abs(c.champion), Math.abs(c.challenger)));
+  const relative = scales.length > 1 && Math.max(...scales) > 10 * Math.max(Math.min(...scales), 1e-12);
+  const value = (c: EvaluationCheck, v: number) =>
+    relative ? (c.champion !== 0 ? v / c.champion : Number.NaN) : v;
   return {
     kind: "bars",
     title: `${input.model}: champion ${input.championVersion} against challenger ${input.challengerVersion}`,
-    subtitle: `Offline evaluation on the same data; ${checks.filter((c) => c.passes).length} of ${checks.length} rules pass`,
+    subtitle: `Offline evaluation on the same data; ${checks.filter((c) => c.passes).length} of ${checks.length} rules pass${relative ? "; values relative to the champion" : ""}`,
     alt: `Champion ${input.championVersion} against challenger ${input.challengerVersion} of ${input.model}: ${words}.`,
     x: { label: "evaluation metric" },
-    y: { label: "value" },
+    y: { label: relative ? "relative to the champion (champion = 1)" : "value" },
     categories: checks.map((c) => c.metric),
     series: [
-      { name: `champion ${input.championVersion}`, values: checks.map((c) => c.champion) },
-      { name: `challenger ${input.challengerVersion}`, values: checks.map((c) => c.challenger) },
+      { name: `champion ${input.championVersion}`, values: checks.map((c) => value(c, c.champion)) },
+      { name: `challenger ${input.challengerVersion}`, values: checks.map((c) => value(c, c.challenger)) },
     ],
   };
 }

@@ -61,6 +61,11 @@ export interface HistogramChart extends ChartBase {
   kind: "histogram";
   edges: number[];
   series: { name: string; values: number[] }[];
+  /**
+   * `linear` (default) places bins by value; `bins` draws every bin the same width, labelled by
+   * its edges: for the reference's quantile bins, where a skewed feature would crowd them together.
+   */
+  scale?: "linear" | "bins" | undefined;
 }
 
 /** Grouped bars per category (categorical distributions, champion against challenger). */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ackBench } from "./ack.js";
 import { alertFloodBench } from "./alert-flood.js";
 import { alertLatencyBench } from "./alert-latency.js";
+import { chartsBench } from "./charts.js";
 import { driftBench } from "./drift.js";
 import { ingestBench } from "./ingest.js";
 import { machineInfo, machineLine } from "./machine.js";
@@ -33,6 +34,7 @@ const BENCHES: Bench[] = [
   sustainedBench,
   alertLatencyBench,
   alertFloodBench,
+  chartsBench,
 ];
 
 const OUTPUT = join(ROOT, "BENCHMARKS.md");

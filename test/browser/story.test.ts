@@ -46,6 +46,24 @@ describe("the newcomer's story, in the browser only", () => {
     const ref = /INC-\d+/.exec((await driftCard.locator(".bk-header").textContent()) ?? "")?.[0] as string;
     expect(ref).toMatch(/^INC-\d+$/);
 
+    // The incident's thread holds its charts, shown inline as Slack shows images: the feature's
+    // distributions against the reference, and its drift score over the runs.
+    const charts = card(page, ref).locator("details.thread img.file-preview");
+    await poll(() => charts.count()).toBeGreaterThanOrEqual(2);
+    expect(await charts.first().getAttribute("alt")).toMatch(/^Drift in amount: psi \d/);
+    await poll(() =>
+      charts.first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+    ).toBe(960);
+    // `CHART_SCREENSHOT=docs/incident-chart.png npx vitest run test/browser/story.test.ts` renews the README's picture.
+    await card(page, ref).evaluate((el) => {
+      el.querySelector("details.thread")?.setAttribute("open", "");
+      el.scrollIntoView({ block: "start" });
+    });
+    const shot = await card(page, ref).screenshot(
+      process.env.CHART_SCREENSHOT ? { path: process.env.CHART_SCREENSHOT } : {},
+    );
+    expect(shot.length).toBeGreaterThan(10_000);
+
     // Olivia runs the suggested runbook from the card: its result goes into the thread.
     await cardButton(page, ref, "Run clear-feature-cache").click();
     const thread = () => card(page, ref).locator("details.thread .replies");

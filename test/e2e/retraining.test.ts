@@ -122,6 +122,15 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     expect(text(approval)).toContain("latency_p95_ms");
     expect(text(approval)).toContain("Clears the rules");
     expect(buttonIds(approval)).toEqual(["retrain_approve", "retrain_reject"]);
+    // Its picture follows in the thread: champion against challenger on each metric.
+    const filesOf = () =>
+      threadOf(card)
+        .flatMap((m) => m.files)
+        .map((id) => bot.sandbox.workspace.file(id));
+    const evaluation = await eventually("the evaluation chart in the thread", () =>
+      filesOf().find((f) => f?.title.endsWith("against challenger v2")),
+    );
+    expect(evaluation.alt_text).toContain("f1 0.8 → 0.84");
 
     // Someone without `approve` is refused and nothing changes.
     await driver.clickButton("U0OLIVIA", approval, "retrain_approve");
@@ -185,6 +194,11 @@ describe("retraining with a human in the loop (sandbox, real HTTP, real database
     expect(text(comparison)).toContain("error rate");
     expect(text(comparison)).toContain("on labels");
     expect(buttonIds(comparison)).toEqual(["canary_promote", "canary_rollback"]);
+    // And the live metrics of both arms with their 95% intervals, as a picture.
+    const live = await eventually("the canary chart in the thread", () =>
+      filesOf().find((f) => f?.title.startsWith("fraud-detector canary:")),
+    );
+    expect(live.alt_text).toMatch(/error rate [\d.]+ \(95% CI [\d.]+ to [\d.]+\)/);
     // On demand too.
     const onDemand = await driver.command("U0GUEST", CHANNEL, "canary fraud-detector");
     expect(JSON.stringify(onDemand.body)).toContain("error rate p =");

@@ -80,9 +80,9 @@ function filesHtml(workspace: SandboxWorkspace, ids: readonly string[]): SafeHtm
     if (!file) return html`<div class="file missing">[file ${id}]</div>`;
     const size = file.bytes?.length ?? file.length;
     const isImage = /\.(png|jpe?g|gif|webp)$/i.test(file.name);
-    return html`<div class="file"><a href="files/${file.id}" target="_blank" rel="noopener">📎 ${file.title}</a>
+    return html`<div class="file"><a href="/sandbox/files/${file.id}" target="_blank" rel="noopener">📎 ${file.title}</a>
       <span class="muted">${file.name} · ${size.toLocaleString("en")} bytes</span>
-      ${isImage ? html`<img class="file-preview" src="files/${file.id}" alt="${file.alt_text ?? file.title}">` : ""}</div>`;
+      ${isImage ? html`<img class="file-preview" src="/sandbox/files/${file.id}" alt="${file.alt_text ?? file.title}">` : ""}</div>`;
   })}</div>`;
 }
 

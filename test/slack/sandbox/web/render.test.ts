@@ -170,9 +170,9 @@ describe("a channel as one person sees it", () => {
     });
     const out = channelHtml(ws, "C0ALERTS", "U0OLIVIA", new Set()).value;
     expect(out).toContain(
-      `<a href="files/${file.id}" target="_blank" rel="noopener">📎 Drift &lt;report&gt;</a>`,
+      `<a href="/sandbox/files/${file.id}" target="_blank" rel="noopener">📎 Drift &lt;report&gt;</a>`,
     );
     expect(out).toContain("drift&lt;1&gt;.png · 3 bytes");
-    expect(out).toContain(`<img class="file-preview" src="files/${file.id}"`);
+    expect(out).toContain(`<img class="file-preview" src="/sandbox/files/${file.id}"`);
   });
 });
