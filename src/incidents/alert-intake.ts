@@ -7,7 +7,11 @@ import { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
 import { InvalidSignalError } from "./errors.js";
 import { type Alert, EVENT_KINDS, type Incident, type Silence, summarizeResolution } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
+import { observeStages } from "./service.js";
 import { silenceActive, silenceMatches } from "./silence-model.js";
+
+/** An incident a signal resolved, before and after. */
+type Resolved = { before: Incident; after: Incident };
 
 /** Signals handled per transaction; a batch is split so no transaction holds locks for long. */
 const CHUNK = 100;
@@ -59,6 +63,7 @@ export function createAlertIntake(deps: IncidentDeps) {
     s: AlertSignal,
     active: readonly Silence[],
     charts: readonly ChartSpec[],
+    resolvedHere: Resolved[],
   ): Promise<IntakeOutcome> {
     const now = clock.now();
     const fingerprint = fingerprintOf(s);
@@ -160,7 +165,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       return attach(tx, winner, alert, silence, detail, now);
     }
     if (firing && open) return attach(tx, open, alert, silence, detail, now);
-    if (!firing && open) return resolve(tx, open, alert, silence, s, now);
+    if (!firing && open) return resolve(tx, open, alert, silence, s, now, resolvedHere);
     return { fingerprint, incidentId: null, effect: "recorded" };
   }
 
@@ -212,6 +217,7 @@ export function createAlertIntake(deps: IncidentDeps) {
     silence: Silence | null,
     s: AlertSignal,
     now: Date,
+    resolvedHere: Resolved[],
   ): Promise<IntakeOutcome> {
     const silenced = silence !== null;
     const incidents = createIncidentRepository(tx);
@@ -256,6 +262,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       via: "alert",
       detail: { from: open.state, to: "resolved", note: "The alert reported resolved." },
     });
+    resolvedHere.push({ before: open, after: updated });
     const summary = summarizeResolution(updated, await incidents.timeline(open.id));
     const outboxId = await notifier.reply(tx, updated, { kind: "resolved", summary });
     await incidents.addEvent({
@@ -286,19 +293,30 @@ export function createAlertIntake(deps: IncidentDeps) {
         a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index,
       );
     const outcomes: IntakeOutcome[] = new Array(valid.length);
+    const resolved: Resolved[] = [];
     try {
       for (let i = 0; i < order.length; i += CHUNK) {
         const chunk = order.slice(i, i + CHUNK);
+        const resolvedHere: Resolved[] = [];
         await db.transaction(async (tx) => {
           // Silences are few and change rarely: read them once per transaction, match in memory.
           const active = await createAlertRepository(tx).activeSilences(clock.now());
           for (const item of chunk)
-            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? []);
+            outcomes[item.index] = await handle(
+              tx,
+              item.signal,
+              active,
+              charts[item.index] ?? [],
+              resolvedHere,
+            );
         });
+        // Committed: the incidents this chunk resolved reached their resolve stage.
+        resolved.push(...resolvedHere);
       }
     } finally {
       notifier.wake();
     }
+    for (const r of resolved) observeStages(deps, r.before, r.after);
     return outcomes;
   }
 

@@ -18,7 +18,15 @@ export interface IncidentDeps {
   logger: Logger;
   suggestRunbooks?: RunbookSuggester;
   describeEscalation?: EscalationDescriber;
+  /** Told, after commit, how long an incident took from opening to each stage it reached. */
+  stages?: StageObserver;
 }
+
+/** A response stage an incident reaches. */
+export type ResponseStage = "acknowledge" | "mitigate" | "resolve";
+
+/** Records the time from an incident's opening to a stage (the response metrics). */
+export type StageObserver = (stage: ResponseStage, incident: Incident, seconds: number) => void;
 
 /** The notification policy from `alerting` in the config. */
 export function policyOf(config: MlopsConfig): NotificationPolicy {

@@ -2,7 +2,7 @@ import { describePrincipals } from "../access/index.js";
 import { createAuditRepository } from "../audit/index.js";
 import type { Db } from "../db/index.js";
 import { formatDuration } from "../shared/duration.js";
-import { type IncidentDeps, snapshotOf } from "./deps.js";
+import { type IncidentDeps, type ResponseStage, snapshotOf } from "./deps.js";
 import { IncidentNotFoundError } from "./errors.js";
 import {
   ACTION_EVENT,
@@ -217,9 +217,23 @@ export function createIncidentService(deps: IncidentDeps) {
         return { outcome: "done", incident: updated, message: `You ${PAST[req.action]} ${ref}${took}.` };
       });
       notifier.wake();
+      if (result.outcome === "done") observeStages(deps, current, result.incident);
       return result;
     },
   };
+}
+
+/** Reports each stage an action moved the incident through (resolving an open one is only resolve). */
+export function observeStages(deps: Pick<IncidentDeps, "stages">, before: Incident, after: Incident): void {
+  if (!deps.stages) return;
+  const opened = after.openedAt.getTime();
+  const reached: [ResponseStage, Date | null, Date | null][] = [
+    ["acknowledge", before.acknowledgedAt, after.acknowledgedAt],
+    ["mitigate", before.mitigatedAt, after.mitigatedAt],
+    ["resolve", before.resolvedAt, after.resolvedAt],
+  ];
+  for (const [stage, was, is] of reached)
+    if (!was && is) deps.stages(stage, after, Math.max(0, (is.getTime() - opened) / 1000));
 }
 
 /** The incident service. */

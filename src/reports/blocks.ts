@@ -62,7 +62,7 @@ export function reportMessage(r: ModelReport, heading: string): { text: string; 
     { type: "header", text: { type: "plain_text", text: title.slice(0, 150) } },
     section(`*Monitors*\n${r.monitors.map(monitorLine).join("\n")}`),
     section(
-      `*Incidents*: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved, ${r.incidents.stillOpen} still open\n*Time to acknowledge*: ${durationLine(r.timeToAcknowledge)}\n*Time to resolve*: ${durationLine(r.timeToResolve)}`,
+      `*Incidents*: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved, ${r.incidents.stillOpen} still open\n*Time to acknowledge*: ${durationLine(r.timeToAcknowledge)}\n*Time to mitigate*: ${durationLine(r.timeToMitigate)}\n*Time to resolve*: ${durationLine(r.timeToResolve)}`,
     ),
     section(`*Noisiest fingerprints*\n${noisy}`),
     ...(r.monitors.some((m) => m.monitor === "drift") ? [section(`*Drift scores*\n${drift}`)] : []),

@@ -59,6 +59,7 @@ export interface ModelReport {
   monitors: MonitorHealth[];
   incidents: { opened: number; resolved: number; stillOpen: number };
   timeToAcknowledge: DurationStats;
+  timeToMitigate: DurationStats;
   timeToResolve: DurationStats;
   noisiest: NoisyFingerprint[];
   drift: DriftScore[];
@@ -208,10 +209,11 @@ export async function buildModelReport(
   const opened = resultRows<{
     opened_at: unknown;
     acknowledged_at: unknown;
+    mitigated_at: unknown;
     resolved_at: unknown;
     state: string;
   }>(
-    await db.execute(sql`select opened_at, acknowledged_at, resolved_at, state from incidents
+    await db.execute(sql`select opened_at, acknowledged_at, mitigated_at, resolved_at, state from incidents
       where model = ${slug} and opened_at >= ${iso(from)}::timestamptz and opened_at < ${iso(to)}::timestamptz`),
   );
   const [resolvedRow] = resultRows<{ n: number | string }>(
@@ -223,10 +225,12 @@ export async function buildModelReport(
       and opened_at < ${iso(to)}::timestamptz`),
   );
   const ack: number[] = [];
+  const mit: number[] = [];
   const res: number[] = [];
   for (const i of opened) {
     const o = time(i.opened_at).getTime();
     if (i.acknowledged_at !== null) ack.push(time(i.acknowledged_at).getTime() - o);
+    if (i.mitigated_at !== null) mit.push(time(i.mitigated_at).getTime() - o);
     if (i.resolved_at !== null) res.push(time(i.resolved_at).getTime() - o);
   }
 
@@ -319,6 +323,7 @@ export async function buildModelReport(
       stillOpen: Number(openRow?.n ?? 0),
     },
     timeToAcknowledge: stats(ack),
+    timeToMitigate: stats(mit),
     timeToResolve: stats(res),
     noisiest: noisyRows.map((r) => ({
       fingerprint: r.fingerprint,

@@ -39,6 +39,8 @@ export function incidentLineChart(series: MetricSeries, marks: ChartMarks): Line
 export function lineChart(series: MetricSeries, marks: ChartMarks): SafeHtml {
   if (series.points.length === 0)
     return html`<p class="muted">No monitor runs with this metric around the incident.</p>`;
+  if (series.points.length === 1)
+    return html`<p class="muted">Only one monitor run with this metric so far (${formatNumber(series.points[0]?.value ?? Number.NaN)}): too little history to draw.</p>`;
   // The renderer escapes every text it draws.
   return raw(renderSvg(incidentLineChart(series, marks), "chart"));
 }

@@ -1,5 +1,6 @@
 import type { Alert, Incident, TimelineEntry } from "../incidents/index.js";
 import { formatRef } from "../incidents/index.js";
+import { eventWords } from "./event-words.js";
 import { html, type SafeHtml } from "./html.js";
 
 /** The list's filters as the form shows them. */
@@ -153,7 +154,7 @@ ${chart}
 <table class="timeline"><thead><tr><th>When</th><th>What</th><th>Who</th><th>Via</th><th>Detail</th><th>Slack</th></tr></thead><tbody>
 ${timeline.map(
   (e) =>
-    html`<tr class="event event-${e.kind}"><td>${when(e.at)}</td><td>${e.kind.replace(/_/g, " ")}</td><td>${actor(e.actor, names)}</td><td>${e.via}</td><td class="detail">${Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}</td><td>${e.delivery ?? ""}</td></tr>`,
+    html`<tr class="event event-${e.kind}"><td>${when(e.at)}</td><td>${e.kind.replace(/_/g, " ")}</td><td>${actor(e.actor, names)}</td><td>${e.via}</td><td class="detail">${eventWords(e.kind, e.detail)}</td><td>${e.delivery ?? ""}</td></tr>`,
 )}</tbody></table>`,
   );
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Sql } from "postgres";
+import { Histogram } from "prom-client";
 import type { Db } from "../db/index.js";
 import type { Feature, FeatureContext } from "../features.js";
 import { incidentRoutes } from "../http/incident-routes.js";
@@ -91,11 +92,28 @@ export function createIncidentsFeature(
       );
     }
   };
+  // Response metrics: time from opening to each stage, per model, monitor and severity.
+  const stageSeconds = new Histogram({
+    name: "mlops_incident_stage_seconds",
+    help: "Seconds from an incident's opening to its acknowledgement, mitigation and resolution",
+    labelNames: ["stage", "model", "monitor", "severity"],
+    buckets: [60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 86_400, 3 * 86_400, 7 * 86_400],
+    registers: [ctx.metrics.registry],
+  });
   const deps = {
     db,
     clock,
     config,
     access: ctx.access,
+    stages: (
+      stage: string,
+      incident: { model: string; monitor: string; severity: string },
+      seconds: number,
+    ) =>
+      stageSeconds.observe(
+        { stage, model: incident.model, monitor: incident.monitor, severity: incident.severity },
+        seconds,
+      ),
     logger: logger.child({ component: "incidents" }),
     notifier: createSlackIncidentNotifier({ clock, wake }),
     suggestRunbooks: opts.suggestRunbooks,

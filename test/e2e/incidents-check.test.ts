@@ -107,5 +107,15 @@ describe("drifted demo traffic to a resolved incident, through the sandbox", () 
         .thread(where, card.ts)
         .some((m) => m.text.includes("Re-trained on the new amount distribution")),
     );
+    // The response metrics: one acknowledgement and one resolution of a drift warning.
+    const metrics = await (await fetch(`${bot.url}/metrics`)).text();
+    for (const stage of ["acknowledge", "resolve"])
+      expect(metrics).toMatch(
+        new RegExp(
+          `^mlops_incident_stage_seconds_count\\{stage="${stage}",model="fraud-detector",monitor="drift",severity="warning"\\} 1$`,
+          "m",
+        ),
+      );
+    expect(metrics).not.toContain('mlops_incident_stage_seconds_count{stage="mitigate"');
   });
 });

@@ -178,6 +178,13 @@ describe("the incident log's pages", () => {
     // two checks: a calm run and a drifted one
     expect(page.match(/<circle cx=/g)?.length).toBeGreaterThanOrEqual(2);
     expect(page).toContain('<tr class="event event-opened">');
+    // The timeline reads like the thread: words and formatted numbers, never an event's raw JSON.
+    expect(page).toMatch(
+      /Opened: Drift in amount: psi [\d.]+\. Rule: PSI &gt;= 0\.2 \(fixed threshold\)\. Numbers: value [\d.]+ · method psi/,
+    );
+    const timeline = page.slice(page.indexOf('<table class="timeline">'));
+    expect(timeline).not.toContain("{&quot;");
+    expect(timeline).not.toContain('{"');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { metricSeries } from "../../src/charts/metric-series.js";
 import { lineChart } from "../../src/web/chart.js";
+import { eventWords } from "../../src/web/event-words.js";
 import { createSessionSigner, readCookie, SESSION_TTL_MS } from "../../src/web/session.js";
 
 describe("incident log sessions", () => {
@@ -78,5 +79,39 @@ describe("the incident's metric over its monitor runs", () => {
     expect(
       lineChart({ label: "x", points: [], threshold: null }, { openedAt: at(0), resolvedAt: null }).value,
     ).toContain("No monitor runs");
+  });
+
+  it("says a single run is too little history instead of drawing a one-point plot", () => {
+    const series = metricSeries("drift", "amount", { method: "psi" }, [driftRun(0, 0.3)]);
+    const out = lineChart(series, { openedAt: at(0), resolvedAt: null }).value;
+    expect(out).not.toContain("<svg");
+    expect(out).toContain("Only one monitor run with this metric so far (0.3): too little history to draw.");
+  });
+});
+
+describe("timeline events in words", () => {
+  it("words each kind of event, with numbers formatted, and never shows raw JSON", () => {
+    expect(
+      eventWords("opened", {
+        title: "Drift in amount: psi 0.34",
+        rule: "PSI >= 0.2 (fixed threshold)",
+        metrics: { value: 0.341736, threshold: 0.2 },
+      }),
+    ).toBe(
+      "Opened: Drift in amount: psi 0.34. Rule: PSI >= 0.2 (fixed threshold). Numbers: value 0.342 · threshold 0.2.",
+    );
+    expect(eventWords("acknowledged", { from: "open", to: "acknowledged" })).toBe("open → acknowledged");
+    expect(eventWords("resolved", { from: "acknowledged", to: "resolved", note: "fixed the feed" })).toBe(
+      "acknowledged → resolved: fixed the feed",
+    );
+    expect(eventWords("refused", { action: "resolve", allowed: ["l2", "owners"] })).toBe(
+      "Refused to resolve: that takes l2, owners. Nothing changed.",
+    );
+    expect(eventWords("posted", { what: "chart", title: "Drift of amount over recent runs" })).toBe(
+      "Posted the chart: Drift of amount over recent runs.",
+    );
+    const other = eventWords("escalated", { fromTier: 1, toTier: 2, page: { handle: "ds-oncall", dms: 3 } });
+    expect(other).toBe("from tier 1 · to tier 2 · page handle ds-oncall · dms 3.");
+    expect(other).not.toContain("{");
   });
 });
