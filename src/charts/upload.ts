@@ -1,3 +1,4 @@
+import type { OutboxMessage } from "../outbox/index.js";
 import type { ChartSpec } from "./spec.js";
 
 /** The longest alt text Slack takes (`alt_txt_too_large` beyond it). */
@@ -27,4 +28,14 @@ export function chartUpload(chart: ChartSpec, prefix: string): Record<string, un
     alt_text: chart.alt.slice(0, MAX_ALT_TEXT),
     chart,
   };
+}
+
+/** The outbox message that uploads a chart into the thread of the post `parentId` (top level without one). */
+export function chartMessage(
+  channel: string,
+  parentId: number | undefined,
+  chart: ChartSpec,
+  prefix: string,
+): OutboxMessage {
+  return { method: "files.uploadV2", channel, parentId, payload: chartUpload(chart, prefix) };
 }

@@ -3,7 +3,7 @@
  * through the outbox, for `/mlops report` and the weekly digest.
  */
 import { eq } from "drizzle-orm";
-import { chartUpload } from "../charts/upload.js";
+import { chartMessage } from "../charts/upload.js";
 import type { MlopsConfig } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import { outbox as outboxTable } from "../db/schema/index.js";
@@ -60,12 +60,7 @@ export function createReportService(deps: ReportDeps) {
     const stamp = report.to.toISOString().slice(0, 10);
     for (const [i, chart] of report.charts.entries())
       await outbox.enqueue(
-        {
-          method: "files.uploadV2",
-          channel,
-          parentId: id,
-          payload: chartUpload(chart, `${report.model}-report-${stamp}-${id}-${i + 1}`),
-        },
+        chartMessage(channel, id, chart, `${report.model}-report-${stamp}-${id}-${i + 1}`),
         clock.now(),
       );
     return id;

@@ -32,15 +32,6 @@ function wallClock(timeZone: string) {
   };
 }
 
-/** Whether the runtime knows the IANA time zone. */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
 /** How far back a tick is searched (a year of minutes). */
 const MAX_MINUTES_BACK = 366 * 24 * 60;
 

@@ -1,4 +1,4 @@
-import { chartUpload } from "../../charts/upload.js";
+import { chartMessage } from "../../charts/upload.js";
 import type { Db } from "../../db/index.js";
 import type { IncidentNotifier } from "../../incidents/index.js";
 import { formatRef } from "../../incidents/model.js";
@@ -60,12 +60,12 @@ export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => vo
       for (const [i, chart] of charts.entries())
         ids.push(
           await outbox.enqueue(
-            {
-              method: "files.uploadV2",
-              channel: incident.channel,
-              parentId: incident.cardOutboxId ?? undefined,
-              payload: chartUpload(chart, `${formatRef(incident.id)}-${i + 1}`),
-            },
+            chartMessage(
+              incident.channel,
+              incident.cardOutboxId ?? undefined,
+              chart,
+              `${formatRef(incident.id)}-${i + 1}`,
+            ),
             clock.now(),
           ),
         );

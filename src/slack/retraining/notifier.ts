@@ -1,5 +1,5 @@
 import { canaryChart, evaluationChart } from "../../charts/retraining-charts.js";
-import { chartUpload } from "../../charts/upload.js";
+import { chartMessage } from "../../charts/upload.js";
 import type { Db } from "../../db/index.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { RetrainingNotifier, RuleSnapshot } from "../../retraining/index.js";
@@ -50,20 +50,17 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
       const rules = c.rules as unknown as RuleSnapshot;
       if (rules.checks.length)
         await outbox.enqueue(
-          {
-            method: "files.uploadV2",
-            channel: target.channel,
-            parentId: target.parentId ?? id,
-            payload: chartUpload(
-              evaluationChart({
-                model: c.model,
-                championVersion: c.championVersion ?? "champion",
-                challengerVersion: c.version,
-                checks: rules.checks,
-              }),
-              `candidate-${c.id}`,
-            ),
-          },
+          chartMessage(
+            target.channel,
+            target.parentId ?? id,
+            evaluationChart({
+              model: c.model,
+              championVersion: c.championVersion ?? "champion",
+              challengerVersion: c.version,
+              checks: rules.checks,
+            }),
+            `candidate-${c.id}`,
+          ),
           clock.now(),
         );
       return id;
@@ -99,20 +96,17 @@ export function createSlackRetrainingNotifier(deps: { clock: Clock; wake: () => 
         // Each comparison gets its own picture: the file name counts the thread's comparisons.
         const seq = await outbox.countUnder(target.parentId ?? id, "files.uploadV2");
         await outbox.enqueue(
-          {
-            method: "files.uploadV2",
-            channel: target.channel,
-            parentId: target.parentId ?? id,
-            payload: chartUpload(
-              canaryChart({
-                model: view.candidate.model,
-                champion: k.champion,
-                challenger: k.challenger,
-                summary: k.summary,
-              }),
-              `candidate-${view.candidate.id}-canary-${seq + 1}`,
-            ),
-          },
+          chartMessage(
+            target.channel,
+            target.parentId ?? id,
+            canaryChart({
+              model: view.candidate.model,
+              champion: k.champion,
+              challenger: k.challenger,
+              summary: k.summary,
+            }),
+            `candidate-${view.candidate.id}-canary-${seq + 1}`,
+          ),
           clock.now(),
         );
       }
