@@ -7,11 +7,19 @@ import { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
 import { InvalidSignalError } from "./errors.js";
 import { type Alert, EVENT_KINDS, type Incident, type Silence, summarizeResolution } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
+import { postReview } from "./review-service.js";
 import { observeStages } from "./service.js";
 import { silenceActive, silenceMatches } from "./silence-model.js";
 
 /** An incident a signal resolved, before and after. */
 type Resolved = { before: Incident; after: Incident };
+
+/** What a transaction's signals did that response metrics record once it commits. */
+interface Committed {
+  resolved: Resolved[];
+  /** Incidents opened with the start of the data window that fired them (time to detect). */
+  detected: { incident: Incident; dataFrom: Date }[];
+}
 
 /** Signals handled per transaction; a batch is split so no transaction holds locks for long. */
 const CHUNK = 100;
@@ -63,7 +71,7 @@ export function createAlertIntake(deps: IncidentDeps) {
     s: AlertSignal,
     active: readonly Silence[],
     charts: readonly ChartSpec[],
-    resolvedHere: Resolved[],
+    committed: Committed,
   ): Promise<IntakeOutcome> {
     const now = clock.now();
     const fingerprint = fingerprintOf(s);
@@ -141,9 +149,15 @@ export function createAlertIntake(deps: IncidentDeps) {
           kind: EVENT_KINDS.opened,
           actor: s.source,
           via: "alert",
-          detail: { ...detail, fingerprint, summary: s.summary },
+          detail: {
+            ...detail,
+            fingerprint,
+            summary: s.summary,
+            ...(s.dataFrom ? { dataFrom: s.dataFrom.toISOString() } : {}),
+          },
           outboxId: cardId,
         });
+        if (s.dataFrom) committed.detected.push({ incident: carded, dataFrom: s.dataFrom });
         if (charts.length && notifier.postCharts) {
           const ids = await notifier.postCharts(tx, carded, charts);
           for (const [i, outboxId] of ids.entries())
@@ -165,7 +179,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       return attach(tx, winner, alert, silence, detail, now);
     }
     if (firing && open) return attach(tx, open, alert, silence, detail, now);
-    if (!firing && open) return resolve(tx, open, alert, silence, s, now, resolvedHere);
+    if (!firing && open) return resolve(tx, open, alert, silence, s, now, committed.resolved);
     return { fingerprint, incidentId: null, effect: "recorded" };
   }
 
@@ -275,6 +289,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       outboxId,
     });
     await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { alert, silence: null }));
+    await postReview(deps, tx, updated, "alert");
     return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "resolved" };
   }
 
@@ -293,30 +308,31 @@ export function createAlertIntake(deps: IncidentDeps) {
         a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index,
       );
     const outcomes: IntakeOutcome[] = new Array(valid.length);
-    const resolved: Resolved[] = [];
+    const done: Committed = { resolved: [], detected: [] };
     try {
       for (let i = 0; i < order.length; i += CHUNK) {
         const chunk = order.slice(i, i + CHUNK);
-        const resolvedHere: Resolved[] = [];
+        const here: Committed = { resolved: [], detected: [] };
         await db.transaction(async (tx) => {
           // Silences are few and change rarely: read them once per transaction, match in memory.
           const active = await createAlertRepository(tx).activeSilences(clock.now());
           for (const item of chunk)
-            outcomes[item.index] = await handle(
-              tx,
-              item.signal,
-              active,
-              charts[item.index] ?? [],
-              resolvedHere,
-            );
+            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? [], here);
         });
-        // Committed: the incidents this chunk resolved reached their resolve stage.
-        resolved.push(...resolvedHere);
+        // Committed: the incidents this chunk opened were detected, those it resolved reached resolve.
+        done.resolved.push(...here.resolved);
+        done.detected.push(...here.detected);
       }
     } finally {
       notifier.wake();
     }
-    for (const r of resolved) observeStages(deps, r.before, r.after);
+    for (const d of done.detected)
+      deps.stages?.(
+        "detect",
+        d.incident,
+        Math.max(0, (d.incident.openedAt.getTime() - d.dataFrom.getTime()) / 1000),
+      );
+    for (const r of done.resolved) observeStages(deps, r.before, r.after);
     return outcomes;
   }
 

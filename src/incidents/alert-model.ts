@@ -20,6 +20,7 @@ export const alertSignalSchema = z.strictObject({
     .refine((m) => Object.keys(m).length <= 40, "at most 40 metrics"),
   rule: z.string().max(500),
   observedAt: z.date(),
+  dataFrom: z.date().optional(),
   monitorRunId: z.number().int().positive().optional(),
   labels: z
     .record(z.string().max(100), z.string().max(500))

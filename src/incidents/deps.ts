@@ -23,9 +23,12 @@ export interface IncidentDeps {
 }
 
 /** A response stage an incident reaches. */
-export type ResponseStage = "acknowledge" | "mitigate" | "resolve";
+export type ResponseStage = "detect" | "acknowledge" | "mitigate" | "resolve";
 
-/** Records the time from an incident's opening to a stage (the response metrics). */
+/**
+ * Records how long a stage took (the response metrics): detect from the first bad data to the
+ * opening; the others from the opening.
+ */
 export type StageObserver = (stage: ResponseStage, incident: Incident, seconds: number) => void;
 
 /** The notification policy from `alerting` in the config. */

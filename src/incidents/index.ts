@@ -24,6 +24,7 @@ export {
   parseRef,
   type ResolutionSummary,
   type Silence,
+  sandboxNames,
   summarizeResolution,
   transition,
   type Via,
@@ -34,15 +35,19 @@ export type {
   IncidentNotifier,
   IncidentSnapshot,
   RunbookSuggester,
+  ThreadFile,
   ThreadNote,
 } from "./ports.js";
 export { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
+export { dataFromOf, followupsOf, reviewFileName, reviewMarkdown } from "./review.js";
 export { createIncidentTicker, type IncidentTicker, type TickResult } from "./scheduled.js";
 export {
   type ActionRequest,
   type ActionResult,
   createIncidentService,
+  type FollowupRequest,
   type IncidentService,
+  MAX_FOLLOWUP,
 } from "./service.js";
 export {
   formatSilenceRef,

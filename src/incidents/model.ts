@@ -1,4 +1,4 @@
-import type { PermissionAction } from "../config/index.js";
+import type { MlopsConfig, PermissionAction } from "../config/index.js";
 import type { alerts, incidentEvents, incidents, silences } from "../db/schema/index.js";
 import { formatDuration } from "../shared/duration.js";
 
@@ -77,6 +77,8 @@ export const EVENT_KINDS = {
   silenced: "silenced",
   unsilenced: "unsilenced",
   silenceExpired: "silence_expired",
+  /** A follow-up item for the post-incident review (`detail.text`). */
+  followupAdded: "followup_added",
 } as const;
 
 /** The event an action writes when it changes the state. */
@@ -97,6 +99,11 @@ export type Alert = typeof alerts.$inferSelect;
 export type IncidentEvent = typeof incidentEvents.$inferSelect;
 /** A silence row. */
 export type Silence = typeof silences.$inferSelect;
+
+/** Names of the sandbox's made-up people by Slack id; with real Slack, ids stay ids. */
+export function sandboxNames(config: MlopsConfig): ReadonlyMap<string, string> {
+  return new Map(config.sandbox.users.map((u) => [u.id, `${u.real_name} (@${u.name})`]));
+}
 
 /** Who is shown for an actor id: Slack users as mentions, systems by name. */
 export function actorLabel(actor: string): string {

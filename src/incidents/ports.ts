@@ -36,7 +36,8 @@ export type ThreadNote =
   | { kind: "state"; action: IncidentAction; actor: string; via: Via; note?: string | undefined }
   | { kind: "resolved"; summary: ResolutionSummary }
   | { kind: "silenced"; silence: Silence; actor: string }
-  | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string };
+  | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string }
+  | { kind: "followup"; actor: string; text: string; count: number };
 
 /**
  * Slack writes, queued in the caller's transaction (the outbox) so they go out if and only if the
@@ -51,10 +52,24 @@ export interface IncidentNotifier {
   reply(tx: Db, incident: Incident, note: ThreadNote): Promise<number>;
   /** Charts uploaded into the incident's thread (as PNG files with alt text), one outbox row each. */
   postCharts?(tx: Db, incident: Incident, charts: readonly ChartSpec[]): Promise<number[]>;
+  /**
+   * A text file uploaded into the incident's thread (the review). `filename` must be unique within
+   * the thread: that is how a delivery whose outcome was lost in a crash is found instead of doubled.
+   */
+  postFile?(tx: Db, incident: Incident, file: ThreadFile): Promise<number>;
   /** An ephemeral message to one person in a channel (refusals, "already done"). */
   tell(tx: Db, to: { channel: string; user: string }, text: string): Promise<number>;
   /** Called after commit: deliver what was just queued without waiting for the next poll. */
   wake(): void;
+}
+
+/** A text file for an incident's thread. */
+export interface ThreadFile {
+  filename: string;
+  title: string;
+  content: string;
+  /** The message the file is shared with. */
+  comment?: string;
 }
 
 /** Reads an incident's escalation in the caller's transaction; the escalation feature provides one. */

@@ -3,7 +3,7 @@ import { createAuditRepository } from "../audit/index.js";
 import type { Db } from "../db/index.js";
 import { formatDuration } from "../shared/duration.js";
 import { type IncidentDeps, type ResponseStage, snapshotOf } from "./deps.js";
-import { IncidentNotFoundError } from "./errors.js";
+import { IncidentError, IncidentNotFoundError } from "./errors.js";
 import {
   ACTION_EVENT,
   ACTION_PERMISSION,
@@ -17,6 +17,7 @@ import {
 } from "./model.js";
 import type { IncidentSnapshot } from "./ports.js";
 import { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
+import { postReview, reviewOf } from "./review-service.js";
 
 /** Someone asks to change an incident's state. */
 export interface ActionRequest {
@@ -38,6 +39,20 @@ export interface ActionResult {
   message: string;
 }
 
+/** Someone asks to add a follow-up item to an incident's review. */
+export interface FollowupRequest {
+  incidentId: number;
+  actor: string;
+  via: Via;
+  text: string;
+}
+
+/** The longest follow-up item. */
+export const MAX_FOLLOWUP = 500;
+
+/** Who did what, for refusals and the audit log: an incident action or another use case's name. */
+type Attempt = Pick<ActionRequest, "incidentId" | "actor" | "via" | "replyTo"> & { action: string };
+
 const PAST: Record<IncidentAction, string> = {
   acknowledge: "acknowledged",
   mitigate: "marked mitigated",
@@ -54,7 +69,7 @@ export function createIncidentService(deps: IncidentDeps) {
     return incident;
   }
 
-  function audit(tx: Db, req: ActionRequest, outcome: "ok" | "refused", detail: Record<string, unknown>) {
+  function audit(tx: Db, req: Attempt, outcome: "ok" | "refused", detail: Record<string, unknown>) {
     return createAuditRepository(tx).record({
       source:
         req.via === "api"
@@ -71,10 +86,16 @@ export function createIncidentService(deps: IncidentDeps) {
   }
 
   /** Writes a refusal: timeline, audit, and (for buttons) an ephemeral; returns what to tell the person. */
-  async function refuse(tx: Db, req: ActionRequest, incident: Incident, allowed: string[]): Promise<string> {
+  async function refuse(
+    tx: Db,
+    req: Attempt,
+    incident: Incident,
+    allowed: string[],
+    words: { doing: string; nothing: string } = { doing: req.action, nothing: "changed" },
+  ): Promise<string> {
     const ref = formatRef(incident.id);
     const whoMay = describePrincipals(deps.config, allowed, incident.model);
-    const message = `You may not ${req.action} ${ref}: that takes ${whoMay}. Nothing was changed.`;
+    const message = `You may not ${words.doing} ${ref}: that takes ${whoMay}. Nothing was ${words.nothing}.`;
     const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
     await createIncidentRepository(tx).addEvent({
       incidentId: incident.id,
@@ -107,6 +128,64 @@ export function createIncidentService(deps: IncidentDeps) {
     async timeline(id: number, limit?: number): Promise<TimelineEntry[]> {
       await load(id);
       return createIncidentRepository(db).timeline(id, limit);
+    },
+
+    /** The post-incident review as it stands now (Markdown), with every follow-up added so far. */
+    async review(id: number): Promise<string> {
+      return reviewOf(deps, db, await load(id));
+    },
+
+    /**
+     * Adds a follow-up item to an incident's review: a timeline event (the review reads them), a
+     * note in the thread and an audit entry. Who may acknowledge may add follow-ups; anyone else
+     * is refused like any other action (nothing is added; the attempt is timelined and audited).
+     */
+    async addFollowup(req: FollowupRequest): Promise<ActionResult> {
+      const text = req.text.replace(/\s+/g, " ").trim();
+      if (!text) throw new IncidentError("invalid_followup", "Say what to follow up. Nothing was added.");
+      if (text.length > MAX_FOLLOWUP)
+        throw new IncidentError(
+          "invalid_followup",
+          `A follow-up is at most ${MAX_FOLLOWUP} characters (this one has ${text.length}). Nothing was added.`,
+        );
+      const incident = await load(req.incidentId);
+      const ref = formatRef(incident.id);
+      const attempt = { ...req, action: "followup" };
+      const decision = await deps.access.can(req.actor, "acknowledge", incident.model);
+      const result = await db.transaction(async (tx): Promise<ActionResult> => {
+        if (!decision.allowed) {
+          const message = await refuse(tx, attempt, incident, decision.allowedPrincipals, {
+            doing: "add follow-ups to",
+            nothing: "added",
+          });
+          return { outcome: "refused", incident, message };
+        }
+        const repo = createIncidentRepository(tx);
+        const count = (await repo.countEvents(incident.id, EVENT_KINDS.followupAdded)) + 1;
+        const outboxId = await notifier.reply(tx, incident, {
+          kind: "followup",
+          actor: req.actor,
+          text,
+          count,
+        });
+        await repo.addEvent({
+          incidentId: incident.id,
+          at: clock.now(),
+          kind: EVENT_KINDS.followupAdded,
+          actor: req.actor,
+          via: req.via,
+          detail: { text },
+          outboxId,
+        });
+        await audit(tx, attempt, "ok", { text });
+        return {
+          outcome: "done",
+          incident,
+          message: `Added follow-up ${count} to ${ref}'s review: ${text}`,
+        };
+      });
+      notifier.wake();
+      return result;
     },
 
     /**
@@ -200,6 +279,7 @@ export function createIncidentService(deps: IncidentDeps) {
             : { kind: "state" as const, action: req.action, actor: req.actor, via: req.via, note: req.note };
         const replyId = await notifier.reply(tx, updated, note);
         await notifier.updateCard(tx, await snapshotOf(deps, tx, updated));
+        if (req.action === "resolve") await postReview(deps, tx, updated, req.via);
         await repo.addEvent({
           incidentId: incident.id,
           at: now,

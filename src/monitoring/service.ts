@@ -40,7 +40,10 @@ export interface MonitoringDeps {
   logger: Logger;
 }
 
-/** The alert signal of a monitor's finding (also the dead-man's switch's). */
+/**
+ * The alert signal of a monitor's finding (also the dead-man's switch's). `dataFrom` is the start
+ * of the run's data window, when it has one: the earliest the bad data can have begun.
+ */
 export function findingSignal(
   model: RegisteredModel,
   monitor: string,
@@ -48,6 +51,7 @@ export function findingSignal(
   status: "firing" | "resolved",
   runId: number,
   at: Date,
+  dataFrom?: Date,
 ): AlertSignal {
   return {
     source: "monitor",
@@ -63,6 +67,7 @@ export function findingSignal(
     rule: f.rule,
     observedAt: at,
     monitorRunId: runId,
+    ...(dataFrom ? { dataFrom } : {}),
   };
 }
 
@@ -139,7 +144,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
     };
     const signals = [
       ...outcome.findings.map((f) => ({
-        ...findingSignal(model, kind, f, "firing", id, startedAt),
+        ...findingSignal(model, kind, f, "firing", id, startedAt, outcome.window?.from),
         charts: chartsOf(f),
       })),
       ...resolved.map((s) =>

@@ -25,6 +25,11 @@ export interface AlertSignal {
   /** The rule that fired, in words, e.g. "PSI >= 0.2 (fixed threshold)". */
   rule: string;
   observedAt: Date;
+  /**
+   * When the bad data began as far as the detector can tell: the start of the window (or bucket)
+   * whose data crossed the threshold. Time to detect runs from here to the incident's opening.
+   */
+  dataFrom?: Date;
   /** The monitor run that produced it, when there is one. */
   monitorRunId?: number;
   labels?: Record<string, string>;

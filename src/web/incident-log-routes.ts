@@ -59,7 +59,7 @@ const loginBody = z.object({ token: z.string().max(400).default(""), next: z.str
 
 /** Only paths of the incident log are followed after sign-in (no open redirect). */
 function safeNext(next: string): string {
-  return /^\/incidents(\/[A-Za-z0-9-]*)?(\?[\w=&%.:-]*)?$/.test(next) ? next : "/incidents";
+  return /^\/incidents(\/[A-Za-z0-9-]*(\/review\.md)?)?(\?[\w=&%.:-]*)?$/.test(next) ? next : "/incidents";
 }
 
 function page(reply: FastifyReply, markup: SafeHtml, status = 200): FastifyReply {
@@ -195,6 +195,29 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
         listPage(list, filters, { models: deps.models, monitors: deps.monitors }, deps.names),
       );
     });
+
+    // The post-incident review as it stands now: the posted draft plus every follow-up since.
+    scope.get<{ Params: { ref: string } }>(
+      "/incidents/:ref/review.md",
+      { onRequest: guard },
+      async (req, reply) => {
+        const id = parseRef(req.params.ref);
+        const text = (status: number, body: string) =>
+          reply
+            .code(status)
+            .type(status === 200 ? "text/markdown; charset=utf-8" : "text/plain; charset=utf-8")
+            .header("cache-control", "no-store")
+            .send(body);
+        if (id === undefined)
+          return text(400, "Bad reference: expected an incident reference like INC-12.\n");
+        try {
+          return text(200, await deps.incidents.review(id));
+        } catch (err) {
+          if (err instanceof IncidentNotFoundError) return text(404, `There is no ${req.params.ref}.\n`);
+          throw err;
+        }
+      },
+    );
 
     scope.get<{ Params: { ref: string } }>("/incidents/:ref", { onRequest: guard }, async (req, reply) => {
       const id = parseRef(req.params.ref);

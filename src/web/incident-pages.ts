@@ -142,6 +142,7 @@ export function detailPage(
     ref,
     html`<p><a href="/incidents">← All incidents</a></p>
 <h1>${ref} · ${incident.title}</h1>
+<p><a href="/incidents/${ref}/review.md">Post-incident review (Markdown)</a></p>
 <dl class="facts">${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
 <h2>What fired</h2>
 <p class="rule">Rule: ${alert.rule}</p>

@@ -3,7 +3,7 @@
  * the stored monitor runs, behind the API's tokens (see web/incident-log-routes).
  */
 import type { Feature, FeatureContext } from "../features.js";
-import type { IncidentService } from "../incidents/index.js";
+import { type IncidentService, sandboxNames } from "../incidents/index.js";
 import { createModelRepository } from "../models/index.js";
 import { createMonitoringRepository, MONITOR_KINDS } from "../monitoring/index.js";
 import { incidentLogRoutes } from "../web/incident-log-routes.js";
@@ -24,7 +24,7 @@ export function createIncidentLogFeature(ctx: FeatureContext, deps: { incidents:
       models: ctx.config.models.map((m) => m.slug),
       monitors: MONITOR_KINDS,
       // The sandbox's made-up people by name; with real Slack the log shows user ids.
-      names: new Map(ctx.config.sandbox.users.map((u) => [u.id, `${u.real_name} (@${u.name})`])),
+      names: sandboxNames(ctx.config),
       async runsAround(model, monitor, from, to) {
         const row = await models.bySlug(model);
         if (!row) return [];

@@ -1,16 +1,14 @@
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import { driftOnlyConfig, startTestBot } from "../helpers/bot.js";
+import { injectDrift } from "../helpers/drift.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { eventually } from "./incidents-bot.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
 let token: string;
-const HOUR = 3_600_000;
-const rand = seededRandom(1313);
 
 beforeAll(async () => {
   bot = await startTestBot({ config: driftOnlyConfig() });
@@ -20,33 +18,11 @@ afterAll(async () => {
   await bot?.close();
 });
 
-async function api(path: string, body: unknown) {
-  const res = await fetch(`${bot.url}/api/v1/models/fraud-detector/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-}
-
 describe("charts in the incident thread", () => {
   it("a drift incident's thread gets its distribution and trend charts once, through a 503 storm on the upload", async () => {
     const { workspace, driver } = bot.sandbox;
     const where = workspace.channelByName("fraud-alerts")?.id as string;
-    const now = Date.now();
-    const reference = demoBatch(
-      rand,
-      "ref",
-      1500,
-      new Date(now - 3 * 24 * HOUR),
-      new Date(now - 2 * 24 * HOUR),
-    );
-    await api("predictions", reference.map(withoutLabel));
-    await driver.command("U0DANA", where, "baseline fraud-detector 4d 2d");
-    await api(
-      "predictions",
-      demoBatch(rand, "live", 400, new Date(now - HOUR), new Date(now), "drift").map(withoutLabel),
-    );
+    await injectDrift(bot, token, where);
     // Slack's upload endpoint and the completing call fail for a while: the charts wait, then arrive once.
     workspace.faults.add({ method: "upload", kind: "http_error", status: 503, times: 2 });
     workspace.faults.add({

@@ -59,6 +59,8 @@ export function threadNoteText(note: ThreadNote): string {
       return note.how === "expired"
         ? `:bell: ${formatSilenceRef(note.silence.id)} expired; notifications resume.`
         : `:bell: ${who(note.actor)} ended ${formatSilenceRef(note.silence.id)}; notifications resume.`;
+    case "followup":
+      return `:memo: ${who(note.actor)} added follow-up ${note.count} to the review: ${escapeMrkdwn(clip(note.text, 600))}`;
   }
 }
 

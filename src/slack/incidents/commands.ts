@@ -45,7 +45,7 @@ function refArg(ctx: CommandContext, usage: string): number | CommandReply {
 
 const ACTIVE: IncidentState[] = ["open", "acknowledged", "mitigated"];
 
-/** `/mlops incidents`, `incident`, `ack`, `resolve`, `silence`, `silences` and `unsilence`. */
+/** `/mlops incidents`, `incident`, `ack`, `resolve`, `followup`, `silence`, `silences` and `unsilence`. */
 export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
   const { incidents, silences } = deps;
   return [
@@ -126,6 +126,26 @@ export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
             actor: ctx.userId,
             via: "command",
             note: note.slice(0, 2000),
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "followup",
+      usage: "INC-n <text>",
+      summary: "Add a follow-up item to an incident's post-incident review",
+      run: (ctx) =>
+        replying(async () => {
+          const usage = "followup INC-n <what to follow up>";
+          const id = refArg(ctx, usage);
+          if (typeof id !== "number") return id;
+          const text = ctx.args.slice(1).join(" ").trim();
+          if (!text) return { text: `Say what to follow up: \`/mlops ${usage}\`. Nothing was added.` };
+          const result = await incidents.addFollowup({
+            incidentId: id,
+            actor: ctx.userId,
+            via: "command",
+            text,
           });
           return { text: result.message };
         }),

@@ -71,6 +71,22 @@ export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => vo
         );
       return ids;
     },
+    postFile(tx: Db, incident, file) {
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "files.uploadV2",
+          channel: incident.channel,
+          parentId: incident.cardOutboxId ?? undefined,
+          payload: {
+            filename: file.filename,
+            title: file.title,
+            content: file.content,
+            ...(file.comment ? { initial_comment: file.comment } : {}),
+          },
+        },
+        clock.now(),
+      );
+    },
     tell(tx: Db, to, text) {
       return createOutboxRepository(tx).enqueue(
         { method: "chat.postEphemeral", channel: to.channel, payload: { user: to.user, text } },
