@@ -3,7 +3,8 @@ import type { KnownBlock } from "@slack/types";
 import { formatNumber } from "../charts/render.js";
 import { formatDuration } from "../shared/duration.js";
 import { escapeMrkdwn } from "../shared/text.js";
-import type { DurationStats, ModelReport, MonitorHealth } from "./report.js";
+import type { ModelReport, MonitorHealth } from "./report.js";
+import { type DurationStats, FIX_WINDOW_MS, type ResponseMetrics, STAGES, type Stage } from "./response.js";
 
 const HEALTH: Record<NonNullable<MonitorHealth["latest"]> | "none", string> = {
   ok: ":large_green_circle:",
@@ -17,10 +18,30 @@ function day(d: Date): string {
   return d.toISOString().slice(0, 16).replace("T", " ");
 }
 
-/** "median 4m over 3 (mean 5m 30s)", or "none" when nothing was acknowledged or resolved. */
+/** "3 · p50 4m · p90 9m · mean 5m 30s", or "none" when no incident reached the stage. */
 export function durationLine(s: DurationStats): string {
-  if (s.count === 0 || s.medianMs === null || s.meanMs === null) return "none in the period";
-  return `median ${formatDuration(s.medianMs)} over ${s.count} (mean ${formatDuration(s.meanMs)})`;
+  if (s.count === 0 || s.medianMs === null || s.p90Ms === null || s.meanMs === null)
+    return "none in the period";
+  return `${s.count} · p50 ${formatDuration(s.medianMs)} · p90 ${formatDuration(s.p90Ms)} · mean ${formatDuration(s.meanMs)}`;
+}
+
+/** How each stage is named in reports. */
+export const STAGE_NAMES: Record<Stage, string> = {
+  detect: "Time to detect",
+  acknowledge: "Time to acknowledge",
+  mitigate: "Time to mitigate",
+  resolve: "Time to resolve",
+};
+
+/** What "fixed" means, in words, beside the runbook figures. */
+export const FIXED_MEANS = `fixed: the run succeeded, its verification did not fail, and the incident was mitigated or resolved within ${formatDuration(FIX_WINDOW_MS)} after it`;
+
+/** One line per runbook: how many of its runs fixed their incident. */
+export function runbookLines(r: ResponseMetrics): string[] {
+  return r.runbooks.map(
+    (b) =>
+      `\`${escapeMrkdwn(b.runbook)}\`: fixed ${b.fixed} of ${b.runs} ${b.runs === 1 ? "run" : "runs"}${b.runs > b.fixed ? ` (${b.runs - b.fixed} did not)` : ""}`,
+  );
 }
 
 /** One line per monitor: its newest status and its runs by outcome. */
@@ -41,8 +62,8 @@ export function reportMessage(r: ModelReport, heading: string): { text: string; 
     type: "section",
     text: { type: "mrkdwn", text: text.slice(0, 3000) },
   });
-  const noisy = r.noisiest.length
-    ? r.noisiest
+  const noisy = r.response.noisiest.length
+    ? r.response.noisiest
         .map(
           (n) =>
             `\`${escapeMrkdwn(n.fingerprint)}\` fired ${n.firings} ${n.firings === 1 ? "time" : "times"}`,
@@ -62,9 +83,12 @@ export function reportMessage(r: ModelReport, heading: string): { text: string; 
     { type: "header", text: { type: "plain_text", text: title.slice(0, 150) } },
     section(`*Monitors*\n${r.monitors.map(monitorLine).join("\n")}`),
     section(
-      `*Incidents*: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved, ${r.incidents.stillOpen} still open\n*Time to acknowledge*: ${durationLine(r.timeToAcknowledge)}\n*Time to mitigate*: ${durationLine(r.timeToMitigate)}\n*Time to resolve*: ${durationLine(r.timeToResolve)}`,
+      `*Incidents*: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved, ${r.incidents.stillOpen} still open\n${STAGES.map((st) => `*${STAGE_NAMES[st]}*: ${durationLine(r.response.stages[st])}`).join("\n")}\n_Detect runs from the start of the data window that fired to the first firing; the others from the first firing._`,
     ),
     section(`*Noisiest fingerprints*\n${noisy}`),
+    section(
+      `*Runbooks* (${FIXED_MEANS})\n${runbookLines(r.response).join("\n") || "no runbook ran on an incident in the period"}`,
+    ),
     ...(r.monitors.some((m) => m.monitor === "drift") ? [section(`*Drift scores*\n${drift}`)] : []),
     {
       type: "context",
@@ -79,7 +103,7 @@ export function reportMessage(r: ModelReport, heading: string): { text: string; 
     },
   ];
   return {
-    text: `${title}. Incidents: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved. Time to acknowledge: ${durationLine(r.timeToAcknowledge)}. Time to resolve: ${durationLine(r.timeToResolve)}.`,
+    text: `${title}. Incidents: ${r.incidents.opened} opened, ${r.incidents.resolved} resolved. ${STAGES.map((st) => `${STAGE_NAMES[st]}: ${durationLine(r.response.stages[st])}`).join(". ")}.`,
     blocks,
   };
 }

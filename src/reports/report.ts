@@ -1,6 +1,6 @@
 /**
  * A model's report over a period: how each monitor fared, the incidents opened and resolved,
- * how long they took to acknowledge and resolve, the noisiest fingerprints, the drift scores,
+ * their response times per stage, the noisiest fingerprints, the runbooks that fixed things, the drift scores,
  * and one chart per monitor. Read with a handful of aggregate queries (none scans raw
  * predictions); the same numbers back `/mlops report` and the weekly digest.
  */
@@ -13,6 +13,7 @@ import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { configuredMonitors, type MonitorKind } from "../monitoring/model.js";
 import type { ReferenceProfile } from "../monitoring/profile.js";
+import { type ResponseMetrics, responseMetrics } from "./response.js";
 
 /** Most points a report chart draws; longer histories are averaged into this many buckets. */
 export const MAX_CHART_POINTS = 168;
@@ -23,21 +24,6 @@ export interface MonitorHealth {
   /** The newest run's status in the period, or null when it did not run. */
   latest: "ok" | "alert" | "skipped" | "error" | null;
   runs: { ok: number; alert: number; skipped: number; error: number };
-}
-
-/** A duration statistic over incidents, in milliseconds. */
-export interface DurationStats {
-  count: number;
-  medianMs: number | null;
-  meanMs: number | null;
-}
-
-/** A fingerprint and how often it fired in the period. */
-export interface NoisyFingerprint {
-  fingerprint: string;
-  monitor: string;
-  subject: string;
-  firings: number;
 }
 
 /** A drift column over the period. */
@@ -58,28 +44,10 @@ export interface ModelReport {
   to: Date;
   monitors: MonitorHealth[];
   incidents: { opened: number; resolved: number; stillOpen: number };
-  timeToAcknowledge: DurationStats;
-  timeToMitigate: DurationStats;
-  timeToResolve: DurationStats;
-  noisiest: NoisyFingerprint[];
+  /** Per response stage: count, p50, p90, mean; the noisiest fingerprints; runbooks that fixed things. */
+  response: ResponseMetrics;
   drift: DriftScore[];
   charts: ChartSpec[];
-}
-
-/** The median of numbers (the mean of the middle two for an even count), or null for none. */
-export function median(values: readonly number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function stats(values: readonly number[]): DurationStats {
-  return {
-    count: values.length,
-    medianMs: median(values),
-    meanMs: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
-  };
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -206,14 +174,8 @@ export async function buildModelReport(
     return { monitor, latest: latest as MonitorHealth["latest"], runs };
   });
 
-  const opened = resultRows<{
-    opened_at: unknown;
-    acknowledged_at: unknown;
-    mitigated_at: unknown;
-    resolved_at: unknown;
-    state: string;
-  }>(
-    await db.execute(sql`select opened_at, acknowledged_at, mitigated_at, resolved_at, state from incidents
+  const [openedRow] = resultRows<{ n: number | string }>(
+    await db.execute(sql`select count(*) as n from incidents
       where model = ${slug} and opened_at >= ${iso(from)}::timestamptz and opened_at < ${iso(to)}::timestamptz`),
   );
   const [resolvedRow] = resultRows<{ n: number | string }>(
@@ -224,25 +186,7 @@ export async function buildModelReport(
     await db.execute(sql`select count(*) as n from incidents where model = ${slug} and state <> 'resolved'
       and opened_at < ${iso(to)}::timestamptz`),
   );
-  const ack: number[] = [];
-  const mit: number[] = [];
-  const res: number[] = [];
-  for (const i of opened) {
-    const o = time(i.opened_at).getTime();
-    if (i.acknowledged_at !== null) ack.push(time(i.acknowledged_at).getTime() - o);
-    if (i.mitigated_at !== null) mit.push(time(i.mitigated_at).getTime() - o);
-    if (i.resolved_at !== null) res.push(time(i.resolved_at).getTime() - o);
-  }
-
-  const noisyRows = resultRows<{ fingerprint: string; monitor: string; subject: string; n: number | string }>(
-    await db.execute(sql`select i.fingerprint, i.monitor, i.subject, count(*) as n
-      from incident_events e join incidents i on i.id = e.incident_id
-      where i.model = ${slug} and e.kind in ('opened', 'alert_fired')
-        and e.at >= ${iso(from)}::timestamptz and e.at < ${iso(to)}::timestamptz
-      group by i.fingerprint, i.monitor, i.subject
-      order by count(*) desc, i.fingerprint
-      limit ${input.topFingerprints}`),
-  );
+  const response = await responseMetrics(db, { model: slug, from, to }, input.topFingerprints);
 
   const driftRows = kinds.includes("drift")
     ? resultRows<{
@@ -318,19 +262,11 @@ export async function buildModelReport(
     to,
     monitors,
     incidents: {
-      opened: opened.length,
+      opened: Number(openedRow?.n ?? 0),
       resolved: Number(resolvedRow?.n ?? 0),
       stillOpen: Number(openRow?.n ?? 0),
     },
-    timeToAcknowledge: stats(ack),
-    timeToMitigate: stats(mit),
-    timeToResolve: stats(res),
-    noisiest: noisyRows.map((r) => ({
-      fingerprint: r.fingerprint,
-      monitor: r.monitor,
-      subject: r.subject,
-      firings: Number(r.n),
-    })),
+    response,
     drift,
     charts,
   };

@@ -19,10 +19,25 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const NOW = Date.now();
 
-/** The seeded incidents: when each opened, and how long until it was acknowledged and resolved. */
-const INCIDENTS = [
+/**
+ * The seeded incidents: when each opened, how long before that its bad data began (the start of
+ * the window that fired; null when the detector has no window), and how long until it was
+ * acknowledged, mitigated and resolved.
+ */
+const INCIDENTS: {
+  subject: string;
+  monitor: string;
+  openedAgo: number;
+  detectBefore: number | null;
+  ackAfter: number | null;
+  mitigateAfter: number | null;
+  resolveAfter: number | null;
+  firings: number;
+}[] = [
   {
     subject: "amount",
+    detectBefore: 20 * MIN,
+    mitigateAfter: 30 * MIN,
     monitor: "drift",
     openedAgo: 6 * DAY,
     ackAfter: 4 * MIN,
@@ -31,6 +46,8 @@ const INCIDENTS = [
   },
   {
     subject: "country",
+    detectBefore: 45 * MIN,
+    mitigateAfter: null,
     monitor: "drift",
     openedAgo: 5 * DAY,
     ackAfter: 10 * MIN,
@@ -39,6 +56,8 @@ const INCIDENTS = [
   },
   {
     subject: "low_confidence",
+    detectBefore: null,
+    mitigateAfter: 10 * MIN,
     monitor: "confidence",
     openedAgo: 3 * DAY,
     ackAfter: 1 * MIN,
@@ -47,6 +66,8 @@ const INCIDENTS = [
   },
   {
     subject: "volume",
+    detectBefore: 60 * MIN,
+    mitigateAfter: null,
     monitor: "data_quality",
     openedAgo: 2 * DAY,
     ackAfter: null,
@@ -55,6 +76,8 @@ const INCIDENTS = [
   },
   {
     subject: "prediction",
+    detectBefore: 5 * MIN,
+    mitigateAfter: 2 * HOUR,
     monitor: "drift",
     openedAgo: 1 * DAY,
     ackAfter: 7 * MIN,
@@ -64,6 +87,8 @@ const INCIDENTS = [
   // Opened before the period, resolved inside it: resolved counts it, opened and the times do not.
   {
     subject: "merchant",
+    detectBefore: 3 * MIN,
+    mitigateAfter: null,
     monitor: "drift",
     openedAgo: 10 * DAY,
     ackAfter: 2 * MIN,
@@ -72,12 +97,25 @@ const INCIDENTS = [
   },
 ];
 
+/** Runbook runs on the incidents above (by index): how each ended, and when after the opening. */
+const RUNS = [
+  { incident: 0, name: "clear-feature-cache", status: "succeeded", verify: "passed", after: 25 * MIN },
+  { incident: 0, name: "restart-service", status: "failed", verify: null, after: 15 * MIN },
+  { incident: 1, name: "clear-feature-cache", status: "succeeded", verify: "passed", after: 20 * MIN },
+  { incident: 2, name: "restart-service", status: "succeeded", verify: null, after: 5 * MIN },
+  { incident: 4, name: "rollback-model", status: "succeeded", verify: "failed", after: 1 * HOUR },
+  { incident: 4, name: "rollback-model", status: "succeeded", verify: "passed", after: 110 * MIN },
+  // Finished before the period: out of the report.
+  { incident: 5, name: "restart-service", status: "succeeded", verify: "passed", after: 1 * HOUR },
+];
+
 /** Drift runs: amount's wasserstein per run, drifted at or above 0.1. */
 const AMOUNT = [0.02, 0.03, 0.5, 0.04, 0.8, 0.02, 0.3, 0.05];
 
 const at = (ago: number) => new Date(NOW - ago).toISOString();
 
 async function seed() {
+  const ids: number[] = [];
   modelId = Number(
     resultRows<{ id: number }>(await db.execute(sql`select id from models where slug = 'fraud-detector'`))[0]
       ?.id,
@@ -94,22 +132,40 @@ async function seed() {
     const state =
       i.resolveAfter !== null && i.resolveAfter < i.openedAgo
         ? "resolved"
-        : i.ackAfter !== null
-          ? "acknowledged"
-          : "open";
+        : i.mitigateAfter !== null
+          ? "mitigated"
+          : i.ackAfter !== null
+            ? "acknowledged"
+            : "open";
     const inc =
       await db.execute(sql`insert into incidents (fingerprint, alert_id, model, monitor, subject, title, severity, state,
-        channel, opened_at, acknowledged_at, resolved_at, last_fired_at)
+        channel, opened_at, acknowledged_at, mitigated_at, resolved_at, last_fired_at)
       values (${fp}, ${alertId}, 'fraud-detector', ${i.monitor}, ${i.subject}, ${`seeded ${n}`}, 'warning', ${state}, 'fraud-alerts',
         ${at(i.openedAgo)}::timestamptz,
         ${i.ackAfter === null ? null : at(i.openedAgo - i.ackAfter)}::timestamptz,
+        ${i.mitigateAfter === null ? null : at(i.openedAgo - i.mitigateAfter)}::timestamptz,
         ${state === "resolved" && i.resolveAfter !== null ? at(i.openedAgo - i.resolveAfter) : null}::timestamptz,
         ${at(i.openedAgo)}::timestamptz)
       returning id`);
     const incidentId = resultRows<{ id: number }>(inc)[0]?.id;
-    for (let f = 0; f < i.firings; f++)
+    ids.push(incidentId as number);
+    for (let f = 0; f < i.firings; f++) {
+      const detail = f === 0 && i.detectBefore !== null ? { dataFrom: at(i.openedAgo + i.detectBefore) } : {};
       await db.execute(sql`insert into incident_events (incident_id, at, kind, actor, via, detail)
-        values (${incidentId}, ${at(i.openedAgo - f * MIN)}::timestamptz, ${f === 0 ? "opened" : "alert_fired"}, 'monitor', 'alert', '{}'::jsonb)`);
+        values (${incidentId}, ${at(i.openedAgo - f * MIN)}::timestamptz, ${f === 0 ? "opened" : "alert_fired"}, 'monitor', 'alert', ${JSON.stringify(detail)}::jsonb)`);
+    }
+  }
+  for (const [n, r] of RUNS.entries()) {
+    const i = INCIDENTS[r.incident] as (typeof INCIDENTS)[number];
+    const detail = {
+      run: n + 1,
+      name: r.name,
+      status: r.status,
+      exitCode: r.status === "succeeded" ? 0 : 1,
+      verify: r.verify,
+    };
+    await db.execute(sql`insert into incident_events (incident_id, at, kind, actor, via, detail)
+      values (${ids[r.incident]}, ${at(i.openedAgo - r.after)}::timestamptz, 'runbook_finished', 'U0OLIVIA', 'command', ${JSON.stringify(detail)}::jsonb)`);
   }
   for (const [n, value] of AMOUNT.entries()) {
     const drifted = value >= 0.1;
@@ -138,11 +194,13 @@ afterAll(async () => {
   await bot?.close();
 });
 
-function medianOf(xs: number[]): number {
+/** The p-th percentile, interpolating between the closest ranks. */
+function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  const rank = ((s.length - 1) * p) / 100;
+  const below = s[Math.floor(rank)] as number;
+  const above = s[Math.ceil(rank)] as number;
+  return below + (above - below) * (rank - Math.floor(rank));
 }
 
 describe("/mlops report", () => {
@@ -171,17 +229,52 @@ describe("/mlops report", () => {
       (i) =>
         i.resolveAfter !== null && i.openedAgo - i.resolveAfter < 7 * DAY && i.resolveAfter < i.openedAgo,
     );
-    const acks = inPeriod.flatMap((i) => (i.ackAfter === null ? [] : [i.ackAfter]));
-    const resolves = inPeriod.flatMap((i) => (i.resolveAfter === null ? [] : [i.resolveAfter]));
+    const spans = (pick: (i: (typeof INCIDENTS)[number]) => number | null) =>
+      inPeriod.flatMap((i) => (pick(i) === null ? [] : [pick(i) as number]));
+    const stages = [
+      ["Time to detect", spans((i) => i.detectBefore)],
+      ["Time to acknowledge", spans((i) => i.ackAfter)],
+      ["Time to mitigate", spans((i) => i.mitigateAfter)],
+      [
+        "Time to resolve",
+        spans((i) => (i.resolveAfter !== null && i.resolveAfter < i.openedAgo ? i.resolveAfter : null)),
+      ],
+    ] as const;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const line = (xs: readonly number[]) =>
+      `${xs.length} · p50 ${formatDuration(percentile(xs, 50))} · p90 ${formatDuration(percentile(xs, 90))} · mean ${formatDuration(mean([...xs]))}`;
     const stillOpen = INCIDENTS.filter(
       (i) => !(i.resolveAfter !== null && i.resolveAfter < i.openedAgo),
     ).length;
     expect(message.text).toContain(
-      `Incidents: ${inPeriod.length} opened, ${resolved.length} resolved. Time to acknowledge: median ${formatDuration(medianOf(acks))} over ${acks.length} (mean ${formatDuration(mean(acks))}). Time to resolve: median ${formatDuration(medianOf(resolves))} over ${resolves.length} (mean ${formatDuration(mean(resolves))}).`,
+      `Incidents: ${inPeriod.length} opened, ${resolved.length} resolved. ${stages.map(([name, xs]) => `${name}: ${line(xs)}`).join(". ")}.`,
     );
     const blocks = JSON.stringify(message.blocks);
     expect(blocks).toContain(`${stillOpen} still open`);
+    for (const [name, xs] of stages) expect(blocks).toContain(`*${name}*: ${line(xs)}`);
+    // Runbooks: a run fixed its incident when it succeeded, its check did not fail, and the
+    // incident was mitigated or resolved within 30 minutes after it finished.
+    const fixedRuns = new Map<string, { runs: number; fixed: number }>();
+    for (const r of RUNS) {
+      const i = INCIDENTS[r.incident] as (typeof INCIDENTS)[number];
+      if (i.openedAgo - r.after >= 7 * DAY) continue;
+      const settled = [
+        i.mitigateAfter,
+        i.resolveAfter !== null && i.resolveAfter < i.openedAgo ? i.resolveAfter : null,
+      ]
+        .filter((t): t is number => t !== null && t >= r.after)
+        .map((t) => t - r.after);
+      const fixed = r.status === "succeeded" && r.verify !== "failed" && settled.some((t) => t <= 30 * MIN);
+      const entry = fixedRuns.get(r.name) ?? { runs: 0, fixed: 0 };
+      entry.runs++;
+      if (fixed) entry.fixed++;
+      fixedRuns.set(r.name, entry);
+    }
+    expect([...fixedRuns.values()].reduce((a, b) => a + b.runs, 0)).toBe(6);
+    for (const [name, { runs, fixed }] of fixedRuns)
+      expect(blocks).toContain(
+        `\`${name}\`: fixed ${fixed} of ${runs} ${runs === 1 ? "run" : "runs"}${runs > fixed ? ` (${runs - fixed} did not)` : ""}`,
+      );
     // The noisiest fingerprints: firings inside the period, most first.
     const noisy = INCIDENTS.filter((i) => i.openedAgo < 7 * DAY)
       .sort((a, b) => b.firings - a.firings)
