@@ -4,7 +4,7 @@ import { formatNumber } from "../charts/render.js";
 import { formatDuration } from "../shared/duration.js";
 import { escapeMrkdwn } from "../shared/text.js";
 import type { ModelReport, MonitorHealth } from "./report.js";
-import { type DurationStats, FIX_WINDOW_MS, type ResponseMetrics, STAGES, type Stage } from "./response.js";
+import { type DurationStats, FIXED_MEANS, type ResponseMetrics, STAGE_NAMES, STAGES } from "./response.js";
 
 const HEALTH: Record<NonNullable<MonitorHealth["latest"]> | "none", string> = {
   ok: ":large_green_circle:",
@@ -24,17 +24,6 @@ export function durationLine(s: DurationStats): string {
     return "none in the period";
   return `${s.count} · p50 ${formatDuration(s.medianMs)} · p90 ${formatDuration(s.p90Ms)} · mean ${formatDuration(s.meanMs)}`;
 }
-
-/** How each stage is named in reports. */
-export const STAGE_NAMES: Record<Stage, string> = {
-  detect: "Time to detect",
-  acknowledge: "Time to acknowledge",
-  mitigate: "Time to mitigate",
-  resolve: "Time to resolve",
-};
-
-/** What "fixed" means, in words, beside the runbook figures. */
-export const FIXED_MEANS = `fixed: the run succeeded, its verification did not fail, and the incident was mitigated or resolved within ${formatDuration(FIX_WINDOW_MS)} after it`;
 
 /** One line per runbook: how many of its runs fixed their incident. */
 export function runbookLines(r: ResponseMetrics): string[] {

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
+import { formatDuration } from "../shared/duration.js";
 
 /** The response stages, in order: detect runs from the first bad data to the first firing, the rest from the first firing. */
 export const STAGES = ["detect", "acknowledge", "mitigate", "resolve"] as const;
@@ -17,6 +18,17 @@ export type Stage = (typeof STAGES)[number];
  * incident was mitigated or resolved within this long after the run finished.
  */
 export const FIX_WINDOW_MS = 30 * 60_000;
+
+/** How each stage is named in reports. */
+export const STAGE_NAMES: Record<Stage, string> = {
+  detect: "Time to detect",
+  acknowledge: "Time to acknowledge",
+  mitigate: "Time to mitigate",
+  resolve: "Time to resolve",
+};
+
+/** What "fixed" means, in words, beside the runbook figures. */
+export const FIXED_MEANS = `fixed: the run succeeded, its verification did not fail, and the incident was mitigated or resolved within ${formatDuration(FIX_WINDOW_MS)} after it`;
 
 /** A duration statistic over incidents, in milliseconds. */
 export interface DurationStats {

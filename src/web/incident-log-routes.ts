@@ -10,6 +10,7 @@ import {
   type IncidentState,
   parseRef,
 } from "../incidents/index.js";
+import type { ResponseFilter, ResponseMetrics } from "../reports/response.js";
 import type { Clock } from "../shared/clock.js";
 import { lineChart } from "./chart.js";
 import type { SafeHtml } from "./html.js";
@@ -21,6 +22,7 @@ import {
   listPage,
   loginPage,
   problemPage,
+  responseSection,
 } from "./incident-pages.js";
 import { readCookie, SESSION_COOKIE, SESSION_TTL_MS, type SessionSigner } from "./session.js";
 
@@ -37,7 +39,12 @@ export interface IncidentLogDeps {
   models: readonly string[];
   monitors: readonly string[];
   names: ActorNames;
+  /** The response metrics of incidents opened in a period (the reports' table). */
+  responseMetrics: (filter: ResponseFilter) => Promise<ResponseMetrics>;
 }
+
+/** The response table covers this far back when the list has no "opened from" date. */
+const RESPONSE_DEFAULT_MS = 30 * 86_400_000;
 
 const CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -190,9 +197,23 @@ export function incidentLogRoutes(deps: IncidentLogDeps) {
         limit: 200,
       });
       const filters: ListFilters = f;
+      const to = f.to ? new Date(Date.parse(`${f.to}T00:00:00Z`) + 86_400_000) : deps.clock.now();
+      const from = f.from ? new Date(`${f.from}T00:00:00Z`) : new Date(to.getTime() - RESPONSE_DEFAULT_MS);
+      const response = await deps.responseMetrics({
+        model: f.model || undefined,
+        monitor: f.monitor || undefined,
+        from,
+        to,
+      });
       return page(
         reply,
-        listPage(list, filters, { models: deps.models, monitors: deps.monitors }, deps.names),
+        listPage(
+          list,
+          filters,
+          { models: deps.models, monitors: deps.monitors },
+          deps.names,
+          responseSection(response, { from, to }),
+        ),
       );
     });
 

@@ -1,5 +1,7 @@
 import type { Alert, Incident, TimelineEntry } from "../incidents/index.js";
 import { formatRef } from "../incidents/index.js";
+import { FIXED_MEANS, type ResponseMetrics, STAGE_NAMES, STAGES } from "../reports/response.js";
+import { formatDuration } from "../shared/duration.js";
 import { eventWords } from "./event-words.js";
 import { html, type SafeHtml } from "./html.js";
 
@@ -69,12 +71,44 @@ function stateBadge(state: string): SafeHtml {
   return html`<span class="state state-${state}">${state}</span>`;
 }
 
-/** The list with its filter form. */
+function span(ms: number | null): string {
+  return ms === null ? "—" : formatDuration(ms);
+}
+
+/** The response table: per stage count, p50, p90 and mean; runbooks that fixed things; the noisiest fingerprints. */
+export function responseSection(r: ResponseMetrics, period: { from: Date; to: Date }): SafeHtml {
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  return html`<h2>Response times of incidents opened ${day(period.from)} to ${day(period.to)}</h2>
+<table class="response"><thead><tr><th>Stage</th><th>Incidents</th><th>p50</th><th>p90</th><th>Mean</th></tr></thead><tbody>
+${STAGES.map((st) => {
+  const s = r.stages[st];
+  return html`<tr data-stage="${st}"><th>${STAGE_NAMES[st]}</th><td class="num">${s.count}</td><td class="num">${span(s.medianMs)}</td><td class="num">${span(s.p90Ms)}</td><td class="num">${span(s.meanMs)}</td></tr>`;
+})}</tbody></table>
+<p class="muted">Detect runs from the start of the data window that fired to the first firing; the others from the first firing.</p>
+<h3>Runbooks</h3>
+${
+  r.runbooks.length
+    ? html`<table class="response"><thead><tr><th>Runbook</th><th>Runs</th><th>Fixed</th><th>Did not fix</th></tr></thead><tbody>
+${r.runbooks.map((b) => html`<tr data-runbook="${b.runbook}"><td>${b.runbook}</td><td class="num">${b.runs}</td><td class="num">${b.fixed}</td><td class="num">${b.runs - b.fixed}</td></tr>`)}</tbody></table>`
+    : html`<p class="muted">No runbook ran on these incidents.</p>`
+}
+<p class="muted">${FIXED_MEANS}.</p>
+<h3>Noisiest fingerprints</h3>
+${
+  r.noisiest.length
+    ? html`<table class="response"><thead><tr><th>Fingerprint</th><th>Monitor</th><th>Subject</th><th>Firings</th></tr></thead><tbody>
+${r.noisiest.map((n) => html`<tr><td><code>${n.fingerprint}</code></td><td>${n.monitor}</td><td>${n.subject}</td><td class="num">${n.firings}</td></tr>`)}</tbody></table>`
+    : html`<p class="muted">Nothing fired.</p>`
+}`;
+}
+
+/** The list with its filter form, and the response table of the incidents the filters cover. */
 export function listPage(
   incidents: readonly Incident[],
   filters: ListFilters,
   choices: { models: readonly string[]; monitors: readonly string[] },
   names: ActorNames,
+  response?: SafeHtml,
 ): SafeHtml {
   const select = (name: string, value: string, options: readonly string[], any?: string) =>
     html`<select name="${name}" id="f-${name}">${any ? html`<option value="">${any}</option>` : ""}${options.map(
@@ -98,7 +132,8 @@ ${incidents.map(
     html`<tr data-ref="${formatRef(i.id)}"><td><a href="/incidents/${formatRef(i.id)}">${formatRef(i.id)}</a></td><td>${stateBadge(i.state)}</td><td>${i.title}</td><td>${i.model}</td><td>${i.monitor}</td><td>${when(i.openedAt)}</td><td class="num">${i.alertCount}</td><td>${actor(i.assignee, names)}</td></tr>`,
 )}</tbody></table>`
     : html`<p class="muted empty">No incidents match.</p>`
-}`,
+}
+${response ?? ""}`,
   );
 }
 
@@ -179,6 +214,7 @@ th { font-weight: 600; background: #fafafa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.detail { font-family: Menlo, Consolas, monospace; font-size: 12px; overflow-wrap: anywhere; max-width: 420px; }
 table.metrics { width: auto; min-width: 320px; }
+table.response { width: auto; min-width: 480px; margin-bottom: 8px; }
 .state { border-radius: 10px; padding: 1px 8px; font-size: 12px; font-weight: 600; background: #eee; }
 .state-open { background: #fde2e9; color: #a0143d; } .state-acknowledged { background: #fff3d6; color: #8a5a00; }
 .state-mitigated { background: #e1f0fb; color: #0b4f85; } .state-resolved { background: #dff3ea; color: #00573f; }

@@ -6,6 +6,7 @@ import type { Feature, FeatureContext } from "../features.js";
 import { type IncidentService, sandboxNames } from "../incidents/index.js";
 import { createModelRepository } from "../models/index.js";
 import { createMonitoringRepository, MONITOR_KINDS } from "../monitoring/index.js";
+import { responseMetrics } from "../reports/response.js";
 import { incidentLogRoutes } from "../web/incident-log-routes.js";
 import { createSessionSigner } from "../web/session.js";
 
@@ -25,6 +26,7 @@ export function createIncidentLogFeature(ctx: FeatureContext, deps: { incidents:
       monitors: MONITOR_KINDS,
       // The sandbox's made-up people by name; with real Slack the log shows user ids.
       names: sandboxNames(ctx.config),
+      responseMetrics: (filter) => responseMetrics(db, filter, ctx.config.reports.top_fingerprints),
       async runsAround(model, monitor, from, to) {
         const row = await models.bySlug(model);
         if (!row) return [];

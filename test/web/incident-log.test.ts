@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { systemClock } from "../../src/shared/clock.js";
+import { formatDuration } from "../../src/shared/duration.js";
 import { API_TOKEN, eventually, type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
 import { driftOnlyConfig } from "../helpers/bot.js";
 
@@ -152,6 +153,52 @@ describe("the incident log's pages", () => {
     );
     expect(await (await get("/incidents?state=all&to=2020-01-01", auth)).text()).toContain(
       "No incidents match.",
+    );
+  });
+
+  it("the list carries the response table of the incidents it covers, as computed here from their timelines", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const where = workspace.channelByName("fraud-alerts")?.id as string;
+    const list = (await (await get("/api/v1/incidents?state=all", auth)).json()) as {
+      incidents: { ref: string; title: string }[];
+    };
+    const amount = list.incidents.find((i) => i.title.startsWith("Drift in amount"))?.ref as string;
+    await driver.command("U0DANA", where, `ack ${amount}`);
+    const detect: number[] = [];
+    const ack: number[] = [];
+    for (const { ref } of list.incidents) {
+      const { incident, timeline } = (await (await get(`/api/v1/incidents/${ref}`, auth)).json()) as {
+        incident: { openedAt: string; acknowledgedAt: string | null };
+        timeline: { kind: string; detail: { dataFrom?: string } }[];
+      };
+      const from = timeline.find((e) => e.kind === "opened")?.detail.dataFrom;
+      if (from) detect.push(Date.parse(incident.openedAt) - Date.parse(from));
+      if (incident.acknowledgedAt)
+        ack.push(Date.parse(incident.acknowledgedAt) - Date.parse(incident.openedAt));
+    }
+    // Every drift incident came from a monitor window; one was acknowledged.
+    expect(detect).toHaveLength(list.incidents.length);
+    expect(ack).toHaveLength(1);
+    const sorted = [...detect].sort((a, b) => a - b);
+    const at = (q: number) => {
+      const r = (sorted.length - 1) * q;
+      const lo = sorted[Math.floor(r)] as number;
+      return lo + ((sorted[Math.ceil(r)] as number) - lo) * (r - Math.floor(r));
+    };
+    const page = await (await get("/incidents?state=all", auth)).text();
+    const row = (stage: string) => page.slice(page.indexOf(`<tr data-stage="${stage}">`)).split("</tr>")[0];
+    expect(row("detect")).toBe(
+      `<tr data-stage="detect"><th>Time to detect</th><td class="num">${detect.length}</td><td class="num">${formatDuration(at(0.5))}</td><td class="num">${formatDuration(at(0.9))}</td><td class="num">${formatDuration(detect.reduce((a, b) => a + b, 0) / detect.length)}</td>`,
+    );
+    expect(row("acknowledge")).toContain(
+      `<td class="num">1</td><td class="num">${formatDuration(ack[0] as number)}</td>`,
+    );
+    expect(row("resolve")).toContain('<td class="num">0</td><td class="num">—</td>');
+    expect(page).toContain("No runbook ran on these incidents.");
+    // The table follows the filters: no probe incidents, so no numbers.
+    const probe = await (await get("/incidents?state=all&monitor=probe", auth)).text();
+    expect(probe.slice(probe.indexOf('<tr data-stage="detect">')).split("</tr>")[0]).toContain(
+      '<td class="num">0</td>',
     );
   });
 
