@@ -12,6 +12,7 @@ const SUBCOMMANDS = [
   "incident",
   "ack",
   "resolve",
+  "followup",
   "silence",
   "silences",
   "unsilence",

@@ -166,8 +166,20 @@ describe("alert signals become incidents", () => {
     expect(resolved).toMatchObject({ effect: "resolved", incidentId: opened?.incidentId });
     const rows = await rowsOf(opened?.incidentId as number);
     expect(rows.incident).toMatchObject({ state: "resolved", resolvedBy: "monitor", nextReminderAt: null });
-    expect(rows.events.map((e) => e.kind)).toEqual(["opened", "alert_resolved", "resolved", "posted"]);
-    expect(text(rows.replies.at(-1))).toContain("resolved* by monitor after 20m");
+    expect(rows.events.map((e) => e.kind)).toEqual([
+      "opened",
+      "alert_resolved",
+      "resolved",
+      "posted",
+      "posted",
+    ]);
+    // The summary, then the review draft as a file in the thread.
+    expect(rows.events.at(-1)?.detail).toEqual({
+      what: "review",
+      title: `INC-${opened?.incidentId}-review.md`,
+    });
+    expect(text(rows.replies.at(-2))).toContain("resolved* by monitor after 20m");
+    expect(text(rows.replies.at(-1))).toContain(`INC-${opened?.incidentId} post-incident review`);
     clock.advance(60_000);
     const [again] = await s.intake.process([driftSignal(clock, { subject })]);
     expect(again?.effect).toBe("opened");
