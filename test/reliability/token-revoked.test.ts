@@ -16,6 +16,7 @@ import { eventually } from "../e2e/incidents-bot.js";
 import { demoConfig } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import { seeded } from "../helpers/monitoring.js";
+import { deliversRow, expectedThread } from "../helpers/outbox-delivery.js";
 
 const OLD_TOKEN = "xoxb-revoked-test-old-token";
 const NEW_TOKEN = "xoxb-revoked-test-new-token";
@@ -161,7 +162,7 @@ describe("a revoked token during an alert storm", () => {
     // Exactly once: one accepted call per sent row, each post with its own ts.
     const accepted = workspace
       .requests()
-      .filter((r) => r.method.startsWith("chat.") && (r.response as { ok?: boolean }).ok === true);
+      .filter((r) => deliversRow(r.method) && (r.response as { ok?: boolean }).ok === true);
     const sent = rows.filter((r) => r.state === "sent");
     expect(accepted.length).toBe(sent.length);
     const posts = sent.filter((r) => r.method === "chat.postMessage");
@@ -177,7 +178,7 @@ describe("a revoked token during an alert storm", () => {
     for (const incident of incidents ?? []) {
       const cards = workspace.messages(CHANNEL).filter((m) => m.text.startsWith(`INC-${incident.id} [`));
       expect(cards, `card of INC-${incident.id}`).toHaveLength(1);
-      const expected = posts.filter((r) => r.parentId === incident.cardOutboxId).map((r) => r.payload.text);
+      const expected = expectedThread(sent, incident.cardOutboxId);
       const thread = workspace
         .thread(CHANNEL, cards[0]?.ts as string)
         .slice(1)
