@@ -279,7 +279,6 @@ export function createIncidentService(deps: IncidentDeps) {
             : { kind: "state" as const, action: req.action, actor: req.actor, via: req.via, note: req.note };
         const replyId = await notifier.reply(tx, updated, note);
         await notifier.updateCard(tx, await snapshotOf(deps, tx, updated));
-        if (req.action === "resolve") await postReview(deps, tx, updated, req.via);
         await repo.addEvent({
           incidentId: incident.id,
           at: now,
@@ -289,6 +288,8 @@ export function createIncidentService(deps: IncidentDeps) {
           detail: { what: note.kind === "resolved" ? "resolution summary" : `${PAST[req.action]} note` },
           outboxId: replyId,
         });
+        // The review draft follows the summary in the thread, built from the timeline as it now stands.
+        if (req.action === "resolve") await postReview(deps, tx, updated, req.via);
         await audit(tx, req, "ok", { from: incident.state, to: step.to });
         const took =
           req.action === "resolve"

@@ -104,15 +104,24 @@ describe("POST /api/v1/alertmanager", () => {
       lastSeenAt: "2030-01-01T12:25:00.500Z",
       metrics: { value: 0.812 },
     });
-    const kinds = (detail.body.timeline as { kind: string; actor: string }[]).map(
-      (e) => `${e.kind}:${e.actor}`,
-    );
+    // The escalation timer freezes its policy whenever its tick first sees the incident: not part of this story.
+    const kinds = (detail.body.timeline as { kind: string; actor: string }[])
+      .filter((e) => e.kind !== "policy_snapshot")
+      .map((e) => `${e.kind}:${e.actor}`);
     expect(kinds).toEqual([
       "opened:alertmanager",
       "alert_resolved:alertmanager",
       "resolved:alertmanager",
       "posted:system",
+      "posted:system",
     ]);
+    // The second post is the review draft, a file in the thread.
+    await eventually("the review draft in the thread", () =>
+      bot.sandbox.workspace
+        .thread("fraud-alerts", card.ts)
+        .flatMap((m) => m.files)
+        .some((id) => bot.sandbox.workspace.file(id)?.name === `${ref}-review.md`),
+    );
     await eventually("the summary in the thread", () =>
       bot.sandbox.workspace
         .thread("fraud-alerts", card.ts)
