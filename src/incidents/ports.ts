@@ -1,6 +1,16 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
-import type { Alert, Incident, IncidentAction, ResolutionSummary, Silence, Via } from "./model.js";
+import type {
+  Alert,
+  Incident,
+  IncidentAction,
+  IncidentState,
+  OwnerChange,
+  ResolutionSummary,
+  Silence,
+  StatusUpdate,
+  Via,
+} from "./model.js";
 
 /** Everything the incident card shows, read in the transaction that changed it. */
 export interface IncidentSnapshot {
@@ -36,7 +46,24 @@ export type ThreadNote =
   | { kind: "state"; action: IncidentAction; actor: string; via: Via; note?: string | undefined }
   | { kind: "resolved"; summary: ResolutionSummary }
   | { kind: "silenced"; silence: Silence; actor: string }
-  | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string };
+  | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string }
+  | { kind: "owner"; owner: string; actor: string; how: OwnerChange }
+  | {
+      kind: "status_update";
+      incidentId: number;
+      actor: string;
+      state: IncidentState;
+      owner: string | null;
+      update: StatusUpdate;
+    }
+  | {
+      kind: "update_due";
+      incidentId: number;
+      owner: string;
+      severity: Incident["severity"];
+      everyMs: number;
+      lastUpdateAt: Date | null;
+    };
 
 /**
  * Slack writes, queued in the caller's transaction (the outbox) so they go out if and only if the
@@ -51,6 +78,10 @@ export interface IncidentNotifier {
   reply(tx: Db, incident: Incident, note: ThreadNote): Promise<number>;
   /** Charts uploaded into the incident's thread (as PNG files with alt text), one outbox row each. */
   postCharts?(tx: Db, incident: Incident, charts: readonly ChartSpec[]): Promise<number[]>;
+  /** A status update posted top level in another channel (the model's stakeholder channel). */
+  announce(tx: Db, channel: string, incident: Incident, note: ThreadNote): Promise<number>;
+  /** A DM to the incident's new owner (`card.incident.assignee`) with its summary, saying who handed it over. */
+  handOver(tx: Db, card: IncidentSnapshot, by: string): Promise<number>;
   /** An ephemeral message to one person in a channel (refusals, "already done"). */
   tell(tx: Db, to: { channel: string; user: string }, text: string): Promise<number>;
   /** Called after commit: deliver what was just queued without waiting for the next poll. */

@@ -167,6 +167,24 @@ export function createIncidentRepository(db: Db) {
         .limit(limit)
         .for("update", { skipLocked: true });
     },
+
+    /** Unresolved incidents with an owner whose status update is overdue; locked, skipping busy ones. */
+    async dueUpdates(now: Date, limit: number): Promise<Incident[]> {
+      return db
+        .select()
+        .from(incidents)
+        .where(
+          and(
+            ne(incidents.state, "resolved"),
+            isNotNull(incidents.assignee),
+            isNotNull(incidents.updateDueAt),
+            lte(incidents.updateDueAt, now),
+          ),
+        )
+        .orderBy(asc(incidents.id))
+        .limit(limit)
+        .for("update", { skipLocked: true });
+    },
   };
 }
 

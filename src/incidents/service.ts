@@ -1,7 +1,6 @@
-import { describePrincipals } from "../access/index.js";
-import { createAuditRepository } from "../audit/index.js";
 import type { Db } from "../db/index.js";
 import { formatDuration } from "../shared/duration.js";
+import { auditAttempt, refuseAttempt } from "./attempts.js";
 import { type IncidentDeps, type ResponseStage, snapshotOf } from "./deps.js";
 import { IncidentNotFoundError } from "./errors.js";
 import {
@@ -15,6 +14,7 @@ import {
   transition,
   type Via,
 } from "./model.js";
+import { ownerPatch, recordOwnerChange } from "./owner-service.js";
 import type { IncidentSnapshot } from "./ports.js";
 import { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
 
@@ -55,38 +55,11 @@ export function createIncidentService(deps: IncidentDeps) {
   }
 
   function audit(tx: Db, req: ActionRequest, outcome: "ok" | "refused", detail: Record<string, unknown>) {
-    return createAuditRepository(tx).record({
-      source:
-        req.via === "api"
-          ? "api"
-          : req.actor.startsWith("U") || req.actor.startsWith("W")
-            ? "slack"
-            : "system",
-      actor: req.actor,
-      action: `incident.${req.action}`,
-      target: formatRef(req.incidentId),
-      outcome,
-      detail,
-    });
+    return auditAttempt(tx, req, outcome, detail);
   }
 
-  /** Writes a refusal: timeline, audit, and (for buttons) an ephemeral; returns what to tell the person. */
-  async function refuse(tx: Db, req: ActionRequest, incident: Incident, allowed: string[]): Promise<string> {
-    const ref = formatRef(incident.id);
-    const whoMay = describePrincipals(deps.config, allowed, incident.model);
-    const message = `You may not ${req.action} ${ref}: that takes ${whoMay}. Nothing was changed.`;
-    const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-    await createIncidentRepository(tx).addEvent({
-      incidentId: incident.id,
-      at: clock.now(),
-      kind: EVENT_KINDS.refused,
-      actor: req.actor,
-      via: req.via,
-      detail: { action: req.action, allowed },
-      outboxId,
-    });
-    await audit(tx, req, "refused", { allowed });
-    return message;
+  function refuse(tx: Db, req: ActionRequest, incident: Incident, allowed: string[]): Promise<string> {
+    return refuseAttempt(deps, tx, req, incident, allowed);
   }
 
   return {
@@ -170,7 +143,12 @@ export function createIncidentService(deps: IncidentDeps) {
         }
         const patch: Partial<Incident> = { state: step.to };
         if (req.action === "acknowledge") {
-          Object.assign(patch, { acknowledgedAt: now, acknowledgedBy: req.actor, assignee: req.actor });
+          // Acknowledging an incident nobody owns yet makes the acknowledger its owner.
+          Object.assign(patch, {
+            acknowledgedAt: now,
+            acknowledgedBy: req.actor,
+            ...(incident.assignee ? {} : ownerPatch(deps, incident, req.actor, now)),
+          });
         } else if (req.action === "mitigate") {
           Object.assign(patch, { mitigatedAt: now, mitigatedBy: req.actor });
         } else {
@@ -179,6 +157,7 @@ export function createIncidentService(deps: IncidentDeps) {
             resolvedBy: req.actor,
             resolution: req.note ?? null,
             nextReminderAt: null,
+            updateDueAt: null,
             pendingFirings: 0,
           });
         }
@@ -191,6 +170,15 @@ export function createIncidentService(deps: IncidentDeps) {
           via: req.via,
           detail: { from: incident.state, to: step.to, ...(req.note ? { note: req.note } : {}) },
         });
+        if (updated.assignee !== incident.assignee)
+          await recordOwnerChange(deps, tx, {
+            incident: updated,
+            from: incident.assignee,
+            actor: req.actor,
+            via: req.via,
+            how: "acknowledged",
+            at: now,
+          });
         const note =
           req.action === "resolve"
             ? {

@@ -85,7 +85,7 @@ describe("the newcomer's story, in the browser only", () => {
     await poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent()).toContain(
       "Acknowledged",
     );
-    expect(await card(page, ref).locator(".bk-field", { hasText: "Assignee" }).textContent()).toContain(
+    expect(await card(page, ref).locator(".bk-field", { hasText: "Owner" }).textContent()).toContain(
       "dana",
     );
 
