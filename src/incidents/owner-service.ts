@@ -1,5 +1,5 @@
 import type { Db } from "../db/index.js";
-import { type Attempt, auditAttempt, refuseAttempt } from "./attempts.js";
+import { type Attempt, auditAttempt, loadIncident, recordUnchanged, refuseAttempt } from "./attempts.js";
 import { type IncidentDeps, snapshotOf, stakeholderChannelOf, updateEveryOf } from "./deps.js";
 import { IncidentError, IncidentNotFoundError } from "./errors.js";
 import {
@@ -84,12 +84,6 @@ function resolvedError(incident: Incident, what: string): IncidentError {
 export function createOwnerService(deps: IncidentDeps) {
   const { db, clock, notifier, access } = deps;
 
-  async function load(id: number): Promise<Incident> {
-    const incident = await createIncidentRepository(db).byId(id);
-    if (!incident) throw new IncidentNotFoundError(formatRef(id));
-    return incident;
-  }
-
   /**
    * Checks the permission, then runs `work` on the incident re-read under a row lock (resolved
    * ones are refused by `work`'s caller through `resolvedError`, which rolls everything back).
@@ -100,7 +94,7 @@ export function createOwnerService(deps: IncidentDeps) {
     work: (tx: Db, incident: Incident, now: Date) => Promise<OwnerResult>,
     before?: (incident: Incident) => Promise<void>,
   ): Promise<OwnerResult> {
-    const current = await load(req.incidentId);
+    const current = await loadIncident(db, req.incidentId);
     const attempt: Attempt = { ...req, action };
     const decision = await access.can(req.actor, OWNER_PERMISSION, current.model);
     if (decision.allowed) await before?.(current);
@@ -131,16 +125,7 @@ export function createOwnerService(deps: IncidentDeps) {
     const action = how === "took" ? "take" : "assign";
     if (incident.assignee === owner) {
       const message = owner === req.actor ? `You already own ${ref}.` : `<@${owner}> already owns ${ref}.`;
-      const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-      await repo.addEvent({
-        incidentId: incident.id,
-        at: now,
-        kind: EVENT_KINDS.unchanged,
-        actor: req.actor,
-        via: req.via,
-        detail: { action, owner },
-        outboxId,
-      });
+      await recordUnchanged(deps, tx, { ...req, action }, message, { owner });
       return { outcome: "unchanged", incident, message };
     }
     const updated = await repo.update(incident.id, ownerPatch(deps, incident, owner, now));
@@ -251,7 +236,7 @@ export function createOwnerService(deps: IncidentDeps) {
      * like one from `update`; a resolved incident is told so (nothing written).
      */
     async precheckUpdate(req: OwnerRequest): Promise<{ allowed: boolean; incident: Incident }> {
-      const incident = await load(req.incidentId);
+      const incident = await loadIncident(db, req.incidentId);
       const decision = await access.can(req.actor, OWNER_PERMISSION, incident.model);
       if (decision.allowed) {
         if (incident.state === "resolved") throw resolvedError(incident, "get status updates");

@@ -42,12 +42,14 @@ async function run(user: string, text: string): Promise<string> {
 }
 
 describe("/mlops incident commands", () => {
-  it("help lists the incident and silence commands", async () => {
+  it("help lists the incident, owner and silence commands", async () => {
     const help = await run("U0OLIVIA", "help");
     for (const c of [
       "incidents",
       "incident INC-n",
       "ack INC-n",
+      "assign INC-n @user",
+      "update INC-n",
       "resolve INC-n",
       "silence",
       "silences",
