@@ -98,6 +98,7 @@ describe("/mlops incident commands", () => {
       ["opened", "monitor", "alert"],
       ["refused", "U0GUEST", "command"],
       ["acknowledged", "U0OMAR", "command"],
+      ["owner_changed", "U0OMAR", "command"],
       ["unchanged", "U0OMAR", "command"],
     ]);
   });
