@@ -117,18 +117,21 @@ export function createOwnerService(deps: IncidentDeps) {
     incident: Incident,
     owner: string,
     req: OwnerRequest,
-    how: "took" | "assigned",
+    action: "take" | "assign",
     now: Date,
   ): Promise<OwnerResult> {
-    const repo = createIncidentRepository(tx);
     const ref = formatRef(incident.id);
-    const action = how === "took" ? "take" : "assign";
+    // Assigning it to oneself is taking it, and the thread says so.
+    const how = owner === req.actor ? "took" : "assigned";
     if (incident.assignee === owner) {
       const message = owner === req.actor ? `You already own ${ref}.` : `<@${owner}> already owns ${ref}.`;
       await recordUnchanged(deps, tx, { ...req, action }, message, { owner });
       return { outcome: "unchanged", incident, message };
     }
-    const updated = await repo.update(incident.id, ownerPatch(deps, incident, owner, now));
+    const updated = await createIncidentRepository(tx).update(
+      incident.id,
+      ownerPatch(deps, incident, owner, now),
+    );
     await recordOwnerChange(deps, tx, {
       incident: updated,
       from: incident.assignee,
@@ -153,7 +156,7 @@ export function createOwnerService(deps: IncidentDeps) {
     take(req: OwnerRequest): Promise<OwnerResult> {
       return guarded(req, "take", async (tx, incident, now) => {
         if (incident.state === "resolved") throw resolvedError(incident, "be taken");
-        return setOwner(tx, incident, req.actor, req, "took", now);
+        return setOwner(tx, incident, req.actor, req, "take", now);
       });
     },
 
@@ -167,7 +170,7 @@ export function createOwnerService(deps: IncidentDeps) {
         "assign",
         async (tx, incident, now) => {
           if (incident.state === "resolved") throw resolvedError(incident, "be assigned");
-          return setOwner(tx, incident, req.to, req, "assigned", now);
+          return setOwner(tx, incident, req.to, req, "assign", now);
         },
         async (incident) => {
           const target = await access.can(req.to, OWNER_PERMISSION, incident.model);

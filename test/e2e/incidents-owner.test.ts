@@ -270,6 +270,12 @@ describe("one owner per incident (signed Slack payloads through the sandbox)", (
     // A bare user id works too, and assigning the owner again changes nothing.
     expect(await run("U0DANA", `assign ${ref} U0DEV`)).toContain(`<@U0DEV> owns ${ref} now`);
     expect(await run("U0DANA", `assign ${ref} <@U0DEV>`)).toBe(`<@U0DEV> already owns ${ref}.`);
+    // Assigning it to oneself is taking it.
+    expect(await run("U0OMAR", `assign ${ref} <@U0OMAR|omar>`)).toBe(`You own ${ref} now.`);
+    expect((await timeline(id)).at(-1)).toMatchObject({
+      kind: "owner_changed",
+      detail: { from: "U0DEV", to: "U0OMAR", how: "took" },
+    });
   });
 
   it("people who may not acknowledge may not take, assign or update: told who may, nothing changes, the attempt is logged", async () => {
