@@ -85,8 +85,9 @@ export function createOwnerService(deps: IncidentDeps) {
   const { db, clock, notifier, access } = deps;
 
   /**
-   * Checks the permission, then runs `work` on the incident re-read under a row lock (resolved
-   * ones are refused by `work`'s caller through `resolvedError`, which rolls everything back).
+   * Checks the permission, then `before` (a check of the request itself: when it throws, nothing
+   * is written), then runs `work` on the incident re-read under a row lock. `work` refuses a
+   * resolved incident by throwing `resolvedError`, which rolls its transaction back.
    */
   async function guarded(
     req: OwnerRequest,
