@@ -264,6 +264,11 @@ const modelSchema = z.strictObject({
   alert_channel: channelSchema
     .optional()
     .describe("Where this model's alerts go; the workspace default when absent"),
+  stakeholder_channel: channelSchema
+    .optional()
+    .describe(
+      "Where status updates of this model's incidents are posted too (besides the incident thread), for people who follow without responding",
+    ),
   service_url: z.url().optional().describe("Base URL of the model's microservice"),
   confidence_threshold: fraction.default(0.75),
   champion: z
@@ -329,6 +334,16 @@ const alertingSchema = z
         "Resolve the incident when its alert reports resolved (false: post a notice and leave it open)",
       ),
     max_silence: durationSchema.prefault("30d").describe("The longest silence a person may set"),
+    update_every: z
+      .strictObject({
+        critical: durationSchema.prefault("30m"),
+        warning: durationSchema.prefault("4h"),
+        info: durationSchema.optional().describe("Rhythm for info incidents; no reminders when absent"),
+      })
+      .prefault({})
+      .describe(
+        "Status-update rhythm by severity: while an incident with an owner is unresolved and no update was posted for this long, the owner is reminded in its thread",
+      ),
     alertmanager: z
       .strictObject({
         model_label: z

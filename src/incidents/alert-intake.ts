@@ -266,6 +266,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       resolvedBy: s.source,
       resolution: "The alert reported resolved.",
       nextReminderAt: null,
+      updateDueAt: null,
       pendingFirings: 0,
     });
     await incidents.addEvent({

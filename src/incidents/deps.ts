@@ -41,6 +41,16 @@ export function policyOf(config: MlopsConfig): NotificationPolicy {
   };
 }
 
+/** How often an incident of `severity` should get a status update (alerting.update_every); undefined: never reminded. */
+export function updateEveryOf(config: MlopsConfig, severity: Incident["severity"]): number | undefined {
+  return config.alerting.update_every[severity];
+}
+
+/** The model's stakeholder channel (status updates are posted there too), if it has one. */
+export function stakeholderChannelOf(config: MlopsConfig, model: string): string | undefined {
+  return config.models.find((x) => x.slug === model)?.stakeholder_channel;
+}
+
 /** The channel a model's cards go to. */
 export function channelOf(config: MlopsConfig, model: string): string {
   const m = config.models.find((x) => x.slug === model);

@@ -7,7 +7,14 @@ export {
   nextReminderAt,
   onRepeatFiring,
 } from "./alert-model.js";
-export { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
+export {
+  channelOf,
+  type IncidentDeps,
+  policyOf,
+  snapshotOf,
+  stakeholderChannelOf,
+  updateEveryOf,
+} from "./deps.js";
 export { IncidentError, IncidentNotFoundError, InvalidSignalError, SilenceError } from "./errors.js";
 export {
   ACTION_PERMISSION,
@@ -21,14 +28,24 @@ export {
   type IncidentEvent,
   type IncidentState,
   isActive,
+  OWNER_PERMISSION,
+  type OwnerChange,
   parseRef,
+  parseStatusUpdate,
   type ResolutionSummary,
   type Silence,
+  type StatusUpdate,
   sandboxNames,
   summarizeResolution,
   transition,
   type Via,
 } from "./model.js";
+export {
+  createOwnerService,
+  type OwnerRequest,
+  type OwnerResult,
+  type OwnerService,
+} from "./owner-service.js";
 export type {
   EscalationDescriber,
   EscalationView,

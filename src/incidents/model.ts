@@ -79,7 +79,37 @@ export const EVENT_KINDS = {
   silenceExpired: "silence_expired",
   /** A follow-up item for the post-incident review (`detail.text`). */
   followupAdded: "followup_added",
+  /** The owner (commander) changed: taken, assigned, or set by the first acknowledgement. */
+  ownerChanged: "owner_changed",
+  /** A status update was posted (thread, and the model's stakeholder channel if any). */
+  statusUpdate: "status_update",
+  /** The owner was reminded that no status update was posted within the severity's rhythm. */
+  updateReminded: "update_reminded",
 } as const;
+
+/** The permission that lets someone take, assign and update an incident: whoever may acknowledge it. */
+export const OWNER_PERMISSION: PermissionAction = "acknowledge";
+
+/** How an incident got its owner. */
+export type OwnerChange = "took" | "assigned" | "acknowledged";
+
+/** A status update: what is known and the next step; the incident's state is its status. */
+export interface StatusUpdate {
+  known: string;
+  next?: string | undefined;
+}
+
+/**
+ * Reads the text of `/mlops update INC-n <text>`: what is known, then optionally `next:` and the
+ * next step (`Upstream ETL dropped a column. next: rerun it at 14:00`). Undefined when empty.
+ */
+export function parseStatusUpdate(text: string): StatusUpdate | undefined {
+  const match = /^(.*?)(?:\s*\bnext(?: step)?\s*:\s*(.*))?$/is.exec(text.trim());
+  const known = match?.[1]?.trim() ?? "";
+  const next = match?.[2]?.trim() || undefined;
+  if (!known) return undefined;
+  return { known, next };
+}
 
 /** The event an action writes when it changes the state. */
 export const ACTION_EVENT: Record<IncidentAction, string> = {

@@ -1,6 +1,16 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
-import type { Alert, Incident, IncidentAction, ResolutionSummary, Silence, Via } from "./model.js";
+import type {
+  Alert,
+  Incident,
+  IncidentAction,
+  IncidentState,
+  OwnerChange,
+  ResolutionSummary,
+  Silence,
+  StatusUpdate,
+  Via,
+} from "./model.js";
 
 /** Everything the incident card shows, read in the transaction that changed it. */
 export interface IncidentSnapshot {
@@ -37,7 +47,24 @@ export type ThreadNote =
   | { kind: "resolved"; summary: ResolutionSummary }
   | { kind: "silenced"; silence: Silence; actor: string }
   | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string }
-  | { kind: "followup"; actor: string; text: string; count: number };
+  | { kind: "followup"; actor: string; text: string; count: number }
+  | { kind: "owner"; owner: string; actor: string; how: OwnerChange }
+  | {
+      kind: "status_update";
+      incidentId: number;
+      actor: string;
+      state: IncidentState;
+      owner: string | null;
+      update: StatusUpdate;
+    }
+  | {
+      kind: "update_due";
+      incidentId: number;
+      owner: string;
+      severity: Incident["severity"];
+      everyMs: number;
+      lastUpdateAt: Date | null;
+    };
 
 /**
  * Slack writes, queued in the caller's transaction (the outbox) so they go out if and only if the
@@ -57,6 +84,10 @@ export interface IncidentNotifier {
    * the thread: that is how a delivery whose outcome was lost in a crash is found instead of doubled.
    */
   postFile?(tx: Db, incident: Incident, file: ThreadFile): Promise<number>;
+  /** A status update posted top level in another channel (the model's stakeholder channel). */
+  announce(tx: Db, channel: string, incident: Incident, note: ThreadNote): Promise<number>;
+  /** A DM to the incident's new owner (`card.incident.assignee`) with its summary, saying who handed it over. */
+  handOver(tx: Db, card: IncidentSnapshot, by: string): Promise<number>;
   /** An ephemeral message to one person in a channel (refusals, "already done"). */
   tell(tx: Db, to: { channel: string; user: string }, text: string): Promise<number>;
   /** Called after commit: deliver what was just queued without waiting for the next poll. */

@@ -1,6 +1,6 @@
 import { heldFiringsDue, nextReminderAt } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
-import { type IncidentDeps, policyOf } from "./deps.js";
+import { type IncidentDeps, policyOf, updateEveryOf } from "./deps.js";
 import { EVENT_KINDS } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
 import type { SilenceService } from "./silence-service.js";
@@ -12,12 +12,14 @@ const BATCH = 50;
 export interface TickResult {
   firingsReported: number;
   reminders: number;
+  /** Owners reminded that a status update is due. */
+  updateReminders: number;
   silencesExpired: number;
 }
 
 /**
  * The time-driven part of the notification policy. Deadlines are columns (`pending_firings` with
- * `last_note_at`, `next_reminder_at`, `silences.ends_at`), not timers, so a restart or a second
+ * `last_note_at`, `next_reminder_at`, `update_due_at`, `silences.ends_at`), not timers, so a restart or a second
  * replica loses nothing; rows are taken with SKIP LOCKED so replicas never handle one twice.
  */
 export function createIncidentTicker(deps: IncidentDeps, silences: SilenceService) {
@@ -100,14 +102,55 @@ export function createIncidentTicker(deps: IncidentDeps, silences: SilenceServic
     });
   }
 
+  /**
+   * Reminds an unresolved incident's owner in the thread when no status update was posted within
+   * its severity's rhythm (alerting.update_every), then waits one rhythm again. Silences do not
+   * hold this back: they mute the alert, not the people working on it.
+   */
+  async function remindOwners(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const incidents = createIncidentRepository(tx);
+      const now = clock.now();
+      const due = await incidents.dueUpdates(now, BATCH);
+      for (const incident of due) {
+        const every = updateEveryOf(deps.config, incident.severity);
+        const owner = incident.assignee as string;
+        if (every === undefined) {
+          await incidents.update(incident.id, { updateDueAt: null });
+          continue;
+        }
+        const outboxId = await notifier.reply(tx, incident, {
+          kind: "update_due",
+          incidentId: incident.id,
+          owner,
+          severity: incident.severity,
+          everyMs: every,
+          lastUpdateAt: incident.lastUpdateAt,
+        });
+        await incidents.update(incident.id, { updateDueAt: new Date(now.getTime() + every) });
+        await incidents.addEvent({
+          incidentId: incident.id,
+          at: now,
+          kind: EVENT_KINDS.updateReminded,
+          actor: "system",
+          via: "schedule",
+          detail: { owner, every_ms: every, last_update_at: incident.lastUpdateAt?.toISOString() ?? null },
+          outboxId,
+        });
+      }
+      return due.length;
+    });
+  }
+
   /** One pass over everything due. */
   async function tick(): Promise<TickResult> {
     const result = {
       firingsReported: await reportHeldFirings(),
       reminders: await remind(),
+      updateReminders: await remindOwners(),
       silencesExpired: await silences.noteExpiries(BATCH),
     };
-    if (result.firingsReported || result.reminders) notifier.wake();
+    if (result.firingsReported || result.reminders || result.updateReminders) notifier.wake();
     return result;
   }
 

@@ -1,7 +1,6 @@
-import { describePrincipals } from "../access/index.js";
-import { createAuditRepository } from "../audit/index.js";
 import type { Db } from "../db/index.js";
 import { formatDuration } from "../shared/duration.js";
+import { type Attempt, auditAttempt, loadIncident, recordUnchanged, refuseAttempt } from "./attempts.js";
 import { type IncidentDeps, type ResponseStage, snapshotOf } from "./deps.js";
 import { IncidentError, IncidentNotFoundError } from "./errors.js";
 import {
@@ -15,6 +14,7 @@ import {
   transition,
   type Via,
 } from "./model.js";
+import { ownerPatch, recordOwnerChange } from "./owner-service.js";
 import type { IncidentSnapshot } from "./ports.js";
 import { createIncidentRepository, type IncidentFilter, type TimelineEntry } from "./repository.js";
 import { postReview, reviewOf } from "./review-service.js";
@@ -50,9 +50,6 @@ export interface FollowupRequest {
 /** The longest follow-up item. */
 export const MAX_FOLLOWUP = 500;
 
-/** Who did what, for refusals and the audit log: an incident action or another use case's name. */
-type Attempt = Pick<ActionRequest, "incidentId" | "actor" | "via" | "replyTo"> & { action: string };
-
 const PAST: Record<IncidentAction, string> = {
   acknowledge: "acknowledged",
   mitigate: "marked mitigated",
@@ -63,51 +60,22 @@ const PAST: Record<IncidentAction, string> = {
 export function createIncidentService(deps: IncidentDeps) {
   const { db, clock, notifier } = deps;
 
-  async function load(id: number): Promise<Incident> {
-    const incident = await createIncidentRepository(db).byId(id);
-    if (!incident) throw new IncidentNotFoundError(formatRef(id));
-    return incident;
+  function load(id: number): Promise<Incident> {
+    return loadIncident(db, id);
   }
 
   function audit(tx: Db, req: Attempt, outcome: "ok" | "refused", detail: Record<string, unknown>) {
-    return createAuditRepository(tx).record({
-      source:
-        req.via === "api"
-          ? "api"
-          : req.actor.startsWith("U") || req.actor.startsWith("W")
-            ? "slack"
-            : "system",
-      actor: req.actor,
-      action: `incident.${req.action}`,
-      target: formatRef(req.incidentId),
-      outcome,
-      detail,
-    });
+    return auditAttempt(tx, req, outcome, detail);
   }
 
-  /** Writes a refusal: timeline, audit, and (for buttons) an ephemeral; returns what to tell the person. */
-  async function refuse(
+  function refuse(
     tx: Db,
     req: Attempt,
     incident: Incident,
     allowed: string[],
-    words: { doing: string; nothing: string } = { doing: req.action, nothing: "changed" },
+    words?: { doing: string; nothing: string },
   ): Promise<string> {
-    const ref = formatRef(incident.id);
-    const whoMay = describePrincipals(deps.config, allowed, incident.model);
-    const message = `You may not ${words.doing} ${ref}: that takes ${whoMay}. Nothing was ${words.nothing}.`;
-    const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-    await createIncidentRepository(tx).addEvent({
-      incidentId: incident.id,
-      at: clock.now(),
-      kind: EVENT_KINDS.refused,
-      actor: req.actor,
-      via: req.via,
-      detail: { action: req.action, allowed },
-      outboxId,
-    });
-    await audit(tx, req, "refused", { allowed });
-    return message;
+    return refuseAttempt(deps, tx, req, incident, allowed, words);
   }
 
   return {
@@ -235,21 +203,17 @@ export function createIncidentService(deps: IncidentDeps) {
                 ? ` by ${incident.resolvedBy.startsWith("U") ? `<@${incident.resolvedBy}>` : incident.resolvedBy}`
                 : "";
           const message = `${ref} was not changed: ${step.reason}${by}.`;
-          const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-          await repo.addEvent({
-            incidentId: incident.id,
-            at: now,
-            kind: EVENT_KINDS.unchanged,
-            actor: req.actor,
-            via: req.via,
-            detail: { action: req.action, state: incident.state },
-            outboxId,
-          });
+          await recordUnchanged(deps, tx, req, message, { state: incident.state });
           return { outcome: "unchanged", incident, message };
         }
         const patch: Partial<Incident> = { state: step.to };
         if (req.action === "acknowledge") {
-          Object.assign(patch, { acknowledgedAt: now, acknowledgedBy: req.actor, assignee: req.actor });
+          // Acknowledging an incident nobody owns yet makes the acknowledger its owner.
+          Object.assign(patch, {
+            acknowledgedAt: now,
+            acknowledgedBy: req.actor,
+            ...(incident.assignee ? {} : ownerPatch(deps, incident, req.actor, now)),
+          });
         } else if (req.action === "mitigate") {
           Object.assign(patch, { mitigatedAt: now, mitigatedBy: req.actor });
         } else {
@@ -258,6 +222,7 @@ export function createIncidentService(deps: IncidentDeps) {
             resolvedBy: req.actor,
             resolution: req.note ?? null,
             nextReminderAt: null,
+            updateDueAt: null,
             pendingFirings: 0,
           });
         }
@@ -270,6 +235,15 @@ export function createIncidentService(deps: IncidentDeps) {
           via: req.via,
           detail: { from: incident.state, to: step.to, ...(req.note ? { note: req.note } : {}) },
         });
+        if (updated.assignee !== incident.assignee)
+          await recordOwnerChange(deps, tx, {
+            incident: updated,
+            from: incident.assignee,
+            actor: req.actor,
+            via: req.via,
+            how: "acknowledged",
+            at: now,
+          });
         const note =
           req.action === "resolve"
             ? {

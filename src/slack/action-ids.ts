@@ -10,6 +10,10 @@ export const ACTION_IDS = {
   escalationAcknowledge: "escalation_acknowledge",
   incidentResolve: "incident_resolve",
   incidentSilence1h: "incident_silence_1h",
+  /** Makes the clicker the incident's owner. */
+  incidentTake: "incident_take",
+  /** Opens the status-update dialog. */
+  incidentUpdate: "incident_update",
   /** Prefix of the suggested-runbook buttons (`incident_runbook:<name>`); wired by the runbooks feature. */
   incidentRunbookPrefix: "incident_runbook:",
   /** Approval card of a retrained candidate; value `<candidate id>`. */
@@ -26,6 +30,8 @@ export const ACTION_IDS = {
 /** Modal callback ids. */
 export const VIEW_IDS = {
   incidentResolve: "incident_resolve_modal",
+  /** Asks for a status update: what is known, next step. */
+  incidentUpdate: "incident_update_modal",
   /** Confirms a runbook run (`confirm: true`) and edits its parameters. */
   runbookConfirm: "runbook_confirm_modal",
   /** Asks why a candidate is rejected. */
@@ -36,6 +42,10 @@ export const VIEW_IDS = {
 export const INPUT_IDS = {
   resolutionBlock: "resolution",
   resolutionNote: "resolution_note",
+  updateKnownBlock: "update_known",
+  updateKnown: "update_known_text",
+  updateNextBlock: "update_next",
+  updateNext: "update_next_text",
   /** Prefix of a runbook parameter's input block and element in the confirm modal (`runbook_param:<key>`). */
   runbookParamPrefix: "runbook_param:",
   rejectReasonBlock: "reject_reason",

@@ -1,7 +1,7 @@
 import { renderPng } from "../charts/render.js";
 import type { ChartSpec } from "../charts/spec.js";
 import type { Delivery, DeliveryOutcome, OutboxTransport } from "../outbox/index.js";
-import { type SlackApi, SlackApiError } from "./web-api.js";
+import { openDm, type SlackApi, SlackApiError } from "./web-api.js";
 
 /** The `event_type` of the metadata each post carries: its outbox row. */
 export const OUTBOX_EVENT_TYPE = "mlops_outbox";
@@ -25,6 +25,9 @@ export const WORKSPACE_ERRORS = new Set([
   "missing_scope",
 ]);
 
+/** A Slack user id: an outbox row addressed to one is a DM. */
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
 /** Delivers outbox rows through the Web API wrapper, mapping its errors to retry decisions. */
 export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
   return {
@@ -36,6 +39,10 @@ export function slackOutboxTransport(api: () => SlackApi): OutboxTransport {
       if (d.threadTs) args.thread_ts = d.threadTs;
       if (d.ts) args.ts = d.ts;
       try {
+        // A post addressed to a person (a DM) goes to their DM channel, opened here, at delivery,
+        // so that queueing it needs no Slack call and an outage only delays it.
+        if (d.method === "chat.postMessage" && USER_ID.test(d.channel))
+          args.channel = await openDm(api(), d.channel);
         if (d.method === "files.uploadV2") return await uploadFile(api(), d);
         const result = await api().call(d.method, args);
         const ts =

@@ -110,3 +110,12 @@ export function createSlackApi(opts: {
 export function slackApiOf(client: WebClient, logger: Logger): SlackApi {
   return createSlackApi({ token: client.token, apiUrl: client.slackApiUrl, logger });
 }
+
+/** The DM channel with `user` (`conversations.open`, which answers the same channel every time). */
+export async function openDm(api: SlackApi, user: string): Promise<string> {
+  const res = await api.call("conversations.open", { users: user });
+  const channel = (res.channel as { id?: string } | undefined)?.id;
+  if (!channel)
+    throw new SlackApiError("slack_unavailable", `conversations.open gave no channel for ${user}`);
+  return channel;
+}

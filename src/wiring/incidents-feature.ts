@@ -9,11 +9,13 @@ import {
   createAlertIntake,
   createIncidentService,
   createIncidentTicker,
+  createOwnerService,
   createSilenceService,
   type EscalationDescriber,
   type Incident,
   type IncidentService,
   type IncidentTicker,
+  type OwnerService,
   type RunbookSuggester,
   type SilenceService,
   snapshotOf,
@@ -49,6 +51,8 @@ export interface IncidentsFeature extends Feature {
   intake: AlertIntake;
   incidents: IncidentService;
   silences: SilenceService;
+  /** Owners and status updates. */
+  owners: OwnerService;
   ticker: IncidentTicker;
   dispatcher: OutboxDispatcher;
   /** Re-renders an incident's card in the caller's transaction (other features' changes show on it). */
@@ -121,6 +125,7 @@ export function createIncidentsFeature(
   };
   const incidents = createIncidentService(deps);
   const silences = createSilenceService(deps);
+  const owners = createOwnerService(deps);
   const intake = createAlertIntake(deps);
   const ticker = createIncidentTicker(deps, silences);
   const models = config.models.map((m) => m.slug);
@@ -143,18 +148,19 @@ export function createIncidentsFeature(
     intake,
     incidents,
     silences,
+    owners,
     ticker,
     dispatcher,
     async updateCard(tx, incident) {
       return deps.notifier.updateCard(tx, await snapshotOf(deps, tx, incident));
     },
     commands: [
-      ...incidentCommands({ incidents, silences, maxSilenceMs: config.alerting.max_silence, models }),
+      ...incidentCommands({ incidents, silences, owners, maxSilenceMs: config.alerting.max_silence, models }),
       outboxCommand(deadLetters),
     ],
     slack(app) {
       api = slackApiOf(app.client, logger);
-      registerIncidentListeners(app, { incidents, silences, api: slackApi, logger });
+      registerIncidentListeners(app, { incidents, silences, owners, api: slackApi, logger });
       registerDeadLetterListeners(app, deadLetters);
     },
     http: incidentRoutes({

@@ -86,7 +86,7 @@ describe("the sandbox page", () => {
     await poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent()).toContain(
       "Acknowledged",
     );
-    expect(await card(page, ref).locator(".bk-field", { hasText: "Assignee" }).textContent()).toContain(
+    expect(await card(page, ref).locator(".bk-field", { hasText: "Owner" }).textContent()).toContain(
       "olivia",
     );
     expect(page.errors).toEqual([]);

@@ -1,6 +1,7 @@
 import { type Bot, startBot } from "../../src/bot.js";
 import { type MlopsConfig, parseEnv } from "../../src/config/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
+import type { Clock } from "../../src/shared/clock.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
 import {
   createIncidentsFeature,
@@ -21,7 +22,13 @@ export type IncidentBot = Bot & { sandbox: NonNullable<Bot["sandbox"]>; feature:
  * does (then `feature` is unset: drive it over HTTP); otherwise only the incidents feature.
  */
 export async function startIncidentBot(
-  opts: { config?: MlopsConfig; feature?: IncidentsFeatureOptions; allFeatures?: boolean } = {},
+  opts: {
+    config?: MlopsConfig;
+    feature?: IncidentsFeatureOptions;
+    allFeatures?: boolean;
+    /** The clock deadlines are read with (the Slack signature window keeps real time). */
+    clock?: Clock;
+  } = {},
 ): Promise<IncidentBot> {
   const database = await openTestDatabase();
   const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", MLOPS_API_TOKEN: API_TOKEN });
@@ -32,6 +39,7 @@ export async function startIncidentBot(
     logger: testLogger,
     slackRetries: 0,
     database,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.allFeatures
       ? {}
       : {

@@ -74,6 +74,8 @@ describe("drifted demo traffic to a resolved incident, through the sandbox", () 
     expect(buttonIds(card).filter((id) => !id.startsWith("incident_runbook:"))).toEqual([
       "incident_acknowledge",
       "incident_escalate",
+      "incident_take",
+      "incident_update",
       "incident_resolve",
       "incident_silence_1h",
     ]);

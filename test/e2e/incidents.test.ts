@@ -45,7 +45,13 @@ describe("an alert becomes an incident with a card, a thread and buttons (throug
     // Exactly one card, with the buttons, in the model's channel.
     const card = await cardFor(ref);
     expect(workspace.messages(CHANNEL).filter((m) => m.text.startsWith(`${ref} [`))).toHaveLength(1);
-    expect(buttonIds(card)).toEqual(["incident_acknowledge", "incident_resolve", "incident_silence_1h"]);
+    expect(buttonIds(card)).toEqual([
+      "incident_acknowledge",
+      "incident_take",
+      "incident_update",
+      "incident_resolve",
+      "incident_silence_1h",
+    ]);
     expect(blocksText(card)).toContain("Fraud detector");
     expect(blocksText(card)).toContain("PSI &gt;= 0.2");
 

@@ -33,6 +33,8 @@ const incident: Incident = {
   pendingFirings: 0,
   lastNoteAt: null,
   nextReminderAt: null,
+  lastUpdateAt: null,
+  updateDueAt: null,
 };
 
 const alert: Alert = {

@@ -53,7 +53,7 @@ describe("acknowledging, mitigating and resolving", () => {
       assignee: "U0OLIVIA",
       acknowledgedBy: "U0OLIVIA",
     });
-    expect(await kinds(id)).toEqual(["opened", "acknowledged", "posted"]);
+    expect(await kinds(id)).toEqual(["opened", "acknowledged", "owner_changed", "posted"]);
     const card = await s.outbox.byId(result.incident.cardOutboxId as number);
     expect(JSON.stringify(card?.payload)).toContain("Acknowledged by <@U0OLIVIA>");
     expect(JSON.stringify(card?.payload)).not.toContain("incident_acknowledge");

@@ -38,6 +38,7 @@ export const incidents = pgTable(
     channel: text().notNull(),
     /** The outbox row that posts the card; its delivered ts is the thread's parent. */
     cardOutboxId: bigint({ mode: "number" }).references(() => outbox.id),
+    /** The incident's owner (the commander): set by Take it, /mlops assign, or the first acknowledgement. */
     assignee: text(),
     openedAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
     acknowledgedAt: timestamp({ withTimezone: true, mode: "date" }),
@@ -56,11 +57,16 @@ export const incidents = pgTable(
     lastNoteAt: timestamp({ withTimezone: true, mode: "date" }),
     /** When to remind in the thread that the alert is still firing (repeat_interval). */
     nextReminderAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** When the last status update was posted (/mlops update or the Update dialog). */
+    lastUpdateAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** When to remind the owner in the thread that no update was posted (alerting.update_every). */
+    updateDueAt: timestamp({ withTimezone: true, mode: "date" }),
   },
   (t) => [
     uniqueIndex("incidents_one_open_per_fingerprint").on(t.fingerprint).where(sql`${t.state} <> 'resolved'`),
     index("incidents_state_idx").on(t.state, t.openedAt),
     index("incidents_model_idx").on(t.model, t.openedAt),
+    index("incidents_update_due_idx").on(t.updateDueAt).where(sql`${t.state} <> 'resolved'`),
   ],
 );
 

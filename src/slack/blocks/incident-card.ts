@@ -52,6 +52,19 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
       value: `${i.id}:${s.escalation.tier}`,
     });
   }
+  // Offered to everyone, owned or not: taking over from the current owner is a handover too.
+  elements.push({
+    type: "button",
+    action_id: ACTION_IDS.incidentTake,
+    text: { type: "plain_text", text: "Take it" },
+    value,
+  });
+  elements.push({
+    type: "button",
+    action_id: ACTION_IDS.incidentUpdate,
+    text: { type: "plain_text", text: "Update" },
+    value,
+  });
   elements.push({
     type: "button",
     action_id: ACTION_IDS.incidentResolve,
@@ -85,9 +98,31 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
 
 /**
  * The incident card: the alert message in the model's channel, updated in place on every change.
- * Title, model and version, what fired with its numbers and rule, when, state, assignee, buttons.
+ * Title, model and version, what fired with its numbers and rule, when, state, owner, buttons.
  */
 export function incidentCard(s: IncidentSnapshot): SlackMessage {
+  const { incident: i } = s;
+  const text = `${formatRef(i.id)} [${i.state}] ${i.title} (${i.model})`;
+  return { text: clip(text, 3000), blocks: [...incidentSummaryBlocks(s), ...buttons(s)] };
+}
+
+/**
+ * The DM to an incident's new owner: who handed it over, the card's summary without its buttons
+ * (they act in the incident's channel), and where the thread is.
+ */
+export function handOverMessage(s: IncidentSnapshot, by: string): SlackMessage {
+  const { incident: i } = s;
+  const ref = formatRef(i.id);
+  const where = /^[CG][A-Z0-9]{2,}$/.test(i.channel) ? `<#${i.channel}>` : `#${i.channel}`;
+  const intro = `:bust_in_silhouette: ${who(by)} made you the owner of *${ref}*. Its card and thread are in ${where}; post status updates with \`/mlops update ${ref} <what is known> next: <next step>\`.`;
+  return {
+    text: clip(`${who(by)} made you the owner of ${ref}: ${i.title}`, 3000),
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: intro } }, ...incidentSummaryBlocks(s)],
+  };
+}
+
+/** Everything the card says, without its buttons. */
+function incidentSummaryBlocks(s: IncidentSnapshot): KnownBlock[] {
   const { incident: i, alert: a } = s;
   const ref = formatRef(i.id);
   const title = clip(`${ref} · ${i.title}`, 140);
@@ -107,7 +142,7 @@ export function incidentCard(s: IncidentSnapshot): SlackMessage {
         { type: "mrkdwn", text: `*Model*\n${escapeMrkdwn(s.modelName)} (\`${i.model}\`${version})` },
         { type: "mrkdwn", text: `*State*\n${stateLine(s)}` },
         { type: "mrkdwn", text: `*Severity*\n${SEVERITY_EMOJI[i.severity]} ${i.severity}` },
-        { type: "mrkdwn", text: `*Assignee*\n${i.assignee ? who(i.assignee) : "nobody yet"}` },
+        { type: "mrkdwn", text: `*Owner*\n${i.assignee ? who(i.assignee) : "nobody yet"}` },
         { type: "mrkdwn", text: `*Fired*\n${fired}` },
         { type: "mrkdwn", text: `*Opened*\n${slackDate(i.openedAt)}` },
         ...(s.escalation ? [{ type: "mrkdwn" as const, text: tierField(s.escalation) }] : []),
@@ -137,8 +172,7 @@ export function incidentCard(s: IncidentSnapshot): SlackMessage {
       `:zzz: Silenced until ${slackDate(s.silence.endsAt)} by ${who(s.silence.createdBy)}: ${escapeMrkdwn(clip(s.silence.reason, 200))}`,
     );
   }
+  if (i.lastUpdateAt) context.push(`:memo: Last status update ${slackDate(i.lastUpdateAt)}`);
   blocks.push({ type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text })) });
-  blocks.push(...buttons(s));
-  const text = `${ref} [${i.state}] ${i.title} (${i.model})`;
-  return { text: clip(text, 3000), blocks };
+  return blocks;
 }

@@ -1,6 +1,7 @@
 import {
   formatRef,
   formatSilenceRef,
+  type Incident,
   type ResolutionSummary,
   type ThreadNote,
 } from "../../incidents/index.js";
@@ -23,6 +24,32 @@ function resolvedText(s: ResolutionSummary): string {
   if (s.contributions.length)
     lines.push(`*Who did what:*\n${s.contributions.map((c) => `• ${c}`).join("\n")}`);
   return lines.join("\n");
+}
+
+const STATE_WORD = {
+  open: "Open",
+  acknowledged: "Acknowledged",
+  mitigated: "Mitigated",
+  resolved: "Resolved",
+} as const;
+
+/** The lines of a status update: status (state and owner), what is known, next step. */
+export function statusUpdateLines(note: Extract<ThreadNote, { kind: "status_update" }>): string[] {
+  const owner = note.owner ? ` · owner ${who(note.owner)}` : " · no owner yet";
+  return [
+    `*Status:* ${STATE_WORD[note.state]}${owner}`,
+    `*What we know:* ${escapeMrkdwn(clip(note.update.known, 1500))}`,
+    `*Next step:* ${note.update.next ? escapeMrkdwn(clip(note.update.next, 500)) : "—"}`,
+  ];
+}
+
+function updateDueText(note: Extract<ThreadNote, { kind: "update_due" }>): string {
+  const ref = formatRef(note.incidentId);
+  const since = note.lastUpdateAt ? `since ${slackDate(note.lastUpdateAt)}` : "yet";
+  return [
+    `:hourglass_flowing_sand: ${who(note.owner)}, ${ref} has had no status update ${since}; ${note.severity} incidents get one every ${formatDuration(note.everyMs)}.`,
+    `Post one with \`/mlops update ${ref} <what is known> next: <next step>\` or the *Update* button on the card.`,
+  ].join("\n");
 }
 
 /** The text of a reply in the incident thread (Slack mrkdwn). */
@@ -61,10 +88,31 @@ export function threadNoteText(note: ThreadNote): string {
         : `:bell: ${who(note.actor)} ended ${formatSilenceRef(note.silence.id)}; notifications resume.`;
     case "followup":
       return `:memo: ${who(note.actor)} added follow-up ${note.count} to the review: ${escapeMrkdwn(clip(note.text, 600))}`;
+    case "owner":
+      return note.how === "took"
+        ? `:bust_in_silhouette: ${who(note.actor)} took it: they own this incident now.`
+        : `:bust_in_silhouette: ${who(note.actor)} handed this incident to ${who(note.owner)}, who owns it now.`;
+    case "status_update":
+      return [
+        `:memo: *Status update* from ${who(note.actor)}, ${formatRef(note.incidentId)}`,
+        ...statusUpdateLines(note),
+      ].join("\n");
+    case "update_due":
+      return updateDueText(note);
   }
 }
 
 /** A short fallback naming the incident, for notifications about a reply. */
 export function threadNoteFallback(incidentId: number, note: ThreadNote): string {
   return `${formatRef(incidentId)}: ${threadNoteText(note)}`;
+}
+
+/**
+ * A reply posted top level in another channel (a status update in the model's stakeholder
+ * channel): it names the incident, its title and model, since the reader has no card above it.
+ */
+export function stakeholderText(incident: Incident, note: ThreadNote): string {
+  const head = `*${formatRef(incident.id)}* · ${escapeMrkdwn(clip(incident.title, 200))} (\`${incident.model}\`)`;
+  if (note.kind !== "status_update") return `${head}\n${threadNoteText(note)}`;
+  return [`:memo: *Status update* on ${head} from ${who(note.actor)}`, ...statusUpdateLines(note)].join("\n");
 }

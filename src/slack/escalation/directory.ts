@@ -1,6 +1,6 @@
 import type { GroupRef } from "../../access/index.js";
 import type { PageDirectory } from "../../escalation/index.js";
-import type { SlackApi } from "../web-api.js";
+import { openDm, type SlackApi } from "../web-api.js";
 
 /**
  * The Slack reads paging needs, through the Web API wrapper: group ids by handle
@@ -30,11 +30,8 @@ export function slackPageDirectory(api: () => SlackApi): PageDirectory {
         ? (res.users as unknown[]).filter((u): u is string => typeof u === "string")
         : [];
     },
-    async openDm(user) {
-      const res = await api().call("conversations.open", { users: user });
-      const channel = (res.channel as { id?: string } | undefined)?.id;
-      if (!channel) throw new Error(`conversations.open gave no channel for ${user}`);
-      return channel;
+    openDm(user) {
+      return openDm(api(), user);
     },
     async link(channel, ts) {
       if (!teamUrl) {

@@ -3,10 +3,12 @@ import {
   IncidentError,
   type IncidentService,
   type IncidentState,
+  type OwnerService,
   parseRef,
   parseSilenceDuration,
   parseSilenceRef,
   parseSilenceTarget,
+  parseStatusUpdate,
   type SilenceService,
 } from "../../incidents/index.js";
 import { escapeMrkdwn } from "../../shared/text.js";
@@ -17,6 +19,7 @@ import type { CommandContext, CommandReply, Subcommand } from "../commands/types
 export interface IncidentCommandDeps {
   incidents: IncidentService;
   silences: SilenceService;
+  owners: OwnerService;
   /** The longest silence allowed (alerting.max_silence). */
   maxSilenceMs: number;
   models: readonly string[];
@@ -45,7 +48,17 @@ function refArg(ctx: CommandContext, usage: string): number | CommandReply {
 
 const ACTIVE: IncidentState[] = ["open", "acknowledged", "mitigated"];
 
-/** `/mlops incidents`, `incident`, `ack`, `resolve`, `followup`, `silence`, `silences` and `unsilence`. */
+/**
+ * The Slack user id in a mention as a slash command receives it: `<@U123|dana>` (the manifest
+ * sets `should_escape`), `<@U123>`, or a bare `U123`. Undefined for anything else (e.g. `@dana`
+ * typed without picking the person, which Slack does not turn into an id).
+ */
+export function parseUserMention(word: string): string | undefined {
+  const match = /^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$/.exec(word.trim());
+  return match?.[1] ?? match?.[2];
+}
+
+/** `/mlops incidents`, `incident`, `ack`, `assign`, `update`, `resolve`, `followup`, `silence`, `silences` and `unsilence`. */
 export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
   const { incidents, silences } = deps;
   return [
@@ -106,6 +119,47 @@ export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
             action: "acknowledge",
             actor: ctx.userId,
             via: "command",
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "assign",
+      usage: "INC-n @user",
+      summary: "Hand an incident over: the person becomes its owner and gets a DM with its summary",
+      run: (ctx) =>
+        replying(async () => {
+          const usage = "Usage: `/mlops assign INC-n @user`";
+          const id = refArg(ctx, "assign INC-n @user");
+          if (typeof id !== "number") return id;
+          const word = ctx.args[1];
+          if (!word) return { text: `Say who should own it. ${usage}` };
+          const to = parseUserMention(word);
+          if (!to || ctx.args.length > 2)
+            return {
+              text: `\`${escapeMrkdwn(ctx.args.slice(1).join(" ").slice(0, 40))}\` is not one person. Mention them, picking the name from Slack's list. ${usage}`,
+            };
+          const result = await deps.owners.assign({ incidentId: id, actor: ctx.userId, via: "command", to });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "update",
+      usage: "INC-n <what is known> [next: <next step>]",
+      summary: "Post a status update in the incident's thread (and its model's stakeholder channel)",
+      run: (ctx) =>
+        replying(async () => {
+          const usage =
+            "Usage: `/mlops update INC-n <what is known> [next: <next step>]`, e.g. `/mlops update INC-7 the ETL job dropped a column next: rerun it at 14:00`";
+          const id = refArg(ctx, "update INC-n <what is known> [next: <next step>]");
+          if (typeof id !== "number") return id;
+          const update = parseStatusUpdate(ctx.args.slice(1).join(" "));
+          if (!update) return { text: `Say what is known. ${usage}` };
+          const result = await deps.owners.update({
+            incidentId: id,
+            actor: ctx.userId,
+            via: "command",
+            update: { known: update.known.slice(0, 2000), next: update.next?.slice(0, 500) },
           });
           return { text: result.message };
         }),

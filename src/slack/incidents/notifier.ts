@@ -4,8 +4,8 @@ import type { IncidentNotifier } from "../../incidents/index.js";
 import { formatRef } from "../../incidents/model.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { Clock } from "../../shared/clock.js";
-import { incidentCard } from "../blocks/incident-card.js";
-import { threadNoteFallback, threadNoteText } from "../blocks/incident-thread.js";
+import { handOverMessage, incidentCard } from "../blocks/incident-card.js";
+import { stakeholderText, threadNoteFallback, threadNoteText } from "../blocks/incident-thread.js";
 
 /**
  * The incidents' Slack writes as outbox rows: cards, in-place card edits (coalesced, so a flood of
@@ -50,6 +50,28 @@ export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => vo
             text: threadNoteFallback(incident.id, note),
             blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
           },
+        },
+        clock.now(),
+      );
+    },
+    announce(tx: Db, channel, incident, note) {
+      const text = stakeholderText(incident, note);
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.postMessage",
+          channel,
+          payload: { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] },
+        },
+        clock.now(),
+      );
+    },
+    handOver(tx: Db, card, by) {
+      // Addressed to the user: the transport opens the DM (conversations.open) when it delivers.
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.postMessage",
+          channel: card.incident.assignee as string,
+          payload: { ...handOverMessage(card, by) },
         },
         clock.now(),
       );
