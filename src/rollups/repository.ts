@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
+import { type AnyRollup, decodeRollup } from "./format.js";
 import { DEFAULT_MAX_CATEGORIES, emptyRollup, hourOf, mergeRollup, type RollupData } from "./model.js";
 
 /** Arbitrary fixed advisory-lock key: one folder at a time across replicas. */
@@ -85,7 +86,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           segment: string;
           bucket: string | Date;
           model_version: string;
-          data: RollupData;
+          data: AnyRollup;
         }>(
           await tx.execute(sql`
             delete from rollup_deltas where id in (select id from rollup_deltas order by id limit ${limit})
@@ -97,6 +98,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           { m: number; s: string; g: "minute" | "hour"; b: number; v: string; data: RollupData }
         >();
         for (const d of deltas) {
+          const data = decodeRollup(d.data);
           const minute = new Date(d.bucket).getTime();
           for (const [grain, b] of [
             ["minute", minute],
@@ -108,7 +110,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
               entry = { m: d.model_id, s: d.segment, g: grain, b, v: d.model_version, data: emptyRollup() };
               merged.set(key, entry);
             }
-            mergeRollup(entry.data, d.data, cap);
+            mergeRollup(entry.data, data, cap);
           }
         }
         const keys = [...merged.values()];
@@ -118,7 +120,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           grain: string;
           bucket: string | Date;
           model_version: string;
-          data: RollupData;
+          data: AnyRollup;
         }>(
           await tx.execute(sql`
             select r.model_id, r.segment, r.grain, r.bucket, r.model_version, r.data
@@ -134,7 +136,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
         for (const e of existing) {
           const key = `${e.model_id}\u0000${e.segment}\u0000${e.grain}\u0000${new Date(e.bucket).getTime()}\u0000${e.model_version}`;
           const entry = merged.get(key);
-          if (entry) entry.data = mergeRollup(e.data, entry.data, cap);
+          if (entry) entry.data = mergeRollup(decodeRollup(e.data), entry.data, cap);
         }
         await tx.execute(sql`
           insert into rollups (model_id, segment, grain, bucket, model_version, rows, data, updated_at)
@@ -170,7 +172,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           : sql`(grain = 'minute' and bucket >= ${iso(p.minuteFrom)}::timestamptz and bucket < ${iso(p.minuteTo)}::timestamptz)`;
       // One statement, so one snapshot: a delta is either still in rollup_deltas or already in
       // rollups, never both and never neither, whatever the folder does meanwhile.
-      const rows = resultRows<{ bucket: string | Date; data: RollupData }>(
+      const rows = resultRows<{ bucket: string | Date; data: AnyRollup }>(
         await db.execute(sql`
           select bucket, data from rollups
           where model_id = ${w.modelId} and segment = ${segment}${version} and (${hours})
@@ -183,7 +185,8 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
       for (const r of rows) {
         const b = new Date(r.bucket).getTime();
         const into = byBucket.get(b);
-        byBucket.set(b, into ? mergeRollup(into, r.data, cap) : r.data);
+        const data = decodeRollup(r.data);
+        byBucket.set(b, into ? mergeRollup(into, data, cap) : data);
       }
       return [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, data]) => ({ bucket, data }));
     },

@@ -12,6 +12,8 @@ import { openPostgres } from "../../src/db/index.js";
 import { rollupLayout } from "../../src/ingest/service.js";
 import { createModelRegistry } from "../../src/models/index.js";
 import { backfillRollups } from "../../src/rollups/backfill.js";
+import type { DenseCounts } from "../../src/rollups/counts.js";
+import { type AnyRollup, decodeRollup } from "../../src/rollups/format.js";
 import type { CategoricalAgg, NumericAgg, RollupData } from "../../src/rollups/model.js";
 import { createRollupRepository } from "../../src/rollups/repository.js";
 import { systemClock } from "../../src/shared/clock.js";
@@ -40,15 +42,18 @@ async function child(args: string[], env: Record<string, string> = {}): Promise<
 const scaleMap = (m: Record<string, number>, f: number) => {
   for (const k in m) m[k] = Math.round((m[k] as number) * f);
 };
+const scaleCounts = (c: DenseCounts, f: number) => {
+  c.counts = c.counts.map((x) => Math.round(x * f));
+};
 function scaleNumeric(a: NumericAgg, f: number) {
   a.n = Math.round(a.n * f);
   a.sum *= f;
   a.sumsq *= f;
   if (a.values) scaleMap(a.values, f);
   a.sketch.zero = Math.round(a.sketch.zero * f);
-  scaleMap(a.sketch.pos, f);
-  scaleMap(a.sketch.neg, f);
-  scaleMap(a.aligned.bins, f);
+  scaleCounts(a.sketch.pos, f);
+  scaleCounts(a.sketch.neg, f);
+  scaleCounts(a.aligned.bins, f);
 }
 function scaleCategorical(a: CategoricalAgg, f: number) {
   a.n = Math.round(a.n * f);
@@ -154,15 +159,17 @@ export const rollupsBench: Bench = {
       for (const target of [1e6, 1e7, 1e8, 8.64e8, 1e9]) {
         const f = target / dayRows;
         const step = f / factor;
-        const stored = resultRows<{ grain: string; bucket: Date; model_version: string; data: RollupData }>(
+        const stored = resultRows<{ grain: string; bucket: Date; model_version: string; data: AnyRollup }>(
           await database.db.execute(
             dsql`select grain, bucket, model_version, data from rollups
               where model_id = ${model.id} and bucket > ${new Date(now.getTime() - 25 * 3_600_000).toISOString()}::timestamptz`,
           ),
         );
-        for (const r of stored)
-          await sql`update rollups set data = ${sql.json(scale(r.data, step) as never)}, rows = ${r.data.rows}
+        for (const r of stored) {
+          const data = scale(decodeRollup(r.data), step);
+          await sql`update rollups set data = ${sql.json(data as never)}, rows = ${data.rows}
             where model_id = ${model.id} and grain = ${r.grain} and bucket = ${new Date(r.bucket)} and model_version = ${r.model_version}`;
+        }
         factor = f;
         const run = await child([db.url, "drift", "w20", "20", "86400", String(reps)]);
         scaled.push({ total: run.rows, ms: median(run.durations), runs: run.durations });
