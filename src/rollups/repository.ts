@@ -37,16 +37,20 @@ const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 /**
  * Which buckets a window reads: every minute bucket whose start lies in [from, to), taken from
  * whole hour rollups where all 60 minutes of an hour qualify and from minute rollups at the edges.
+ * `tailHour` is the hour that starts inside the window and ends after it (null when the window
+ * ends on the hour): its minutes [tailHour, minuteTo) may be read from its hour rollup instead.
  */
 export function windowPlan(
   from: Date,
   to: Date,
-): { minuteFrom: number; minuteTo: number; hourFrom: number; hourTo: number } {
+): { minuteFrom: number; minuteTo: number; hourFrom: number; hourTo: number; tailHour: number | null } {
   const minuteFrom = ceilTo(from.getTime(), MINUTE);
   const minuteTo = ceilTo(to.getTime(), MINUTE);
   const hourFrom = ceilTo(minuteFrom, HOUR);
   const hourTo = Math.max(hourFrom, floorTo(minuteTo, HOUR));
-  return { minuteFrom, minuteTo, hourFrom, hourTo };
+  const tail = floorTo(minuteTo, HOUR);
+  const tailHour = tail >= minuteFrom && tail < minuteTo ? tail : null;
+  return { minuteFrom, minuteTo, hourFrom, hourTo, tailHour };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -170,12 +174,34 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
               or (grain = 'minute' and bucket >= ${iso(p.minuteFrom)}::timestamptz and bucket < ${iso(p.minuteTo)}::timestamptz
                   and not (bucket >= ${iso(p.hourFrom)}::timestamptz and bucket < ${iso(p.hourTo)}::timestamptz))`
           : sql`(grain = 'minute' and bucket >= ${iso(p.minuteFrom)}::timestamptz and bucket < ${iso(p.minuteTo)}::timestamptz)`;
+      // A window ending now reads the minutes of the hour in progress; that hour's rollup holds
+      // exactly them (one document instead of up to 59) when nothing of it lies at or after the
+      // window's end, which is when its rows equal those of its minutes before the end: every
+      // fold writes a delta into both grains, and a bucket with anything in it (labels attach
+      // to a prediction's bucket) has rows. Decided per version, on the `rows` column, so no
+      // document is read to decide.
+      const t = p.tailHour === null ? null : iso(p.tailHour);
+      const tail = t
+        ? {
+            with: sql`with tail as (
+              select h.model_version from rollups h
+              where h.model_id = ${w.modelId} and h.segment = ${segment} and h.grain = 'hour' and h.bucket = ${t}::timestamptz
+                and h.rows = (select coalesce(sum(m.rows), 0) from rollups m
+                  where m.model_id = h.model_id and m.segment = h.segment and m.grain = 'minute'
+                    and m.model_version = h.model_version
+                    and m.bucket >= ${t}::timestamptz and m.bucket < ${iso(p.minuteTo)}::timestamptz))
+            `,
+            hour: sql` or (grain = 'hour' and bucket = ${t}::timestamptz and model_version in (select model_version from tail))`,
+            minutes: sql` and not (grain = 'minute' and bucket >= ${t}::timestamptz and model_version in (select model_version from tail))`,
+          }
+        : { with: sql``, hour: sql``, minutes: sql`` };
       // One statement, so one snapshot: a delta is either still in rollup_deltas or already in
       // rollups, never both and never neither, whatever the folder does meanwhile.
       const rows = resultRows<{ bucket: string | Date; data: AnyRollup }>(
         await db.execute(sql`
-          select bucket, data from rollups
-          where model_id = ${w.modelId} and segment = ${segment}${version} and (${hours})
+          ${tail.with}select bucket, data from rollups
+          where model_id = ${w.modelId} and segment = ${segment}${version}
+            and ((${hours})${tail.hour})${tail.minutes}
           union all
           select bucket, data from rollup_deltas
           where model_id = ${w.modelId} and segment = ${segment}${version}
