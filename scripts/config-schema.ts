@@ -14,6 +14,6 @@ writeFileSync(
 console.log("wrote mlops.config.schema.json");
 writeFileSync(
   new URL("../docs/profile.schema.json", import.meta.url),
-  `${JSON.stringify({ title: "mlops-bot profiles (format 1)", ...z.toJSONSchema(profileBatchSchema, { io: "input" }) }, null, 2)}\n`,
+  `${JSON.stringify({ title: "mlops-bot profiles (rollup format 2; format 1 accepted)", ...z.toJSONSchema(profileBatchSchema, { io: "input" }) }, null, 2)}\n`,
 );
 console.log("wrote docs/profile.schema.json");

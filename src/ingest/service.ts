@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Db } from "../db/index.js";
 import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
+import { type AnyRollup, decodeRollup } from "../rollups/format.js";
 import { DEFAULT_MAX_CATEGORIES, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
 import type { Clock } from "../shared/clock.js";
@@ -127,7 +128,11 @@ export function createIngestService(deps: {
           field,
         );
       }
-      const profiles = parsed.data as Profile[];
+      // Format 1 profiles are converted here, so every delta stored from now on is format 2.
+      const profiles: Profile[] = parsed.data.map((p) => ({
+        ...p,
+        rollup: decodeRollup(p.rollup as AnyRollup),
+      }));
       const active = activeFeatures(model);
       const features = {
         numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),

@@ -15,6 +15,7 @@
  * - time chunks (learned bands) split at bucket boundaries, by cumulative row count.
  */
 import type { Db } from "../db/client.js";
+import { countsNonZero } from "../rollups/counts.js";
 import {
   DEFAULT_MAX_CATEGORIES,
   emptyRollup,
@@ -297,7 +298,7 @@ export function createRollupWindowRepository(
             const widthA = Math.abs(qa) * 0.02;
             return widthA < widthB ? qa : qb;
           });
-          distinct = Math.max(33, Object.keys(agg.aligned.bins).length);
+          distinct = Math.max(33, countsNonZero(agg.aligned.bins));
         }
         out.set(c.key, {
           quantiles,

@@ -3,7 +3,8 @@
  * monitors read, in one JSON document. It is also the public profile format that
  * `POST /api/v1/models/:model/profiles` accepts (see docs/rollups.md), so a fleet can send one
  * per pod per minute instead of rows. Everything in it merges by addition, so buckets combine in
- * any order and a late label is one more delta.
+ * any order and a late label is one more delta. Documents of the earlier format 1 are read
+ * through format.ts.
  */
 import {
   type AlignedHistogram,
@@ -17,8 +18,8 @@ import {
   sketchMerge,
 } from "./sketch.js";
 
-/** The version of the rollup / profile format. */
-export const ROLLUP_FORMAT = 1;
+/** The version of the rollup / profile format this code writes (2: binnings as dense counts). */
+export const ROLLUP_FORMAT = 2;
 /** Exact value counts are kept for numeric columns with at most this many distinct values. */
 export const EXACT_VALUES_MAX = 32;
 /** Confidence is counted in bins of this width (so a threshold with 3 decimals is exact). */

@@ -2,12 +2,15 @@
  * Pre-aggregated profiles: a serving fleet sends one rollup per pod per minute instead of its rows
  * (`POST /api/v1/models/:model/profiles`). The body is a JSON array of 1 to 1,000 profiles, each
  * `{ id, model_version, bucket, rollup }`, where `rollup` has exactly the shape the bot stores
- * (src/rollups/model.ts, format 1) and `id` makes a resend count once. Everything is checked
- * before anything is stored: shapes, that every column is a configured feature of its type, and
- * that counts add up; the first problem is named by its path.
+ * (src/rollups/model.ts, format 2; format 1, which keyed the binnings' counts by index, is still
+ * accepted and converted) and `id` makes a resend count once. Everything is checked before
+ * anything is stored: shapes, that every column is a configured feature of its type, and that
+ * counts add up; the first problem is named by its path.
  */
 import { z } from "zod";
-import { CONFIDENCE_BINS, EXACT_VALUES_MAX, ROLLUP_FORMAT, type RollupData } from "./model.js";
+import { countsTotal } from "./counts.js";
+import { CONFIDENCE_BINS, EXACT_VALUES_MAX, type NumericAgg, type RollupData } from "./model.js";
+import { MAX_BINS, SKETCH_INDEX_MAX, SKETCH_INDEX_MIN } from "./sketch.js";
 
 /** Most profiles in one request. */
 export const MAX_PROFILES = 1000;
@@ -17,8 +20,19 @@ const whole = z.number().int().nonnegative();
 const intKey = z.string().regex(/^-?\d+$/, "expected an integer bucket index");
 const counts = (key: z.ZodType<string>) => z.record(key, count);
 const finite = z.number().refine(Number.isFinite, "expected a finite number");
+const exp = z.number().int().min(-1074).max(1023);
+const SKETCH_SPAN = SKETCH_INDEX_MAX - SKETCH_INDEX_MIN + 1;
+const sketchRange = `a sketch bucket index from ${SKETCH_INDEX_MIN} to ${SKETCH_INDEX_MAX}`;
+const sketchKey = intKey.refine(
+  (k) => Number(k) >= SKETCH_INDEX_MIN && Number(k) <= SKETCH_INDEX_MAX,
+  `expected ${sketchRange}`,
+);
+const keysSpan = (m: Record<string, number>) => {
+  const keys = Object.keys(m).map(Number);
+  return keys.length === 0 ? 0 : Math.max(...keys) - Math.min(...keys) + 1;
+};
 
-const numericAgg = z.strictObject({
+const numericFields = {
   n: whole,
   min: finite.nullable(),
   max: finite.nullable(),
@@ -27,8 +41,32 @@ const numericAgg = z.strictObject({
   values: z
     .record(z.string().regex(/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i, "expected a number as the key"), count)
     .nullable(),
-  sketch: z.strictObject({ zero: whole, pos: counts(intKey), neg: counts(intKey) }),
-  aligned: z.strictObject({ exp: z.number().int().min(-1074).max(1023), bins: counts(intKey) }),
+};
+/** Format 1: counts keyed by bucket index. */
+const numericAggV1 = z.strictObject({
+  ...numericFields,
+  sketch: z.strictObject({ zero: whole, pos: counts(sketchKey), neg: counts(sketchKey) }),
+  aligned: z.strictObject({
+    exp,
+    bins: counts(intKey).refine((m) => keysSpan(m) <= MAX_BINS, `expected at most ${MAX_BINS} bins`),
+  }),
+});
+/** Format 2: counts of consecutive indices from `offset`. */
+const sketchSide = z
+  .strictObject({ offset: z.number().int(), counts: z.array(whole).max(SKETCH_SPAN) })
+  .refine(
+    (s) =>
+      s.counts.length === 0 ||
+      (s.offset >= SKETCH_INDEX_MIN && s.offset + s.counts.length - 1 <= SKETCH_INDEX_MAX),
+    `expected counts of ${sketchRange}`,
+  );
+const numericAggV2 = z.strictObject({
+  ...numericFields,
+  sketch: z.strictObject({ zero: whole, pos: sketchSide, neg: sketchSide }),
+  aligned: z.strictObject({
+    exp,
+    bins: z.strictObject({ offset: z.number().int(), counts: z.array(whole).max(MAX_BINS) }),
+  }),
 });
 const categoricalAgg = z.strictObject({
   n: whole,
@@ -40,26 +78,35 @@ const confidenceBin = z
   .regex(/^\d+$/, "expected a confidence bin 0…999")
   .refine((b) => Number(b) < CONFIDENCE_BINS, "expected a confidence bin 0…999");
 
-/** The rollup document, format 1. */
-export const rollupSchema = z.strictObject({
-  format: z.literal(ROLLUP_FORMAT),
-  rows: whole,
-  first: z.iso.datetime({ offset: true }).nullable(),
-  last: z.iso.datetime({ offset: true }).nullable(),
-  numeric: z.record(z.string(), numericAgg),
-  categorical: z.record(z.string(), categoricalAgg),
-  unknown: z.record(
-    z.string().max(100),
-    z.record(z.enum(["number", "string", "boolean", "object", "array", "null"]), count),
-  ),
-  confidence: numericAgg.extend({ classes: z.record(z.string().max(200), z.record(confidenceBin, count)) }),
-  prediction: categoricalAgg,
-  predictionNumeric: numericAgg.nullable(),
-  labels: z.record(
-    z.string().max(200),
-    z.record(z.string().max(200), z.record(z.union([confidenceBin, z.literal("-1")]), count)),
-  ),
-});
+const rollupOf = <F extends 1 | 2, N extends typeof numericAggV1 | typeof numericAggV2>(
+  format: F,
+  numericAgg: N,
+) =>
+  z.strictObject({
+    format: z.literal(format),
+    rows: whole,
+    first: z.iso.datetime({ offset: true }).nullable(),
+    last: z.iso.datetime({ offset: true }).nullable(),
+    numeric: z.record(z.string(), numericAgg),
+    categorical: z.record(z.string(), categoricalAgg),
+    unknown: z.record(
+      z.string().max(100),
+      z.record(z.enum(["number", "string", "boolean", "object", "array", "null"]), count),
+    ),
+    confidence: numericAgg.extend({ classes: z.record(z.string().max(200), z.record(confidenceBin, count)) }),
+    prediction: categoricalAgg,
+    predictionNumeric: numericAgg.nullable(),
+    labels: z.record(
+      z.string().max(200),
+      z.record(z.string().max(200), z.record(z.union([confidenceBin, z.literal("-1")]), count)),
+    ),
+  });
+
+/** The rollup document: format 2, or format 1 (decoded by format.ts). */
+export const rollupSchema = z.discriminatedUnion("format", [
+  rollupOf(2, numericAggV2),
+  rollupOf(1, numericAggV1),
+]);
 
 /** One profile of the request body. */
 export const profileSchema = z.strictObject({
@@ -77,7 +124,7 @@ export const profileSchema = z.strictObject({
 /** The request body. */
 export const profileBatchSchema = z.array(profileSchema).min(1).max(MAX_PROFILES);
 
-/** A validated profile. */
+/** A validated profile, its rollup decoded to the current format. */
 export type Profile = { id: string; model_version: string; bucket: string; rollup: RollupData };
 
 const sum = (m: Record<string, number>) => Object.values(m).reduce((s, x) => s + x, 0);
@@ -106,14 +153,14 @@ export function checkProfile(
     if (t !== null && (Date.parse(t) < start || Date.parse(t) >= start + 60_000))
       return { path, message: "must lie within the profile's minute" };
   }
-  const numericOk = (path: string, a: z.infer<typeof numericAgg>) => {
+  const numericOk = (path: string, a: NumericAgg) => {
     if (a.n > r.rows) return { path: `${path}.n`, message: `more values (${a.n}) than rows (${r.rows})` };
     if (a.n > 0 && (a.min === null || a.max === null || a.min > a.max))
       return { path: `${path}.min`, message: "min and max are required and min ≤ max when n > 0" };
-    const sketch = a.sketch.zero + sum(a.sketch.pos) + sum(a.sketch.neg);
+    const sketch = a.sketch.zero + countsTotal(a.sketch.pos) + countsTotal(a.sketch.neg);
     if (sketch !== a.n) return { path: `${path}.sketch`, message: `holds ${sketch} values, n is ${a.n}` };
-    if (sum(a.aligned.bins) !== a.n)
-      return { path: `${path}.aligned`, message: `holds ${sum(a.aligned.bins)} values, n is ${a.n}` };
+    const aligned = countsTotal(a.aligned.bins);
+    if (aligned !== a.n) return { path: `${path}.aligned`, message: `holds ${aligned} values, n is ${a.n}` };
     if (a.values && (Object.keys(a.values).length > EXACT_VALUES_MAX || sum(a.values) !== a.n))
       return {
         path: `${path}.values`,

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
+import { type AnyRollup, decodeRollup } from "./format.js";
 import { DEFAULT_MAX_CATEGORIES, emptyRollup, hourOf, mergeRollup, type RollupData } from "./model.js";
 
 /** Arbitrary fixed advisory-lock key: one folder at a time across replicas. */
@@ -36,16 +37,20 @@ const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 /**
  * Which buckets a window reads: every minute bucket whose start lies in [from, to), taken from
  * whole hour rollups where all 60 minutes of an hour qualify and from minute rollups at the edges.
+ * `tailHour` is the hour that starts inside the window and ends after it (null when the window
+ * ends on the hour): its minutes [tailHour, minuteTo) may be read from its hour rollup instead.
  */
 export function windowPlan(
   from: Date,
   to: Date,
-): { minuteFrom: number; minuteTo: number; hourFrom: number; hourTo: number } {
+): { minuteFrom: number; minuteTo: number; hourFrom: number; hourTo: number; tailHour: number | null } {
   const minuteFrom = ceilTo(from.getTime(), MINUTE);
   const minuteTo = ceilTo(to.getTime(), MINUTE);
   const hourFrom = ceilTo(minuteFrom, HOUR);
   const hourTo = Math.max(hourFrom, floorTo(minuteTo, HOUR));
-  return { minuteFrom, minuteTo, hourFrom, hourTo };
+  const tail = floorTo(minuteTo, HOUR);
+  const tailHour = tail >= minuteFrom && tail < minuteTo ? tail : null;
+  return { minuteFrom, minuteTo, hourFrom, hourTo, tailHour };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -85,7 +90,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           segment: string;
           bucket: string | Date;
           model_version: string;
-          data: RollupData;
+          data: AnyRollup;
         }>(
           await tx.execute(sql`
             delete from rollup_deltas where id in (select id from rollup_deltas order by id limit ${limit})
@@ -97,6 +102,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           { m: number; s: string; g: "minute" | "hour"; b: number; v: string; data: RollupData }
         >();
         for (const d of deltas) {
+          const data = decodeRollup(d.data);
           const minute = new Date(d.bucket).getTime();
           for (const [grain, b] of [
             ["minute", minute],
@@ -108,7 +114,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
               entry = { m: d.model_id, s: d.segment, g: grain, b, v: d.model_version, data: emptyRollup() };
               merged.set(key, entry);
             }
-            mergeRollup(entry.data, d.data, cap);
+            mergeRollup(entry.data, data, cap);
           }
         }
         const keys = [...merged.values()];
@@ -118,7 +124,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
           grain: string;
           bucket: string | Date;
           model_version: string;
-          data: RollupData;
+          data: AnyRollup;
         }>(
           await tx.execute(sql`
             select r.model_id, r.segment, r.grain, r.bucket, r.model_version, r.data
@@ -134,7 +140,7 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
         for (const e of existing) {
           const key = `${e.model_id}\u0000${e.segment}\u0000${e.grain}\u0000${new Date(e.bucket).getTime()}\u0000${e.model_version}`;
           const entry = merged.get(key);
-          if (entry) entry.data = mergeRollup(e.data, entry.data, cap);
+          if (entry) entry.data = mergeRollup(decodeRollup(e.data), entry.data, cap);
         }
         await tx.execute(sql`
           insert into rollups (model_id, segment, grain, bucket, model_version, rows, data, updated_at)
@@ -168,12 +174,34 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
               or (grain = 'minute' and bucket >= ${iso(p.minuteFrom)}::timestamptz and bucket < ${iso(p.minuteTo)}::timestamptz
                   and not (bucket >= ${iso(p.hourFrom)}::timestamptz and bucket < ${iso(p.hourTo)}::timestamptz))`
           : sql`(grain = 'minute' and bucket >= ${iso(p.minuteFrom)}::timestamptz and bucket < ${iso(p.minuteTo)}::timestamptz)`;
+      // A window ending now reads the minutes of the hour in progress; that hour's rollup holds
+      // exactly them (one document instead of up to 59) when nothing of it lies at or after the
+      // window's end, which is when its rows equal those of its minutes before the end: every
+      // fold writes a delta into both grains, and a bucket with anything in it (labels attach
+      // to a prediction's bucket) has rows. Decided per version, on the `rows` column, so no
+      // document is read to decide.
+      const t = p.tailHour === null ? null : iso(p.tailHour);
+      const tail = t
+        ? {
+            with: sql`with tail as (
+              select h.model_version from rollups h
+              where h.model_id = ${w.modelId} and h.segment = ${segment} and h.grain = 'hour' and h.bucket = ${t}::timestamptz
+                and h.rows = (select coalesce(sum(m.rows), 0) from rollups m
+                  where m.model_id = h.model_id and m.segment = h.segment and m.grain = 'minute'
+                    and m.model_version = h.model_version
+                    and m.bucket >= ${t}::timestamptz and m.bucket < ${iso(p.minuteTo)}::timestamptz))
+            `,
+            hour: sql` or (grain = 'hour' and bucket = ${t}::timestamptz and model_version in (select model_version from tail))`,
+            minutes: sql` and not (grain = 'minute' and bucket >= ${t}::timestamptz and model_version in (select model_version from tail))`,
+          }
+        : { with: sql``, hour: sql``, minutes: sql`` };
       // One statement, so one snapshot: a delta is either still in rollup_deltas or already in
       // rollups, never both and never neither, whatever the folder does meanwhile.
-      const rows = resultRows<{ bucket: string | Date; data: RollupData }>(
+      const rows = resultRows<{ bucket: string | Date; data: AnyRollup }>(
         await db.execute(sql`
-          select bucket, data from rollups
-          where model_id = ${w.modelId} and segment = ${segment}${version} and (${hours})
+          ${tail.with}select bucket, data from rollups
+          where model_id = ${w.modelId} and segment = ${segment}${version}
+            and ((${hours})${tail.hour})${tail.minutes}
           union all
           select bucket, data from rollup_deltas
           where model_id = ${w.modelId} and segment = ${segment}${version}
@@ -183,7 +211,8 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
       for (const r of rows) {
         const b = new Date(r.bucket).getTime();
         const into = byBucket.get(b);
-        byBucket.set(b, into ? mergeRollup(into, r.data, cap) : r.data);
+        const data = decodeRollup(r.data);
+        byBucket.set(b, into ? mergeRollup(into, data, cap) : data);
       }
       return [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, data]) => ({ bucket, data }));
     },

@@ -10,8 +10,10 @@
  *   ranges, poor for heavy tails. Two of them merge exactly: the finer is re-binned into the
  *   coarser by halving indices, which is what aligned power-of-two widths allow.
  * Readers ask both for intervals and use the one that splits less mass across the edges they need
- * (see `intervals` and `bestBinning`). Merging is adding counts, so order never matters.
+ * (see `intervals` and `bestBinning`). Merging is adding counts, so order never matters. Both keep
+ * their counts dense (counts.ts): an offset and an array.
  */
+import { countsAdd, countsMerge, countsRebin, type DenseCounts, emptyCounts } from "./counts.js";
 
 /** The sketch's relative accuracy: every quantile within 1% of the true value. */
 export const SKETCH_ALPHA = 0.01;
@@ -22,17 +24,17 @@ export const MIN_INDEXABLE = 1e-9;
 /** Most bins of the aligned histogram. */
 export const MAX_BINS = 512;
 
-/** A DDSketch in JSON form: counts by bucket index, per sign, and the zero bucket. */
+/** A DDSketch: counts by bucket index, per sign, and the zero bucket. */
 export interface Sketch {
   zero: number;
-  pos: Record<string, number>;
-  neg: Record<string, number>;
+  pos: DenseCounts;
+  neg: DenseCounts;
 }
 
 /** An aligned histogram: bin i covers [i·2^exp, (i+1)·2^exp). */
 export interface AlignedHistogram {
   exp: number;
-  bins: Record<string, number>;
+  bins: DenseCounts;
 }
 
 /** A half-open value interval [lo, hi) holding `count` values. */
@@ -43,22 +45,19 @@ export interface Interval {
 }
 
 /** An empty sketch. */
-export const emptySketch = (): Sketch => ({ zero: 0, pos: {}, neg: {} });
+export const emptySketch = (): Sketch => ({ zero: 0, pos: emptyCounts(), neg: emptyCounts() });
 
 /** An empty aligned histogram (the finest width a double can address usefully). */
-export const emptyAligned = (): AlignedHistogram => ({ exp: -1074, bins: {} });
-
-function bump(map: Record<string, number>, key: string | number, count: number): void {
-  // A number key is used as is (converting it first costs more than the lookup).
-  const next = ((map as Record<string | number, number>)[key] ?? 0) + count;
-  if (next === 0) delete (map as Record<string | number, number>)[key];
-  else (map as Record<string | number, number>)[key] = next;
-}
+export const emptyAligned = (): AlignedHistogram => ({ exp: -1074, bins: emptyCounts() });
 
 /** The sketch bucket of |x| (≥ MIN_INDEXABLE). */
 export function sketchIndex(magnitude: number): number {
   return Math.ceil(Math.log(magnitude) / LOG_GAMMA);
 }
+
+/** The lowest and highest sketch bucket a finite magnitude ≥ MIN_INDEXABLE can land in. */
+export const SKETCH_INDEX_MIN = sketchIndex(MIN_INDEXABLE);
+export const SKETCH_INDEX_MAX = sketchIndex(Number.MAX_VALUE);
 
 /** Adds `count` occurrences of x to the sketch (count may be negative to take them out). */
 export function sketchAdd(s: Sketch, x: number, count = 1): void {
@@ -67,33 +66,34 @@ export function sketchAdd(s: Sketch, x: number, count = 1): void {
     s.zero += count;
     return;
   }
-  const map = x > 0 ? s.pos : s.neg;
-  const k = sketchIndex(m);
-  const next = (map[k] ?? 0) + count;
-  if (next === 0) delete map[k];
-  else map[k] = next;
+  countsAdd(x > 0 ? s.pos : s.neg, sketchIndex(m), count);
 }
 
 /** Adds `b` into `a`. */
 export function sketchMerge(a: Sketch, b: Sketch): void {
   a.zero += b.zero;
-  for (const k in b.pos) bump(a.pos, k, b.pos[k] as number);
-  for (const k in b.neg) bump(a.neg, k, b.neg[k] as number);
+  countsMerge(a.pos, b.pos);
+  countsMerge(a.neg, b.neg);
 }
 
 /** The sketch's buckets as value intervals, ascending. */
 export function sketchIntervals(s: Sketch): Interval[] {
   const out: Interval[] = [];
-  const neg = Object.keys(s.neg)
-    .map(Number)
-    .sort((x, y) => y - x);
-  for (const i of neg) out.push({ lo: -(GAMMA ** i), hi: -(GAMMA ** (i - 1)), count: s.neg[i] as number });
+  // Negative bucket i covers [−γ^i, −γ^(i−1)): the highest index is the lowest value.
+  const neg = s.neg.counts;
+  for (let j = neg.length - 1; j >= 0; j--) {
+    const count = neg[j] as number;
+    const i = s.neg.offset + j;
+    if (count !== 0) out.push({ lo: -(GAMMA ** i), hi: -(GAMMA ** (i - 1)), count });
+  }
   if (s.zero) out.push({ lo: -MIN_INDEXABLE, hi: MIN_INDEXABLE, count: s.zero });
-  const pos = Object.keys(s.pos)
-    .map(Number)
-    .sort((x, y) => x - y);
-  for (const i of pos) out.push({ lo: GAMMA ** (i - 1), hi: GAMMA ** i, count: s.pos[i] as number });
-  return out.filter((iv) => iv.count !== 0);
+  const pos = s.pos.counts;
+  for (let j = 0; j < pos.length; j++) {
+    const count = pos[j] as number;
+    const i = s.pos.offset + j;
+    if (count !== 0) out.push({ lo: GAMMA ** (i - 1), hi: GAMMA ** i, count });
+  }
+  return out;
 }
 
 function alignedIndex(x: number, exp: number): number {
@@ -102,10 +102,7 @@ function alignedIndex(x: number, exp: number): number {
 
 function coarsen(h: AlignedHistogram, exp: number): void {
   if (exp <= h.exp) return;
-  const shift = 2 ** (exp - h.exp);
-  const bins: Record<string, number> = {};
-  for (const k in h.bins) bump(bins, Math.floor(Number(k) / shift), h.bins[k] as number);
-  h.bins = bins;
+  if (h.bins.counts.length > 0) h.bins = countsRebin(h.bins, 2 ** (exp - h.exp));
   h.exp = exp;
 }
 
@@ -126,33 +123,27 @@ export function alignedFit(h: AlignedHistogram, lo: number, hi: number): void {
 
 /** Adds `count` occurrences of x; the caller has fitted the histogram to x first. */
 export function alignedAdd(h: AlignedHistogram, x: number, count = 1): void {
-  const bins = h.bins as Record<number, number>;
-  const k = Math.floor(x / 2 ** h.exp);
-  const next = (bins[k] ?? 0) + count;
-  if (next === 0) delete bins[k];
-  else bins[k] = next;
+  countsAdd(h.bins, alignedIndex(x, h.exp), count);
 }
 
 /** Adds `b` into `a`, both already within the merged [lo, hi]. */
 export function alignedMerge(a: AlignedHistogram, b: AlignedHistogram, lo: number, hi: number): void {
   const exp = exponentFor(lo, hi, Math.max(a.exp, b.exp));
   coarsen(a, exp);
-  if (b.exp === exp) {
-    for (const k in b.bins) bump(a.bins, k, b.bins[k] as number);
-    return;
-  }
-  const shift = 2 ** (exp - b.exp);
-  for (const k in b.bins) bump(a.bins, Math.floor(Number(k) / shift), b.bins[k] as number);
+  countsMerge(a.bins, b.bins, 2 ** (exp - b.exp));
 }
 
 /** The histogram's bins as value intervals, ascending. */
 export function alignedIntervals(h: AlignedHistogram): Interval[] {
   const w = 2 ** h.exp;
-  return Object.keys(h.bins)
-    .map(Number)
-    .sort((x, y) => x - y)
-    .map((i) => ({ lo: i * w, hi: (i + 1) * w, count: h.bins[i] as number }))
-    .filter((iv) => iv.count !== 0);
+  const out: Interval[] = [];
+  const bins = h.bins.counts;
+  for (let j = 0; j < bins.length; j++) {
+    const count = bins[j] as number;
+    const i = h.bins.offset + j;
+    if (count !== 0) out.push({ lo: i * w, hi: (i + 1) * w, count });
+  }
+  return out;
 }
 
 /** Clamps intervals to the exact [min, max] of the data (the outermost bins are only that wide). */

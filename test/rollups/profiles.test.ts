@@ -10,10 +10,12 @@ import { predictionRowSchema, toStoredRow } from "../../src/ingest/model.js";
 import { rollupLayout } from "../../src/ingest/service.js";
 import { createModelRegistry, type RegisteredModel, slotCounts } from "../../src/models/index.js";
 import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
-import { rollupBatch } from "../../src/rollups/model.js";
+import { type NumericAgg, rollupBatch } from "../../src/rollups/model.js";
+import { SKETCH_INDEX_MAX } from "../../src/rollups/sketch.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { fraudRow, makeToken, seeded } from "../helpers/monitoring.js";
+import { toFormat1 } from "../helpers/rollups.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
@@ -22,6 +24,8 @@ const rand = seeded(11);
 const PROFILES = "/api/v1/models/fraud-detector/profiles";
 const MINUTE_A = Date.parse("2026-12-01T10:00:00Z");
 const MINUTE_B = Date.parse("2026-12-01T10:05:00Z");
+const MINUTE_C = Date.parse("2026-12-01T10:20:00Z");
+const MINUTE_D = Date.parse("2026-12-01T10:25:00Z");
 
 beforeAll(async () => {
   bot = await startTestBot();
@@ -100,10 +104,44 @@ describe("POST /api/v1/models/:model/profiles", () => {
     expect(await windows.histograms(a, cols)).toEqual(await windows.histograms(b, cols));
   });
 
+  it("a profile in format 1 (binnings keyed by index, as clients built it before) counts as its format-2 twin", async () => {
+    const rowsC = rowsAt("pf", MINUTE_C, 150);
+    const rowsD = rowsC.map((r, i) => ({
+      ...r,
+      id: `pg-${i}`,
+      ts: new Date(Date.parse(r.ts) + MINUTE_D - MINUTE_C).toISOString(),
+    }));
+    const current = await profileOf("pod-3@10:20", rowsC);
+    const old = await profileOf("pod-3@10:25", rowsD);
+    const v1 = { ...old, rollup: toFormat1(old.rollup) };
+    expect(v1.rollup.format).toBe(1);
+    expect(await post(PROFILES, [current, v1])).toEqual({ status: 200, body: { received: 2, stored: 2 } });
+    const windows = createRollupWindowRepository(bot.database.db);
+    const modelId = (await fraudModel()).id;
+    const at = (m: number) => ({
+      kind: "window" as const,
+      modelId,
+      from: new Date(m),
+      to: new Date(m + 60_000),
+    });
+    const cols = [
+      { key: 0, ref: { kind: "num" as const, slot: 1, name: "amount" }, edges: [10, 30, 100, 300] },
+    ];
+    expect((await windows.summary(at(MINUTE_D), 0.75)).rows).toBe(150);
+    expect(await windows.histograms(at(MINUTE_D), cols)).toEqual(
+      await windows.histograms(at(MINUTE_C), cols),
+    );
+    expect(await windows.describe(at(MINUTE_D), cols, [0.25, 0.5, 0.75])).toEqual(
+      await windows.describe(at(MINUTE_C), cols, [0.25, 0.5, 0.75]),
+    );
+  });
+
   it("bad profiles get 400 naming the field, and nothing is stored", async () => {
     const good = await profileOf("pod-2@10:10", rowsAt("pc", MINUTE_A + 10 * 60_000, 50));
+    const amount = good.rollup.numeric.amount as NumericAgg;
+    const v1 = toFormat1(good.rollup);
     const bad: [string, unknown, string][] = [
-      ["format", { ...good, rollup: { ...good.rollup, format: 2 } }, "rollup.format"],
+      ["format", { ...good, rollup: { ...good.rollup, format: 3 } }, "rollup.format"],
       ["bucket not a minute start", { ...good, bucket: "2026-12-01T10:10:30Z" }, "bucket"],
       [
         "unknown feature",
@@ -125,6 +163,37 @@ describe("POST /api/v1/models/:model/profiles", () => {
         "rollup.numeric.amount.sketch",
       ],
       ["negative count", { ...good, rollup: { ...good.rollup, rows: -1 } }, "rollup.rows"],
+      [
+        "sketch counts past the largest finite value",
+        {
+          ...good,
+          rollup: {
+            ...good.rollup,
+            numeric: {
+              ...good.rollup.numeric,
+              amount: {
+                ...amount,
+                sketch: { ...amount.sketch, pos: { offset: SKETCH_INDEX_MAX, counts: [1, 1] } },
+              },
+            },
+          },
+        },
+        "rollup.numeric.amount.sketch.pos",
+      ],
+      [
+        "format 1 with aligned bins wider than 512",
+        {
+          ...good,
+          rollup: {
+            ...v1,
+            numeric: {
+              ...v1.numeric,
+              amount: { ...v1.numeric.amount, aligned: { exp: 0, bins: { "0": amount.n - 1, "600": 1 } } },
+            },
+          },
+        },
+        "rollup.numeric.amount.aligned.bins",
+      ],
       ["missing id", { ...good, id: undefined }, "id"],
     ];
     for (const [what, profile, field] of bad) {
