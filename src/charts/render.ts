@@ -5,7 +5,6 @@
  * The output depends on the description alone: the same chart always gives the same bytes.
  */
 import { createRequire } from "node:module";
-import { Resvg } from "@resvg/resvg-js";
 import {
   type BarChart,
   type ChartSpec,
@@ -28,6 +27,28 @@ const FONT_FILES = [
   require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf"),
   require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf"),
 ];
+
+/**
+ * Why the addon is loaded here, with an environment variable set around it: resvg's addon links
+ * its own allocator (mimalloc), and every render takes about 2 MB from it (the 960 × 480 pixmap),
+ * freed only when V8 collects the render's JS objects. mimalloc hands freed memory back to the OS
+ * only after a delay (10 ms, 100 ms for its arena) and only on a later call into it: after a burst
+ * of charts, the memory of the last renders stayed resident until the next chart, 0–60 MB
+ * depending on when the last collection ran (BENCHMARKS.md, Charts). With a delay of 0 it is
+ * returned when freed. mimalloc reads its options once, when the addon is loaded, so this module
+ * must be the first to load `@resvg/resvg-js` in the process (no other module imports it). A value
+ * the operator set is kept; ours is removed again so child processes do not inherit it.
+ */
+function loadResvg(): typeof import("@resvg/resvg-js") {
+  const ours = process.env.MIMALLOC_PURGE_DELAY === undefined;
+  if (ours) process.env.MIMALLOC_PURGE_DELAY = "0";
+  try {
+    return require("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
+  } finally {
+    if (ours) delete process.env.MIMALLOC_PURGE_DELAY;
+  }
+}
+const { Resvg } = loadResvg();
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
