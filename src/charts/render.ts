@@ -31,21 +31,23 @@ const FONT_FILES = [
 /**
  * Why the addon is loaded here, with an environment variable set around it: resvg's addon links
  * its own allocator (mimalloc), and every render takes about 2 MB from it (the 960 × 480 pixmap),
- * freed only when V8 collects the render's JS objects. mimalloc hands freed memory back to the OS
- * only after a delay (10 ms, 100 ms for its arena) and only on a later call into it: after a burst
- * of charts, the memory of the last renders stayed resident until the next chart, 0–60 MB
- * depending on when the last collection ran (BENCHMARKS.md, Charts). With a delay of 0 it is
- * returned when freed. mimalloc reads its options once, when the addon is loaded, so this module
- * must be the first to load `@resvg/resvg-js` in the process (no other module imports it). A value
- * the operator set is kept; ours is removed again so child processes do not inherit it.
+ * freed only when V8 collects the render's JS objects, a dozen or more renders at a time. Whole
+ * 32 MiB segments then go back to mimalloc's arena, which by default returns them to the OS only
+ * 100 ms later (its purge delay, 10 ms, times `arena_purge_mult`, 10) and only on a later call
+ * into it: after a burst of charts, tens of MB stayed resident until the next chart
+ * (BENCHMARKS.md, Charts). `MIMALLOC_ARENA_PURGE_MULT=0` returns freed segments at once; the
+ * delay inside segments is kept, as setting it to 0 too (`MIMALLOC_PURGE_DELAY=0`) made a render
+ * cost four times the CPU. mimalloc reads its options once, when the addon is loaded, so this
+ * module must be the first to load `@resvg/resvg-js` in the process (no other module imports it).
+ * A value the operator set is kept; ours is removed again so child processes do not inherit it.
  */
 function loadResvg(): typeof import("@resvg/resvg-js") {
-  const ours = process.env.MIMALLOC_PURGE_DELAY === undefined;
-  if (ours) process.env.MIMALLOC_PURGE_DELAY = "0";
+  const ours = process.env.MIMALLOC_ARENA_PURGE_MULT === undefined;
+  if (ours) process.env.MIMALLOC_ARENA_PURGE_MULT = "0";
   try {
     return require("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
   } finally {
-    if (ours) delete process.env.MIMALLOC_PURGE_DELAY;
+    if (ours) delete process.env.MIMALLOC_ARENA_PURGE_MULT;
   }
 }
 const { Resvg } = loadResvg();

@@ -14,7 +14,7 @@ function loadRenderer(env: Record<string, string>): { stderr: string; leftInEnv:
     'const { renderPng } = await import("./src/charts/render.ts");',
     'const series = [{ name: "s", points: [{ t: 0, v: 1 }, { t: 60000, v: 2 }] }];',
     'renderPng({ kind: "line", title: "t", alt: "a", x: { label: "x" }, y: { label: "y" }, series });',
-    'process.stdout.write(String(process.env.MIMALLOC_PURGE_DELAY ?? "unset"));',
+    'process.stdout.write(String(process.env.MIMALLOC_ARENA_PURGE_MULT ?? "unset"));',
   ].join("\n");
   const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
     cwd: ROOT,
@@ -28,15 +28,15 @@ function loadRenderer(env: Record<string, string>): { stderr: string; leftInEnv:
 }
 
 describe("the renderer's native memory", () => {
-  it("has resvg's allocator return freed memory at once, without leaving the setting to child processes", () => {
+  it("has resvg's allocator return freed segments at once, without leaving the setting to child processes", () => {
     const { stderr, leftInEnv } = loadRenderer({});
-    expect(stderr).toMatch(/option 'purge_delay': 0\b/);
+    expect(stderr).toMatch(/option 'arena_purge_mult': 0\b/);
     expect(leftInEnv).toBe("unset");
   });
 
-  it("keeps a purge delay the operator chose", () => {
-    const { stderr, leftInEnv } = loadRenderer({ MIMALLOC_PURGE_DELAY: "25" });
-    expect(stderr).toMatch(/option 'purge_delay': 25\b/);
-    expect(leftInEnv).toBe("25");
+  it("keeps the arena purge setting the operator chose", () => {
+    const { stderr, leftInEnv } = loadRenderer({ MIMALLOC_ARENA_PURGE_MULT: "5" });
+    expect(stderr).toMatch(/option 'arena_purge_mult': 5\b/);
+    expect(leftInEnv).toBe("5");
   });
 });
