@@ -35,9 +35,10 @@ const FONT_FILES = [
  * 32 MiB segments then go back to mimalloc's arena, which by default returns them to the OS only
  * 100 ms later (its purge delay, 10 ms, times `arena_purge_mult`, 10) and only on a later call
  * into it: after a burst of charts, tens of MB stayed resident until the next chart
- * (BENCHMARKS.md, Charts). `MIMALLOC_ARENA_PURGE_MULT=0` returns freed segments at once; the
- * delay inside segments is kept, as setting it to 0 too (`MIMALLOC_PURGE_DELAY=0`) made a render
- * cost four times the CPU. mimalloc reads its options once, when the addon is loaded, so this
+ * (BENCHMARKS.md, Charts). `MIMALLOC_ARENA_PURGE_MULT=0` returns freed segments at once. Pages
+ * freed inside segments that stay in use keep their 10 ms delay and can still stay resident after
+ * a burst (about 55 MB after 30 renders collected at once); `MIMALLOC_PURGE_DELAY=0` removes that
+ * too but made a render cost four times the CPU, so it is not set. mimalloc reads its options once, when the addon is loaded, so this
  * module must be the first to load `@resvg/resvg-js` in the process (no other module imports it).
  * A value the operator set is kept; ours is removed again so child processes do not inherit it.
  */
