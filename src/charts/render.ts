@@ -5,7 +5,6 @@
  * The output depends on the description alone: the same chart always gives the same bytes.
  */
 import { createRequire } from "node:module";
-import { Resvg } from "@resvg/resvg-js";
 import {
   type BarChart,
   type ChartSpec,
@@ -28,6 +27,31 @@ const FONT_FILES = [
   require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf"),
   require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf"),
 ];
+
+/**
+ * Why the addon is loaded here, with an environment variable set around it: resvg's addon links
+ * its own allocator (mimalloc), and every render takes about 2 MB from it (the 960 × 480 pixmap),
+ * freed only when V8 collects the render's JS objects, a dozen or more renders at a time. Whole
+ * 32 MiB segments then go back to mimalloc's arena, which by default returns them to the OS only
+ * 100 ms later (its purge delay, 10 ms, times `arena_purge_mult`, 10) and only on a later call
+ * into it: after a burst of charts, tens of MB stayed resident until the next chart
+ * (BENCHMARKS.md, Charts). `MIMALLOC_ARENA_PURGE_MULT=0` returns freed segments at once. Pages
+ * freed inside segments that stay in use keep their 10 ms delay and can still stay resident after
+ * a burst (about 55 MB after 30 renders collected at once); `MIMALLOC_PURGE_DELAY=0` removes that
+ * too but made a render cost four times the CPU, so it is not set. mimalloc reads its options once, when the addon is loaded, so this
+ * module must be the first to load `@resvg/resvg-js` in the process (no other module imports it).
+ * A value the operator set is kept; ours is removed again so child processes do not inherit it.
+ */
+function loadResvg(): typeof import("@resvg/resvg-js") {
+  const ours = process.env.MIMALLOC_ARENA_PURGE_MULT === undefined;
+  if (ours) process.env.MIMALLOC_ARENA_PURGE_MULT = "0";
+  try {
+    return require("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
+  } finally {
+    if (ours) delete process.env.MIMALLOC_ARENA_PURGE_MULT;
+  }
+}
+const { Resvg } = loadResvg();
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
