@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AlertSignal } from "../shared/alert-signal.js";
+import { isStorable, UNSTORABLE_MESSAGE } from "../shared/storable.js";
 import { escapeMrkdwn } from "../shared/text.js";
 
 const FNV_OFFSET = 14695981039346656037n;
@@ -28,13 +29,17 @@ export function alertmanagerFingerprint(labels: Record<string, string>): string 
 
 const timestamp = z.iso.datetime({ offset: true });
 
+/** Text that reaches the alert's row (labels, annotations): refused when Postgres cannot store it. */
+const storable = z.string().refine(isStorable, { message: UNSTORABLE_MESSAGE });
+const storableRecord = z.record(storable, storable);
+
 const amAlertSchema = z.looseObject({
   status: z.enum(["firing", "resolved"]),
-  labels: z.record(z.string(), z.string()),
-  annotations: z.record(z.string(), z.string()).default({}),
+  labels: storableRecord,
+  annotations: storableRecord.default({}),
   startsAt: timestamp,
   endsAt: timestamp.optional(),
-  generatorURL: z.string().max(2000).optional(),
+  generatorURL: storable.max(2000).optional(),
   fingerprint: z
     .string()
     .regex(/^[0-9a-f]{1,16}$/)

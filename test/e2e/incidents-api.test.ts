@@ -148,6 +148,24 @@ describe("POST /api/v1/alertmanager", () => {
     expect(await tableCounts()).toEqual(before);
   });
 
+  it("a label or annotation Postgres cannot store (NUL, a lone surrogate) gets 400 naming it, not a 500", async () => {
+    const before = await tableCounts();
+    const nul = alertmanagerPayload("firing", { team: "fraud\u0000ops" });
+    const res = await api("POST", "/api/v1/alertmanager", nul);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.issues)).toContain("NUL");
+    const surrogate = alertmanagerPayload("firing");
+    (surrogate.alerts[0] as { annotations: Record<string, string> }).annotations = {
+      summary: "cut \ud800 here",
+    };
+    expect((await api("POST", "/api/v1/alertmanager", surrogate)).status).toBe(400);
+    const key = alertmanagerPayload("firing");
+    const labels = (key.alerts[0] as { labels: Record<string, string> }).labels;
+    labels["bad\ud800key"] = "x";
+    expect((await api("POST", "/api/v1/alertmanager", key)).status).toBe(400);
+    expect(await tableCounts()).toEqual(before);
+  });
+
   it("a body that is not an Alertmanager webhook gets 400 with the zod issues; no token gets 401", async () => {
     const before = await tableCounts();
     const bad = await api("POST", "/api/v1/alertmanager", { status: "firing", alerts: [{ labels: {} }] });
