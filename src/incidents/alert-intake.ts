@@ -1,10 +1,12 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
-import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
+import type { AlertSignal, AlertSink, MonitorRunRef } from "../shared/alert-signal.js";
 import { alertSignalSchema, fingerprintOf, nextReminderAt, onRepeatFiring } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
-import { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
+import { channelOf, type IncidentDeps, incidentMatcher, policyOf, snapshotOf } from "./deps.js";
 import { InvalidSignalError } from "./errors.js";
+import { groupKeyOf, groupRecovered, groupTitle, rankMembers } from "./group-model.js";
+import { createMemberRepository } from "./member-repository.js";
 import { type Alert, EVENT_KINDS, type Incident, type Silence, summarizeResolution } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
 import { observeStages } from "./service.js";
@@ -20,7 +22,19 @@ const CHUNK = 100;
 export interface IntakeOutcome {
   fingerprint: string;
   incidentId: number | null;
-  effect: "opened" | "attached" | "resolved" | "recorded" | "silenced";
+  effect: "opened" | "attached" | "joined" | "recovered" | "resolved" | "recorded" | "silenced";
+}
+
+/** What a batch shares while its signals are handled one by one. */
+interface BatchState {
+  /** Open incidents already counted as firing again in this batch: one run is one firing. */
+  repeated: Set<number>;
+  /** Incidents this batch opened: findings joining them are part of the opening, not news. */
+  opened: Set<number>;
+  /** Incidents a member recovered in, checked for resolution once the batch's run is counted. */
+  recovered: Set<number>;
+  /** The monitor run the batch comes from, when it comes from one. */
+  run: MonitorRunRef | undefined;
 }
 
 /** Checks a batch before anything is written; the whole batch is refused on the first bad signal. */
@@ -64,9 +78,11 @@ export function createAlertIntake(deps: IncidentDeps) {
     active: readonly Silence[],
     charts: readonly ChartSpec[],
     resolvedHere: Resolved[],
+    batch: BatchState,
   ): Promise<IntakeOutcome> {
     const now = clock.now();
     const fingerprint = fingerprintOf(s);
+    const key = groupKeyOf(s, policy.groupBy);
     const alerts = createAlertRepository(tx);
     const incidents = createIncidentRepository(tx);
     const firing = s.status === "firing";
@@ -98,10 +114,13 @@ export function createAlertIntake(deps: IncidentDeps) {
       // A concurrent first insert of this fingerprint won: apply ours to its row.
       (await alerts.record(fingerprint, fields, firing));
     if (!alert) throw new Error(`alert ${fingerprint} neither inserted nor found`);
-    const silence = active.find((x) => silenceActive(x, now) && silenceMatches(x, alert)) ?? null;
+    // A silence on the member's own fingerprint, its model or monitor, or its group's key mutes it.
+    const silence =
+      active.find((x) => silenceActive(x, now) && silenceMatches(x, { ...alert, groupKey: key })) ?? null;
     const silenced = silence !== null;
-    const open = await incidents.findOpen(fingerprint, true);
+    const open = await incidents.findOpen(key, true);
     const detail = {
+      subject: s.subject,
       title: s.title,
       severity: s.severity,
       metrics: s.metrics,
@@ -113,7 +132,7 @@ export function createAlertIntake(deps: IncidentDeps) {
     if (firing && !open) {
       if (silenced) return { fingerprint, incidentId: null, effect: "silenced" };
       const inserted = await incidents.insertOpen({
-        fingerprint,
+        fingerprint: key,
         alertId: alert.id,
         model: s.model,
         monitor: s.monitor,
@@ -129,6 +148,9 @@ export function createAlertIntake(deps: IncidentDeps) {
         nextReminderAt: nextReminderAt(now, policy),
       });
       if (inserted) {
+        await createMemberRepository(tx).join(inserted.id, alert.id, now);
+        batch.repeated.add(inserted.id);
+        batch.opened.add(inserted.id);
         const cardId = await notifier.postCard(
           tx,
           await snapshotOf(deps, tx, inserted, { alert, silence }),
@@ -141,7 +163,12 @@ export function createAlertIntake(deps: IncidentDeps) {
           kind: EVENT_KINDS.opened,
           actor: s.source,
           via: "alert",
-          detail: { ...detail, fingerprint, summary: s.summary },
+          detail: {
+            ...detail,
+            fingerprint,
+            ...(key !== fingerprint ? { group: key } : {}),
+            summary: s.summary,
+          },
           outboxId: cardId,
         });
         if (charts.length && notifier.postCharts) {
@@ -160,13 +187,124 @@ export function createAlertIntake(deps: IncidentDeps) {
         return { fingerprint, incidentId: inserted.id, effect: "opened" };
       }
       // Opened by someone else between our look and our insert: join it instead.
-      const winner = await incidents.findOpen(fingerprint, true);
-      if (!winner) throw new Error(`incident for ${fingerprint} neither inserted nor found`);
-      return attach(tx, winner, alert, silence, detail, now);
+      const winner = await incidents.findOpen(key, true);
+      if (!winner) throw new Error(`incident for ${key} neither inserted nor found`);
+      return fire(tx, winner, alert, silence, detail, now, batch);
     }
-    if (firing && open) return attach(tx, open, alert, silence, detail, now);
-    if (!firing && open) return resolve(tx, open, alert, silence, s, now, resolvedHere);
+    if (firing && open) return fire(tx, open, alert, silence, detail, now, batch);
+    if (!firing && open) return recover(tx, open, alert, s, now, resolvedHere, batch);
     return { fingerprint, incidentId: null, effect: "recorded" };
+  }
+
+  /**
+   * A firing signal for an open incident: a new member joins it (unless silenced), a recovered
+   * member flips back to firing (a flap: the card changes, the incident stays one), and a member
+   * still firing counts as the group firing again, once per batch.
+   */
+  async function fire(
+    tx: Db,
+    open: Incident,
+    alert: Alert,
+    silence: Silence | null,
+    detail: Record<string, unknown>,
+    now: Date,
+    batch: BatchState,
+  ): Promise<IntakeOutcome> {
+    const members = createMemberRepository(tx);
+    const incidents = createIncidentRepository(tx);
+    const member = await members.find(open.id, alert.id);
+    if (!member) {
+      // A silenced finding does not fire into the group: recorded on its alert, nothing more.
+      if (silence) return { fingerprint: alert.fingerprint, incidentId: null, effect: "silenced" };
+      await members.join(open.id, alert.id, now);
+      const count = (await members.of(open.id)).length;
+      const outboxId = batch.opened.has(open.id)
+        ? null
+        : await notifier.reply(tx, open, { kind: "member_joined", alert, members: count });
+      await incidents.addEvent({
+        incidentId: open.id,
+        at: now,
+        kind: EVENT_KINDS.memberJoined,
+        actor: alert.source,
+        via: "alert",
+        detail: { ...detail, members: count },
+        outboxId,
+      });
+      if (batch.repeated.has(open.id)) {
+        await refreshCard(tx, open, { lastFiredAt: now }, silence);
+        return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "joined" };
+      }
+      batch.repeated.add(open.id);
+      // The join is this batch's firing of the group, said by the join reply itself.
+      await refreshCard(
+        tx,
+        open,
+        { alertCount: open.alertCount + 1, lastFiredAt: now, lastNoteAt: now, pendingFirings: 0 },
+        silence,
+      );
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "joined" };
+    }
+    if (member.state === "recovered") {
+      await members.update(open.id, alert.id, {
+        state: "firing",
+        recoveredAt: null,
+        cleanRuns: 0,
+        lastCleanRunId: null,
+        flaps: member.flaps + 1,
+      });
+      await incidents.addEvent({
+        incidentId: open.id,
+        at: now,
+        kind: EVENT_KINDS.memberFiredAgain,
+        actor: alert.source,
+        via: "alert",
+        detail: { ...detail, flaps: member.flaps + 1 },
+      });
+    }
+    if (batch.repeated.has(open.id)) {
+      await refreshCard(tx, open, { lastFiredAt: now }, silence);
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
+    }
+    batch.repeated.add(open.id);
+    return attach(tx, open, alert, silence, detail, now);
+  }
+
+  /**
+   * Re-reads the group, points the incident at its lead member (title, severity, the alert the
+   * card and charts lead with) and re-renders the card.
+   */
+  async function refreshCard(
+    tx: Db,
+    incident: Incident,
+    patch: Partial<Incident>,
+    silence: Silence | null | undefined,
+  ): Promise<Incident> {
+    const updated = await createIncidentRepository(tx).update(incident.id, {
+      ...patch,
+      ...(await leadOf(tx, incident)),
+    });
+    await notifier.updateCard(
+      tx,
+      await snapshotOf(deps, tx, updated, silence === undefined ? {} : { silence }),
+    );
+    return updated;
+  }
+
+  /** The fields a grouped incident takes from its lead member; none for one finding per incident. */
+  async function leadOf(tx: Db, incident: Incident): Promise<Partial<Incident>> {
+    const members = rankMembers(await createMemberRepository(tx).of(incident.id));
+    const lead = members[0];
+    if (!lead || members.length < 2) return {};
+    const firing = members.filter((m) => m.state === "firing");
+    const severity = (["critical", "warning", "info"] as const).find((x) =>
+      (firing.length ? firing : members).some((m) => m.alert.severity === x),
+    );
+    return {
+      alertId: lead.alert.id,
+      subject: lead.alert.subject,
+      title: groupTitle(members) ?? incident.title,
+      ...(severity ? { severity } : {}),
+    };
   }
 
   async function attach(
@@ -186,6 +324,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       title: alert.title,
       severity: alert.severity,
       nextReminderAt: open.nextReminderAt ?? nextReminderAt(now, policy),
+      ...(await leadOf(tx, open)),
     };
     let outboxId: number | null = null;
     if (silenced) {
@@ -210,29 +349,79 @@ export function createAlertIntake(deps: IncidentDeps) {
     return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
   }
 
-  async function resolve(
+  /**
+   * A resolved signal: its member recovers (the card marks it). Outside a monitor run (Alertmanager,
+   * the dead-man's switch, people) a recovery counts as clean for good; a monitor run's recovery
+   * counts its clean runs from this one, after the batch (`settle`).
+   */
+  async function recover(
     tx: Db,
     open: Incident,
     alert: Alert,
-    silence: Silence | null,
     s: AlertSignal,
     now: Date,
     resolvedHere: Resolved[],
+    batch: BatchState,
   ): Promise<IntakeOutcome> {
-    const silenced = silence !== null;
+    const members = createMemberRepository(tx);
     const incidents = createIncidentRepository(tx);
+    const member = await members.find(open.id, alert.id);
+    if (!member || member.state === "recovered")
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recorded" };
+    const counted = batch.run !== undefined && s.source === "monitor";
+    await members.update(open.id, alert.id, {
+      state: "recovered",
+      recoveredAt: now,
+      cleanRuns: counted ? 0 : policy.resolveAfter,
+      lastCleanRunId: null,
+    });
     await incidents.addEvent({
       incidentId: open.id,
       at: now,
       kind: EVENT_KINDS.alertResolved,
       actor: s.source,
       via: "alert",
-      detail: { title: s.title, metrics: s.metrics },
+      detail: { subject: s.subject, title: s.title, metrics: s.metrics },
     });
+    if (counted) {
+      batch.recovered.add(open.id);
+      await refreshCard(tx, open, {}, undefined);
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recovered" };
+    }
+    const effect = await settleIncident(tx, open.id, s.source, now, resolvedHere);
+    return { fingerprint: alert.fingerprint, incidentId: open.id, effect };
+  }
+
+  /**
+   * Resolves an incident whose members have all recovered for `resolve_after` clean runs (or
+   * posts a notice when `resolve_with_alert` is off); otherwise re-renders its card.
+   */
+  async function settleIncident(
+    tx: Db,
+    incidentId: number,
+    actor: string,
+    now: Date,
+    resolvedHere: Resolved[],
+  ): Promise<"recovered" | "resolved" | "recorded"> {
+    const incidents = createIncidentRepository(tx);
+    const open = await incidents.byId(incidentId, true);
+    if (!open || open.state === "resolved") return "recorded";
+    const members = await createMemberRepository(tx).of(open.id);
+    if (!groupRecovered(members, policy.resolveAfter)) {
+      await refreshCard(tx, open, {}, undefined);
+      return "recovered";
+    }
+    const lead = rankMembers(members)[0]?.alert;
+    const silenced = (await createAlertRepository(tx).silencing(incidentMatcher(open), now)).length > 0;
     if (!policy.resolveWithAlert) {
-      const updated = await incidents.update(open.id, { nextReminderAt: null });
-      if (!silenced) {
-        const outboxId = await notifier.reply(tx, updated, { kind: "alert_resolved", alert });
+      if (open.nextReminderAt === null) {
+        // Already announced: a later recovery of the same group says nothing new.
+        await refreshCard(tx, open, {}, undefined);
+        return "recorded";
+      }
+      const updated = await refreshCard(tx, open, { nextReminderAt: null }, undefined);
+      if (!silenced && lead) {
+        const outboxId = await notifier.reply(tx, updated, { kind: "alert_resolved", alert: lead });
         await incidents.addEvent({
           incidentId: open.id,
           at: now,
@@ -243,25 +432,29 @@ export function createAlertIntake(deps: IncidentDeps) {
           outboxId,
         });
       }
-      await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { alert, silence }));
-      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recorded" };
+      return "recorded";
     }
+    const note =
+      members.length > 1
+        ? `All ${members.length} findings recovered${policy.resolveAfter > 1 ? ` and stayed so for ${policy.resolveAfter} runs` : ""}.`
+        : "The alert reported resolved.";
     const updated = await incidents.update(open.id, {
       state: "resolved",
       resolvedAt: now,
-      resolvedBy: s.source,
-      resolution: "The alert reported resolved.",
+      resolvedBy: actor,
+      resolution: note,
       nextReminderAt: null,
       updateDueAt: null,
       pendingFirings: 0,
+      ...(await leadOf(tx, open)),
     });
     await incidents.addEvent({
       incidentId: open.id,
       at: now,
       kind: EVENT_KINDS.resolved,
-      actor: s.source,
+      actor,
       via: "alert",
-      detail: { from: open.state, to: "resolved", note: "The alert reported resolved." },
+      detail: { from: open.state, to: "resolved", note },
     });
     resolvedHere.push({ before: open, after: updated });
     const summary = summarizeResolution(updated, await incidents.timeline(open.id));
@@ -275,8 +468,8 @@ export function createAlertIntake(deps: IncidentDeps) {
       detail: { what: "resolution summary" },
       outboxId,
     });
-    await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { alert, silence: null }));
-    return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "resolved" };
+    await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { silence: null }));
+    return "resolved";
   }
 
   /**
@@ -286,15 +479,29 @@ export function createAlertIntake(deps: IncidentDeps) {
   async function process(
     signals: readonly AlertSignal[],
     charts: readonly (readonly ChartSpec[] | undefined)[] = [],
+    run?: MonitorRunRef,
   ): Promise<IntakeOutcome[]> {
     const valid = validateSignals(signals, slugs);
+    const rank = { critical: 0, warning: 1, info: 2 } as const;
+    // By group, so a group's rows are locked in one order; within it the most severe first, so
+    // the finding that opens a new group (and brings its charts) is the one that leads it.
     const order = valid
-      .map((signal, index) => ({ signal, index, fingerprint: fingerprintOf(signal) }))
-      .sort((a, b) =>
-        a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index,
+      .map((signal, index) => ({
+        signal,
+        index,
+        key: groupKeyOf(signal, policy.groupBy),
+        fingerprint: fingerprintOf(signal),
+      }))
+      .sort(
+        (a, b) =>
+          a.key.localeCompare(b.key) ||
+          rank[a.signal.severity] - rank[b.signal.severity] ||
+          a.fingerprint.localeCompare(b.fingerprint) ||
+          a.index - b.index,
       );
     const outcomes: IntakeOutcome[] = new Array(valid.length);
     const resolved: Resolved[] = [];
+    const batch: BatchState = { repeated: new Set(), opened: new Set(), recovered: new Set(), run };
     try {
       for (let i = 0; i < order.length; i += CHUNK) {
         const chunk = order.slice(i, i + CHUNK);
@@ -309,9 +516,15 @@ export function createAlertIntake(deps: IncidentDeps) {
               active,
               charts[item.index] ?? [],
               resolvedHere,
+              batch,
             );
         });
         // Committed: the incidents this chunk resolved reached their resolve stage.
+        resolved.push(...resolvedHere);
+      }
+      if (run) {
+        const resolvedHere: Resolved[] = [];
+        await db.transaction(async (tx) => settle(tx, run, batch, resolvedHere));
         resolved.push(...resolvedHere);
       }
     } finally {
@@ -321,12 +534,24 @@ export function createAlertIntake(deps: IncidentDeps) {
     return outcomes;
   }
 
+  /**
+   * After a monitor run's signals: the run counts as clean for every recovered member of that
+   * model's monitor in an unresolved incident, and each incident touched resolves when all its
+   * members have been clean for `resolve_after` runs.
+   */
+  async function settle(tx: Db, run: MonitorRunRef, batch: BatchState, resolvedHere: Resolved[]) {
+    const touched = await createMemberRepository(tx).countCleanRun(run.model, run.monitor, run.runId);
+    const ids = [...new Set([...touched, ...batch.recovered])].sort((a, b) => a - b);
+    for (const id of ids) await settleIncident(tx, id, "monitor", clock.now(), resolvedHere);
+  }
+
   const sink: AlertSink = {
-    async emit(signals) {
+    async emit(signals, run) {
       // Charts are not part of a signal's checked shape: they travel beside it.
       await process(
         signals.map(({ charts: _charts, ...signal }) => signal),
         signals.map((s) => s.charts),
+        run,
       );
     },
   };

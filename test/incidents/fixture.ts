@@ -38,10 +38,17 @@ export function demoDirectory(config: MlopsConfig): GroupDirectory {
   };
 }
 
-/** The demo config with `alerting` overridden. */
+/**
+ * The demo config with `alerting` overridden. These fixtures give each test its own subject in a
+ * shared database, so they open one incident per finding (`group_by` with every label) unless a
+ * test asks for grouping; the grouping tests pass the default `[model, monitor]` themselves.
+ */
 export function configWith(alerting: Partial<MlopsConfig["alerting"]> = {}): MlopsConfig {
   const config = demoConfig();
-  return { ...config, alerting: { ...config.alerting, ...alerting } };
+  return {
+    ...config,
+    alerting: { ...config.alerting, group_by: ["model", "monitor", "subject"], ...alerting },
+  };
 }
 
 /** The incident services on a real database, writing real outbox rows (no dispatcher). */
