@@ -27,10 +27,12 @@ export interface IntakeOutcome {
 
 /** What a batch shares while its signals are handled one by one. */
 interface BatchState {
-  /** Open incidents already counted as firing again in this batch: one run is one firing. */
+  /** Incidents already counted as firing in this batch: one monitor run is one firing. */
   repeated: Set<number>;
   /** Incidents this batch opened: findings joining them are part of the opening, not news. */
   opened: Set<number>;
+  /** Groups found still firing, whose repeat is said after the batch unless a member joined. */
+  deferred: Map<number, { alert: Alert; silence: Silence | null; detail: Record<string, unknown> }>;
   /** Incidents a member recovered in, checked for resolution once the batch's run is counted. */
   recovered: Set<number>;
   /** The monitor run the batch comes from, when it comes from one. */
@@ -118,7 +120,11 @@ export function createAlertIntake(deps: IncidentDeps) {
     const silence =
       active.find((x) => silenceActive(x, now) && silenceMatches(x, { ...alert, groupKey: key })) ?? null;
     const silenced = silence !== null;
-    const open = await incidents.findOpen(key, true);
+    // An incident opened under the finding's own fingerprint (before grouping, or under an
+    // earlier group_by) carries on until it resolves; new findings open or join the group's.
+    const open =
+      (await incidents.findOpen(key, true)) ??
+      (key !== fingerprint ? await incidents.findOpen(fingerprint, true) : undefined);
     const detail = {
       subject: s.subject,
       title: s.title,
@@ -230,11 +236,12 @@ export function createAlertIntake(deps: IncidentDeps) {
         detail: { ...detail, members: count },
         outboxId,
       });
-      if (batch.repeated.has(open.id)) {
+      if (batch.run && batch.repeated.has(open.id)) {
         await refreshCard(tx, open, { lastFiredAt: now }, silence);
         return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "joined" };
       }
       batch.repeated.add(open.id);
+      batch.deferred.delete(open.id);
       // The join is this batch's firing of the group, said by the join reply itself.
       await refreshCard(
         tx,
@@ -261,12 +268,32 @@ export function createAlertIntake(deps: IncidentDeps) {
         detail: { ...detail, flaps: member.flaps + 1 },
       });
     }
+    // Outside a monitor run (Alertmanager, people) every firing signal counts, as it always did.
+    if (!batch.run) return attach(tx, open, alert, silence, detail, now);
     if (batch.repeated.has(open.id)) {
       await refreshCard(tx, open, { lastFiredAt: now }, silence);
       return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
     }
-    batch.repeated.add(open.id);
-    return attach(tx, open, alert, silence, detail, now);
+    // Whether this run's firing is news (a member joined) or a repeat is known only once the
+    // whole batch is in: the repeat is said, or held, after it (`sayRepeats`).
+    if (!batch.deferred.has(open.id)) batch.deferred.set(open.id, { alert, silence, detail });
+    if (member.state === "recovered") await refreshCard(tx, open, { lastFiredAt: now }, silence);
+    return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
+  }
+
+  /**
+   * The groups a batch found still firing without any member joining: one repeat firing each,
+   * replied in the thread or held by group_interval as for a single alert.
+   */
+  async function sayRepeats(tx: Db, batch: BatchState, now: Date): Promise<void> {
+    const incidents = createIncidentRepository(tx);
+    for (const [id, r] of [...batch.deferred.entries()].sort(([a], [b]) => a - b)) {
+      batch.deferred.delete(id);
+      if (batch.repeated.has(id)) continue;
+      batch.repeated.add(id);
+      const open = await incidents.byId(id, true);
+      if (open && open.state !== "resolved") await attach(tx, open, r.alert, r.silence, r.detail, now);
+    }
   }
 
   /**
@@ -501,7 +528,13 @@ export function createAlertIntake(deps: IncidentDeps) {
       );
     const outcomes: IntakeOutcome[] = new Array(valid.length);
     const resolved: Resolved[] = [];
-    const batch: BatchState = { repeated: new Set(), opened: new Set(), recovered: new Set(), run };
+    const batch: BatchState = {
+      repeated: new Set(),
+      opened: new Set(),
+      deferred: new Map(),
+      recovered: new Set(),
+      run,
+    };
     try {
       for (let i = 0; i < order.length; i += CHUNK) {
         const chunk = order.slice(i, i + CHUNK);
@@ -518,6 +551,7 @@ export function createAlertIntake(deps: IncidentDeps) {
               resolvedHere,
               batch,
             );
+          await sayRepeats(tx, batch, clock.now());
         });
         // Committed: the incidents this chunk resolved reached their resolve stage.
         resolved.push(...resolvedHere);

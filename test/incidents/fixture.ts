@@ -12,7 +12,7 @@ import { createOutboxRepository } from "../../src/outbox/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import type { Clock } from "../../src/shared/clock.js";
 import { createSlackIncidentNotifier } from "../../src/slack/incidents/notifier.js";
-import { demoConfig } from "../helpers/bot.js";
+import { oneIncidentPerFinding } from "../helpers/bot.js";
 import { testLogger } from "../helpers/db.js";
 
 /** A clock the test moves by hand. */
@@ -44,11 +44,8 @@ export function demoDirectory(config: MlopsConfig): GroupDirectory {
  * test asks for grouping; the grouping tests pass the default `[model, monitor]` themselves.
  */
 export function configWith(alerting: Partial<MlopsConfig["alerting"]> = {}): MlopsConfig {
-  const config = demoConfig();
-  return {
-    ...config,
-    alerting: { ...config.alerting, group_by: ["model", "monitor", "subject"], ...alerting },
-  };
+  const config = oneIncidentPerFinding();
+  return { ...config, alerting: { ...config.alerting, ...alerting } };
 }
 
 /** The incident services on a real database, writing real outbox rows (no dispatcher). */
