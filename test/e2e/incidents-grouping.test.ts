@@ -4,10 +4,10 @@
  * the incident resolves after `resolve_after` clean runs, and a flap in between does not reopen it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelConfig } from "../../src/config/index.js";
-import { demoBatch, demoPrediction, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
+import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { skippingClock } from "../escalation/helpers.js";
-import { driftOnlyConfig, startTestBot } from "../helpers/bot.js";
+import { startTestBot } from "../helpers/bot.js";
+import { groupingConfig, partlyDriftedHour } from "../helpers/grouping.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { eventually, outboxDrained } from "./incidents-bot.js";
 
@@ -18,25 +18,6 @@ const HOUR = 3_600_000;
 const MIN = 60_000;
 const rand = seededRandom(1717);
 const clock = skippingClock();
-const FEATURES = ["amount", "distance_from_home_km", "channel", "country", "merchant_category"];
-
-/**
- * Drift on five features, each judged by PSI at 0.2 (a distance, so unchanged features stay far
- * below it at 400 rows), over the last hour; its schedule never comes round during the test, so
- * only the checks the test sends run it.
- */
-function groupingConfig() {
-  const drift = (driftOnlyConfig().models[0] as ModelConfig).monitors.drift as NonNullable<
-    ModelConfig["monitors"]["drift"]
-  >;
-  return driftOnlyConfig({
-    features: FEATURES.map((name) => ({
-      name,
-      type: ["amount", "distance_from_home_km"].includes(name) ? "numeric" : "categorical",
-    })) as ModelConfig["features"],
-    monitors: { drift: { ...drift, method: "psi", threshold: 0.2, window: HOUR, schedule: "0 0 1 1 *" } },
-  });
-}
 
 beforeAll(async () => {
   bot = await startTestBot({ config: groupingConfig(), clock });
@@ -56,22 +37,9 @@ async function api(path: string, body: unknown) {
 }
 
 let batch = 0;
-/**
- * An hour of traffic ending now in which only `drifted` features come from the drifted demo
- * distribution; the prediction itself stays as the healthy features make it.
- */
+/** An hour of traffic ending now in which only `drifted` features drift. */
 async function hourOfTraffic(drifted: readonly string[]) {
-  const end = clock.now().getTime();
-  const n = 400;
-  batch++;
-  const rows = Array.from({ length: n }, (_, i) => {
-    const ts = new Date(end - 50 * MIN + Math.floor((i * 49 * MIN) / n));
-    const row = demoPrediction(rand, `b${batch}_${i}`, ts, "none");
-    const bad = demoPrediction(rand, `d${batch}_${i}`, ts, "drift");
-    for (const f of drifted) row.features[f] = bad.features[f] ?? null;
-    return withoutLabel(row);
-  });
-  await api("predictions", rows);
+  await api("predictions", partlyDriftedHour(rand, clock.now(), `b${++batch}`, drifted));
 }
 
 const blocksText = (m: { blocks?: unknown } | undefined) => JSON.stringify(m?.blocks ?? []);
