@@ -25,6 +25,14 @@ export interface IntakeOutcome {
   effect: "opened" | "attached" | "joined" | "recovered" | "resolved" | "recorded" | "silenced";
 }
 
+/** A firing signal's alert as recorded, the silence muting it (if any) and its timeline detail. */
+interface Firing {
+  alert: Alert;
+  silence: Silence | null;
+  detail: Record<string, unknown>;
+  now: Date;
+}
+
 /** What a batch shares while its signals are handled one by one. */
 interface BatchState {
   /** Incidents already counted as firing in this batch: one monitor run is one firing. */
@@ -32,7 +40,7 @@ interface BatchState {
   /** Incidents this batch opened: findings joining them are part of the opening, not news. */
   opened: Set<number>;
   /** Groups found still firing, whose repeat is said after the batch unless a member joined. */
-  deferred: Map<number, { alert: Alert; silence: Silence | null; detail: Record<string, unknown> }>;
+  deferred: Map<number, Firing>;
   /** Incidents a member recovered in, checked for resolution once the batch's run is counted. */
   recovered: Set<number>;
   /** The monitor run the batch comes from, when it comes from one. */
@@ -195,9 +203,9 @@ export function createAlertIntake(deps: IncidentDeps) {
       // Opened by someone else between our look and our insert: join it instead.
       const winner = await incidents.findOpen(key, true);
       if (!winner) throw new Error(`incident for ${key} neither inserted nor found`);
-      return fire(tx, winner, alert, silence, detail, now, batch);
+      return fire(tx, winner, { alert, silence, detail, now }, batch);
     }
-    if (firing && open) return fire(tx, open, alert, silence, detail, now, batch);
+    if (firing && open) return fire(tx, open, { alert, silence, detail, now }, batch);
     if (!firing && open) return recover(tx, open, alert, s, now, resolvedHere, batch);
     return { fingerprint, incidentId: null, effect: "recorded" };
   }
@@ -207,15 +215,8 @@ export function createAlertIntake(deps: IncidentDeps) {
    * member flips back to firing (a flap: the card changes, the incident stays one), and a member
    * still firing counts as the group firing again, once per batch.
    */
-  async function fire(
-    tx: Db,
-    open: Incident,
-    alert: Alert,
-    silence: Silence | null,
-    detail: Record<string, unknown>,
-    now: Date,
-    batch: BatchState,
-  ): Promise<IntakeOutcome> {
+  async function fire(tx: Db, open: Incident, firing: Firing, batch: BatchState): Promise<IntakeOutcome> {
+    const { alert, silence, detail, now } = firing;
     const members = createMemberRepository(tx);
     const incidents = createIncidentRepository(tx);
     const member = await members.find(open.id, alert.id);
@@ -269,14 +270,14 @@ export function createAlertIntake(deps: IncidentDeps) {
       });
     }
     // Outside a monitor run (Alertmanager, people) every firing signal counts, as it always did.
-    if (!batch.run) return attach(tx, open, alert, silence, detail, now);
+    if (!batch.run) return attach(tx, open, firing);
     if (batch.repeated.has(open.id)) {
       await refreshCard(tx, open, { lastFiredAt: now }, silence);
       return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
     }
     // Whether this run's firing is news (a member joined) or a repeat is known only once the
     // whole batch is in: the repeat is said, or held, after it (`sayRepeats`).
-    if (!batch.deferred.has(open.id)) batch.deferred.set(open.id, { alert, silence, detail });
+    if (!batch.deferred.has(open.id)) batch.deferred.set(open.id, firing);
     if (member.state === "recovered") await refreshCard(tx, open, { lastFiredAt: now }, silence);
     return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
   }
@@ -292,7 +293,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       if (batch.repeated.has(id)) continue;
       batch.repeated.add(id);
       const open = await incidents.byId(id, true);
-      if (open && open.state !== "resolved") await attach(tx, open, r.alert, r.silence, r.detail, now);
+      if (open && open.state !== "resolved") await attach(tx, open, { ...r, now });
     }
   }
 
@@ -334,14 +335,8 @@ export function createAlertIntake(deps: IncidentDeps) {
     };
   }
 
-  async function attach(
-    tx: Db,
-    open: Incident,
-    alert: Alert,
-    silence: Silence | null,
-    detail: Record<string, unknown>,
-    now: Date,
-  ): Promise<IntakeOutcome> {
+  async function attach(tx: Db, open: Incident, firing: Firing): Promise<IntakeOutcome> {
+    const { alert, silence, detail, now } = firing;
     const silenced = silence !== null;
     const incidents = createIncidentRepository(tx);
     const decision = onRepeatFiring(open, now, policy);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { API_TOKEN, type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
 import { skippingClock } from "../escalation/helpers.js";
-import { groupingConfig, partlyDriftedHour } from "../helpers/grouping.js";
+import { groupingConfig, partlyDriftedHour, postToModel } from "../helpers/grouping.js";
 import { card, launchBrowser, newPage, openSandbox, poll, send } from "./browser.js";
 
 const HOUR = 3_600_000;
@@ -30,12 +30,7 @@ afterAll(async () => {
 });
 
 async function predictions(rows: unknown[]) {
-  const res = await fetch(`${bot.url}/api/v1/models/fraud-detector/predictions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${API_TOKEN}` },
-    body: JSON.stringify(rows),
-  });
-  expect(res.status).toBe(200);
+  expect(await postToModel(bot.url, API_TOKEN, "predictions", rows)).toBe(200);
 }
 
 describe("grouping in the browser", () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traffic.js";
 import { skippingClock } from "../escalation/helpers.js";
 import { startTestBot } from "../helpers/bot.js";
-import { groupingConfig, partlyDriftedHour } from "../helpers/grouping.js";
+import { groupingConfig, partlyDriftedHour, postToModel } from "../helpers/grouping.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { eventually, outboxDrained } from "./incidents-bot.js";
 
@@ -28,12 +28,7 @@ afterAll(async () => {
 });
 
 async function api(path: string, body: unknown) {
-  const res = await fetch(`${bot.url}/api/v1/models/fraud-detector/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
+  expect(await postToModel(bot.url, token, path, body)).toBe(200);
 }
 
 let batch = 0;

@@ -51,3 +51,13 @@ export function partlyDriftedHour(
     return withoutLabel(row);
   });
 }
+
+/** Posts `body` to the model's API (`predictions`, `labels`) with a bearer token; the status. */
+export async function postToModel(url: string, token: string, path: string, body: unknown): Promise<number> {
+  const res = await fetch(`${url}/api/v1/models/fraud-detector/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return res.status;
+}
