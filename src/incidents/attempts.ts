@@ -2,6 +2,7 @@ import { describePrincipals } from "../access/index.js";
 import { createAuditRepository } from "../audit/index.js";
 import type { Db } from "../db/index.js";
 import type { IncidentDeps } from "./deps.js";
+import { IncidentNotFoundError } from "./errors.js";
 import { EVENT_KINDS, formatRef, type Incident, type Via } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
 
@@ -49,16 +50,38 @@ export async function refuseAttempt(
   const ref = formatRef(incident.id);
   const whoMay = describePrincipals(deps.config, allowed, incident.model);
   const message = `You may not ${req.action} ${ref}: that takes ${whoMay}. Nothing was changed.`;
-  const outboxId = req.replyTo ? await deps.notifier.tell(tx, req.replyTo, message) : null;
-  await createIncidentRepository(tx).addEvent({
-    incidentId: incident.id,
-    at: deps.clock.now(),
-    kind: EVENT_KINDS.refused,
-    actor: req.actor,
-    via: req.via,
-    detail: { action: req.action, allowed },
-    outboxId,
-  });
+  await recordUnchanged(deps, tx, req, message, { allowed }, EVENT_KINDS.refused);
   await auditAttempt(tx, req, "refused", { allowed });
   return message;
+}
+
+/** The incident `id`, or IncidentNotFoundError. */
+export async function loadIncident(db: Db, id: number): Promise<Incident> {
+  const incident = await createIncidentRepository(db).byId(id);
+  if (!incident) throw new IncidentNotFoundError(formatRef(id));
+  return incident;
+}
+
+/**
+ * Records an attempt that changed nothing (acknowledging twice, taking what one owns; `refused`
+ * for refusals): an `unchanged` timeline row and, for buttons, an ephemeral with `message`.
+ */
+export async function recordUnchanged(
+  deps: Pick<IncidentDeps, "clock" | "notifier">,
+  tx: Db,
+  req: Attempt,
+  message: string,
+  detail: Record<string, unknown>,
+  kind: string = EVENT_KINDS.unchanged,
+): Promise<void> {
+  const outboxId = req.replyTo ? await deps.notifier.tell(tx, req.replyTo, message) : null;
+  await createIncidentRepository(tx).addEvent({
+    incidentId: req.incidentId,
+    at: deps.clock.now(),
+    kind,
+    actor: req.actor,
+    via: req.via,
+    detail: { action: req.action, ...detail },
+    outboxId,
+  });
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../db/index.js";
-import { type Attempt, auditAttempt, refuseAttempt } from "./attempts.js";
+import { type Attempt, auditAttempt, loadIncident, recordUnchanged, refuseAttempt } from "./attempts.js";
 import { type IncidentDeps, snapshotOf, stakeholderChannelOf, updateEveryOf } from "./deps.js";
 import { IncidentError, IncidentNotFoundError } from "./errors.js";
 import {
@@ -84,15 +84,10 @@ function resolvedError(incident: Incident, what: string): IncidentError {
 export function createOwnerService(deps: IncidentDeps) {
   const { db, clock, notifier, access } = deps;
 
-  async function load(id: number): Promise<Incident> {
-    const incident = await createIncidentRepository(db).byId(id);
-    if (!incident) throw new IncidentNotFoundError(formatRef(id));
-    return incident;
-  }
-
   /**
-   * Checks the permission, then runs `work` on the incident re-read under a row lock (resolved
-   * ones are refused by `work`'s caller through `resolvedError`, which rolls everything back).
+   * Checks the permission, then `before` (a check of the request itself: when it throws, nothing
+   * is written), then runs `work` on the incident re-read under a row lock. `work` refuses a
+   * resolved incident by throwing `resolvedError`, which rolls its transaction back.
    */
   async function guarded(
     req: OwnerRequest,
@@ -100,7 +95,7 @@ export function createOwnerService(deps: IncidentDeps) {
     work: (tx: Db, incident: Incident, now: Date) => Promise<OwnerResult>,
     before?: (incident: Incident) => Promise<void>,
   ): Promise<OwnerResult> {
-    const current = await load(req.incidentId);
+    const current = await loadIncident(db, req.incidentId);
     const attempt: Attempt = { ...req, action };
     const decision = await access.can(req.actor, OWNER_PERMISSION, current.model);
     if (decision.allowed) await before?.(current);
@@ -123,27 +118,21 @@ export function createOwnerService(deps: IncidentDeps) {
     incident: Incident,
     owner: string,
     req: OwnerRequest,
-    how: "took" | "assigned",
+    action: "take" | "assign",
     now: Date,
   ): Promise<OwnerResult> {
-    const repo = createIncidentRepository(tx);
     const ref = formatRef(incident.id);
-    const action = how === "took" ? "take" : "assign";
+    // Assigning it to oneself is taking it, and the thread says so.
+    const how = owner === req.actor ? "took" : "assigned";
     if (incident.assignee === owner) {
       const message = owner === req.actor ? `You already own ${ref}.` : `<@${owner}> already owns ${ref}.`;
-      const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-      await repo.addEvent({
-        incidentId: incident.id,
-        at: now,
-        kind: EVENT_KINDS.unchanged,
-        actor: req.actor,
-        via: req.via,
-        detail: { action, owner },
-        outboxId,
-      });
+      await recordUnchanged(deps, tx, { ...req, action }, message, { owner });
       return { outcome: "unchanged", incident, message };
     }
-    const updated = await repo.update(incident.id, ownerPatch(deps, incident, owner, now));
+    const updated = await createIncidentRepository(tx).update(
+      incident.id,
+      ownerPatch(deps, incident, owner, now),
+    );
     await recordOwnerChange(deps, tx, {
       incident: updated,
       from: incident.assignee,
@@ -168,7 +157,7 @@ export function createOwnerService(deps: IncidentDeps) {
     take(req: OwnerRequest): Promise<OwnerResult> {
       return guarded(req, "take", async (tx, incident, now) => {
         if (incident.state === "resolved") throw resolvedError(incident, "be taken");
-        return setOwner(tx, incident, req.actor, req, "took", now);
+        return setOwner(tx, incident, req.actor, req, "take", now);
       });
     },
 
@@ -182,7 +171,7 @@ export function createOwnerService(deps: IncidentDeps) {
         "assign",
         async (tx, incident, now) => {
           if (incident.state === "resolved") throw resolvedError(incident, "be assigned");
-          return setOwner(tx, incident, req.to, req, "assigned", now);
+          return setOwner(tx, incident, req.to, req, "assign", now);
         },
         async (incident) => {
           const target = await access.can(req.to, OWNER_PERMISSION, incident.model);
@@ -251,7 +240,7 @@ export function createOwnerService(deps: IncidentDeps) {
      * like one from `update`; a resolved incident is told so (nothing written).
      */
     async precheckUpdate(req: OwnerRequest): Promise<{ allowed: boolean; incident: Incident }> {
-      const incident = await load(req.incidentId);
+      const incident = await loadIncident(db, req.incidentId);
       const decision = await access.can(req.actor, OWNER_PERMISSION, incident.model);
       if (decision.allowed) {
         if (incident.state === "resolved") throw resolvedError(incident, "get status updates");

@@ -32,6 +32,22 @@ export type TimelineEntry = IncidentEvent & { delivery: string | null };
 
 /** The only code touching `incidents` and `incident_events`. Pass a transaction to combine writes. */
 export function createIncidentRepository(db: Db) {
+  /** Unresolved incidents whose deadline `column` has passed, oldest first; locked, skipping busy ones. */
+  function dueBy(
+    column: typeof incidents.nextReminderAt | typeof incidents.updateDueAt,
+    now: Date,
+    limit: number,
+    also?: SQL,
+  ) {
+    return db
+      .select()
+      .from(incidents)
+      .where(and(ne(incidents.state, "resolved"), isNotNull(column), lte(column, now), also))
+      .orderBy(asc(incidents.id))
+      .limit(limit)
+      .for("update", { skipLocked: true });
+  }
+
   return {
     /** The open incident of a fingerprint, locked for this transaction when `lock`. */
     async findOpen(fingerprint: string, lock = false): Promise<Incident | undefined> {
@@ -152,38 +168,13 @@ export function createIncidentRepository(db: Db) {
     },
 
     /** Unresolved incidents whose reminder is due; locked, skipping busy ones. */
-    async dueReminders(now: Date, limit: number): Promise<Incident[]> {
-      return db
-        .select()
-        .from(incidents)
-        .where(
-          and(
-            ne(incidents.state, "resolved"),
-            isNotNull(incidents.nextReminderAt),
-            lte(incidents.nextReminderAt, now),
-          ),
-        )
-        .orderBy(asc(incidents.id))
-        .limit(limit)
-        .for("update", { skipLocked: true });
+    dueReminders(now: Date, limit: number): Promise<Incident[]> {
+      return dueBy(incidents.nextReminderAt, now, limit);
     },
 
     /** Unresolved incidents with an owner whose status update is overdue; locked, skipping busy ones. */
-    async dueUpdates(now: Date, limit: number): Promise<Incident[]> {
-      return db
-        .select()
-        .from(incidents)
-        .where(
-          and(
-            ne(incidents.state, "resolved"),
-            isNotNull(incidents.assignee),
-            isNotNull(incidents.updateDueAt),
-            lte(incidents.updateDueAt, now),
-          ),
-        )
-        .orderBy(asc(incidents.id))
-        .limit(limit)
-        .for("update", { skipLocked: true });
+    dueUpdates(now: Date, limit: number): Promise<Incident[]> {
+      return dueBy(incidents.updateDueAt, now, limit, isNotNull(incidents.assignee));
     },
   };
 }

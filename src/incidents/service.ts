@@ -1,6 +1,6 @@
 import type { Db } from "../db/index.js";
 import { formatDuration } from "../shared/duration.js";
-import { auditAttempt, refuseAttempt } from "./attempts.js";
+import { auditAttempt, loadIncident, recordUnchanged, refuseAttempt } from "./attempts.js";
 import { type IncidentDeps, type ResponseStage, snapshotOf } from "./deps.js";
 import { IncidentNotFoundError } from "./errors.js";
 import {
@@ -48,10 +48,8 @@ const PAST: Record<IncidentAction, string> = {
 export function createIncidentService(deps: IncidentDeps) {
   const { db, clock, notifier } = deps;
 
-  async function load(id: number): Promise<Incident> {
-    const incident = await createIncidentRepository(db).byId(id);
-    if (!incident) throw new IncidentNotFoundError(formatRef(id));
-    return incident;
+  function load(id: number): Promise<Incident> {
+    return loadIncident(db, id);
   }
 
   function audit(tx: Db, req: ActionRequest, outcome: "ok" | "refused", detail: Record<string, unknown>) {
@@ -129,16 +127,7 @@ export function createIncidentService(deps: IncidentDeps) {
                 ? ` by ${incident.resolvedBy.startsWith("U") ? `<@${incident.resolvedBy}>` : incident.resolvedBy}`
                 : "";
           const message = `${ref} was not changed: ${step.reason}${by}.`;
-          const outboxId = req.replyTo ? await notifier.tell(tx, req.replyTo, message) : null;
-          await repo.addEvent({
-            incidentId: incident.id,
-            at: now,
-            kind: EVENT_KINDS.unchanged,
-            actor: req.actor,
-            via: req.via,
-            detail: { action: req.action, state: incident.state },
-            outboxId,
-          });
+          await recordUnchanged(deps, tx, req, message, { state: incident.state });
           return { outcome: "unchanged", incident, message };
         }
         const patch: Partial<Incident> = { state: step.to };

@@ -63,6 +63,16 @@ export function eventWords(kind: string, d: Detail): string {
       return `Posted the ${str(d.what) || "message"}${d.title ? `: ${str(d.title)}` : ""}.`;
     case "silenced":
       return `Silenced${typeof d.durationMs === "number" ? ` for ${formatDuration(d.durationMs)}` : ""}${d.reason ? `: ${str(d.reason)}` : ""}.`;
+    case "owner_changed":
+      return d.how === "assigned"
+        ? `Handed it to ${str(d.to)}${d.from ? ` (the owner was ${str(d.from)})` : ""}.`
+        : d.how === "acknowledged"
+          ? `Became the owner by acknowledging it.`
+          : `Took it${d.from ? ` over from ${str(d.from)}` : ""}: the owner now.`;
+    case "status_update":
+      return `Status update (${str(d.state)}): ${str(d.known)}${d.next ? ` Next step: ${str(d.next)}` : ""}`;
+    case "update_reminded":
+      return `Reminded ${str(d.owner) || "the owner"} that a status update is due${typeof d.every_ms === "number" ? ` (every ${formatDuration(d.every_ms)})` : ""}.`;
     default: {
       const text = pairs(d);
       return text ? `${text}.` : "";

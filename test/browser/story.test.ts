@@ -87,9 +87,7 @@ describe("the newcomer's story, in the browser only", () => {
     await poll(() => card(page, ref).locator(".bk-field", { hasText: "State" }).textContent()).toContain(
       "Acknowledged",
     );
-    expect(await card(page, ref).locator(".bk-field", { hasText: "Owner" }).textContent()).toContain(
-      "dana",
-    );
+    expect(await card(page, ref).locator(".bk-field", { hasText: "Owner" }).textContent()).toContain("dana");
 
     // She resolves it through the modal.
     await cardButton(page, ref, "Resolve").click();

@@ -11,6 +11,8 @@ const SUBCOMMANDS = [
   "incidents",
   "incident",
   "ack",
+  "assign",
+  "update",
   "resolve",
   "silence",
   "silences",

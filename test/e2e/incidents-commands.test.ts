@@ -44,12 +44,14 @@ async function run(user: string, text: string): Promise<string> {
 }
 
 describe("/mlops incident commands", () => {
-  it("help lists the incident and silence commands", async () => {
+  it("help lists the incident, owner and silence commands", async () => {
     const help = await run("U0OLIVIA", "help");
     for (const c of [
       "incidents",
       "incident INC-n",
       "ack INC-n",
+      "assign INC-n @user",
+      "update INC-n",
       "resolve INC-n",
       "silence",
       "silences",
@@ -98,6 +100,7 @@ describe("/mlops incident commands", () => {
       ["opened", "monitor", "alert"],
       ["refused", "U0GUEST", "command"],
       ["acknowledged", "U0OMAR", "command"],
+      ["owner_changed", "U0OMAR", "command"],
       ["unchanged", "U0OMAR", "command"],
     ]);
   });

@@ -96,6 +96,88 @@ async function lastAudit(actor: string) {
   return rows.find((r) => r.action.startsWith("incident."));
 }
 
+// First in the file, while no other incident has an owner: each tick reminds every overdue owner
+// into the one channel, whose pace (a write a second) would otherwise hold these notes back.
+describe("update reminders at the severity's rhythm (injected clock, ticker by hand)", () => {
+  /** Notes reach the channel at its pace of a write a second. */
+  const PACED = 30_000;
+
+  async function reminders(id: number) {
+    return (await timeline(id)).filter((e) => e.kind === "update_reminded");
+  }
+
+  it("a critical incident's owner is reminded after 30m without an update, once per rhythm, never twice for one deadline", async () => {
+    const { driver } = bot.sandbox;
+    const critical = await open({ severity: "critical" });
+    const warning = await open({ severity: "warning" });
+    const unowned = await open({ severity: "critical" });
+    await driver.clickButton("U0OLIVIA", critical.card, "incident_take");
+    await driver.clickButton("U0DEV", warning.card, "incident_take");
+    await eventually("both owners", async () => {
+      const [c, w] = [
+        await bot.feature.incidents.get(critical.id),
+        await bot.feature.incidents.get(warning.id),
+      ];
+      return c.assignee === "U0OLIVIA" && w.assignee === "U0DEV";
+    });
+
+    clock.advance(29 * MIN);
+    await bot.feature.ticker.tick();
+    expect(await reminders(critical.id)).toEqual([]);
+
+    clock.advance(2 * MIN);
+    // Two replicas ticking at once: the row lock (SKIP LOCKED) lets one of them remind.
+    await Promise.all([bot.feature.ticker.tick(), bot.feature.ticker.tick()]);
+    await bot.feature.ticker.tick();
+    expect(await reminders(critical.id)).toHaveLength(1);
+    expect(await reminders(warning.id)).toEqual([]);
+    expect(await reminders(unowned.id)).toEqual([]);
+    const reminder = await eventually(
+      "the reminder in the thread",
+      () => replies(critical.card).find((r) => r.includes("has had no status update")),
+      PACED,
+    );
+    expect(reminder).toContain(
+      `<@U0OLIVIA>, ${critical.ref} has had no status update yet; critical incidents get one every 30m.`,
+    );
+    expect(reminder).toContain(`/mlops update ${critical.ref}`);
+
+    // An update restarts the rhythm: no reminder 25 minutes later, one after 30.
+    clock.advance(5 * MIN);
+    await run("U0OLIVIA", `update ${critical.ref} rolled back the feature pipeline`);
+    clock.advance(25 * MIN);
+    await bot.feature.ticker.tick();
+    expect(await reminders(critical.id)).toHaveLength(1);
+    clock.advance(6 * MIN);
+    await bot.feature.ticker.tick();
+    const [, second] = await reminders(critical.id);
+    expect(second).toMatchObject({ actor: "system", via: "schedule", detail: { owner: "U0OLIVIA" } });
+    await eventually(
+      "the second reminder, saying since when",
+      () => replies(critical.card).some((r) => r.includes("has had no status update since")),
+      PACED,
+    );
+
+    // The warning incident's 4h rhythm: reminded once it is due.
+    clock.advance(4 * 60 * MIN);
+    await bot.feature.ticker.tick();
+    expect(await reminders(warning.id)).toHaveLength(1);
+    await eventually(
+      "the warning reminder",
+      () => replies(warning.card).some((r) => r.includes("warning incidents get one every 4h")),
+      PACED,
+    );
+
+    // Resolved incidents are never reminded.
+    await run("U0OLIVIA", `resolve ${critical.ref} rolled back`);
+    const count = (await reminders(critical.id)).length;
+    clock.advance(2 * 60 * MIN);
+    await bot.feature.ticker.tick();
+    expect(await reminders(critical.id)).toHaveLength(count);
+    expect(await reminders(unowned.id)).toEqual([]);
+  }, 120_000);
+});
+
 describe("one owner per incident (signed Slack payloads through the sandbox)", () => {
   it("Take it makes the clicker the owner: the card shows them, the thread says so, timeline and audit record it", async () => {
     const { workspace, driver } = bot.sandbox;
@@ -193,6 +275,12 @@ describe("one owner per incident (signed Slack payloads through the sandbox)", (
     // A bare user id works too, and assigning the owner again changes nothing.
     expect(await run("U0DANA", `assign ${ref} U0DEV`)).toContain(`<@U0DEV> owns ${ref} now`);
     expect(await run("U0DANA", `assign ${ref} <@U0DEV>`)).toBe(`<@U0DEV> already owns ${ref}.`);
+    // Assigning it to oneself is taking it.
+    expect(await run("U0OMAR", `assign ${ref} <@U0OMAR|omar>`)).toBe(`You own ${ref} now.`);
+    expect((await timeline(id)).at(-1)).toMatchObject({
+      kind: "owner_changed",
+      detail: { from: "U0DEV", to: "U0OMAR", how: "took" },
+    });
   });
 
   it("people who may not acknowledge may not take, assign or update: told who may, nothing changes, the attempt is logged", async () => {
@@ -345,85 +433,5 @@ describe("status updates", () => {
       actor: "U0OMAR",
       via: "modal",
     });
-  });
-});
-
-describe("update reminders at the severity's rhythm (injected clock, ticker by hand)", () => {
-  /** Every owned incident of this file is reminded into one channel, paced at a write a second. */
-  const PACED = 40_000;
-
-  async function reminders(id: number) {
-    return (await timeline(id)).filter((e) => e.kind === "update_reminded");
-  }
-
-  it("a critical incident's owner is reminded after 30m without an update, once per rhythm, never twice for one deadline", async () => {
-    const { driver } = bot.sandbox;
-    const critical = await open({ severity: "critical" });
-    const warning = await open({ severity: "warning" });
-    const unowned = await open({ severity: "critical" });
-    await driver.clickButton("U0OLIVIA", critical.card, "incident_take");
-    await driver.clickButton("U0DEV", warning.card, "incident_take");
-    await eventually("both owners", async () => {
-      const [c, w] = [
-        await bot.feature.incidents.get(critical.id),
-        await bot.feature.incidents.get(warning.id),
-      ];
-      return c.assignee === "U0OLIVIA" && w.assignee === "U0DEV";
-    });
-
-    clock.advance(29 * MIN);
-    await bot.feature.ticker.tick();
-    expect(await reminders(critical.id)).toEqual([]);
-
-    clock.advance(2 * MIN);
-    // Two replicas ticking at once: the row lock (SKIP LOCKED) lets one of them remind.
-    await Promise.all([bot.feature.ticker.tick(), bot.feature.ticker.tick()]);
-    await bot.feature.ticker.tick();
-    expect(await reminders(critical.id)).toHaveLength(1);
-    expect(await reminders(warning.id)).toEqual([]);
-    expect(await reminders(unowned.id)).toEqual([]);
-    const reminder = await eventually(
-      "the reminder in the thread",
-      () => replies(critical.card).find((r) => r.includes("has had no status update")),
-      PACED,
-    );
-    expect(reminder).toContain(
-      `<@U0OLIVIA>, ${critical.ref} has had no status update yet; critical incidents get one every 30m.`,
-    );
-    expect(reminder).toContain(`/mlops update ${critical.ref}`);
-
-    // An update restarts the rhythm: no reminder 25 minutes later, one after 30.
-    clock.advance(5 * MIN);
-    await run("U0OLIVIA", `update ${critical.ref} rolled back the feature pipeline`);
-    clock.advance(25 * MIN);
-    await bot.feature.ticker.tick();
-    expect(await reminders(critical.id)).toHaveLength(1);
-    clock.advance(6 * MIN);
-    await bot.feature.ticker.tick();
-    const [, second] = await reminders(critical.id);
-    expect(second).toMatchObject({ actor: "system", via: "schedule", detail: { owner: "U0OLIVIA" } });
-    await eventually(
-      "the second reminder, saying since when",
-      () => replies(critical.card).some((r) => r.includes("has had no status update since")),
-      PACED,
-    );
-
-    // The warning incident's 4h rhythm: reminded once it is due.
-    clock.advance(4 * 60 * MIN);
-    await bot.feature.ticker.tick();
-    expect(await reminders(warning.id)).toHaveLength(1);
-    await eventually(
-      "the warning reminder",
-      () => replies(warning.card).some((r) => r.includes("warning incidents get one every 4h")),
-      PACED,
-    );
-
-    // Resolved incidents are never reminded.
-    await run("U0OLIVIA", `resolve ${critical.ref} rolled back`);
-    const count = (await reminders(critical.id)).length;
-    clock.advance(2 * 60 * MIN);
-    await bot.feature.ticker.tick();
-    expect(await reminders(critical.id)).toHaveLength(count);
-    expect(await reminders(unowned.id)).toEqual([]);
   });
 });

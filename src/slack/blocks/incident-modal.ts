@@ -10,6 +10,27 @@ export interface ResolveModalMetadata {
   channel: string;
 }
 
+/** A text input block of a modal. */
+function textInput(
+  blockId: string,
+  actionId: string,
+  label: string,
+  opts: { multiline?: boolean; maxLength: number; optional?: boolean },
+): View["blocks"][number] {
+  return {
+    type: "input",
+    block_id: blockId,
+    ...(opts.optional ? { optional: true } : {}),
+    label: { type: "plain_text", text: label },
+    element: {
+      type: "plain_text_input",
+      action_id: actionId,
+      ...(opts.multiline ? { multiline: true } : {}),
+      max_length: opts.maxLength,
+    },
+  };
+}
+
 function heading(incident: { id: number; title: string }): View["blocks"][number] {
   return {
     type: "section",
@@ -20,30 +41,33 @@ function heading(incident: { id: number; title: string }): View["blocks"][number
   };
 }
 
-/** The modal Resolve opens: asks what fixed it. */
-export function resolveModal(incident: { id: number; title: string }, meta: ResolveModalMetadata): View {
+/** A modal about one incident: its reference and title on top, then `inputs`. */
+function incidentModal(
+  callbackId: string,
+  incident: { id: number; title: string },
+  meta: ResolveModalMetadata,
+  words: { title: string; submit: string },
+  inputs: View["blocks"],
+): View {
   return {
     type: "modal",
-    callback_id: VIEW_IDS.incidentResolve,
+    callback_id: callbackId,
     private_metadata: JSON.stringify(meta),
-    title: { type: "plain_text", text: clip(`Resolve ${formatRef(incident.id)}`, 24) },
-    submit: { type: "plain_text", text: "Resolve" },
+    title: { type: "plain_text", text: clip(`${words.title} ${formatRef(incident.id)}`, 24) },
+    submit: { type: "plain_text", text: words.submit },
     close: { type: "plain_text", text: "Cancel" },
-    blocks: [
-      heading(incident),
-      {
-        type: "input",
-        block_id: INPUT_IDS.resolutionBlock,
-        label: { type: "plain_text", text: "What was wrong, and what fixed it?" },
-        element: {
-          type: "plain_text_input",
-          action_id: INPUT_IDS.resolutionNote,
-          multiline: true,
-          max_length: 2000,
-        },
-      },
-    ],
+    blocks: [heading(incident), ...inputs],
   };
+}
+
+/** The modal Resolve opens: asks what fixed it. */
+export function resolveModal(incident: { id: number; title: string }, meta: ResolveModalMetadata): View {
+  return incidentModal(VIEW_IDS.incidentResolve, incident, meta, { title: "Resolve", submit: "Resolve" }, [
+    textInput(INPUT_IDS.resolutionBlock, INPUT_IDS.resolutionNote, "What was wrong, and what fixed it?", {
+      multiline: true,
+      maxLength: 2000,
+    }),
+  ]);
 }
 
 /**
@@ -51,33 +75,14 @@ export function resolveModal(incident: { id: number; title: string }, meta: Reso
  * It carries the same metadata as the resolve modal.
  */
 export function updateModal(incident: { id: number; title: string }, meta: ResolveModalMetadata): View {
-  return {
-    type: "modal",
-    callback_id: VIEW_IDS.incidentUpdate,
-    private_metadata: JSON.stringify(meta),
-    title: { type: "plain_text", text: clip(`Update ${formatRef(incident.id)}`, 24) },
-    submit: { type: "plain_text", text: "Post update" },
-    close: { type: "plain_text", text: "Cancel" },
-    blocks: [
-      heading(incident),
-      {
-        type: "input",
-        block_id: INPUT_IDS.updateKnownBlock,
-        label: { type: "plain_text", text: "What do we know?" },
-        element: {
-          type: "plain_text_input",
-          action_id: INPUT_IDS.updateKnown,
-          multiline: true,
-          max_length: 2000,
-        },
-      },
-      {
-        type: "input",
-        block_id: INPUT_IDS.updateNextBlock,
-        optional: true,
-        label: { type: "plain_text", text: "Next step" },
-        element: { type: "plain_text_input", action_id: INPUT_IDS.updateNext, max_length: 500 },
-      },
-    ],
-  };
+  return incidentModal(VIEW_IDS.incidentUpdate, incident, meta, { title: "Update", submit: "Post update" }, [
+    textInput(INPUT_IDS.updateKnownBlock, INPUT_IDS.updateKnown, "What do we know?", {
+      multiline: true,
+      maxLength: 2000,
+    }),
+    textInput(INPUT_IDS.updateNextBlock, INPUT_IDS.updateNext, "Next step", {
+      maxLength: 500,
+      optional: true,
+    }),
+  ]);
 }
