@@ -141,7 +141,16 @@ describe("one drift run is one incident, through the sandbox", () => {
     const res = await fetch(`${bot.url}/api/v1/incidents/${ref}`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    const body = (await res.json()) as { timeline: { kind: string; detail: Record<string, unknown> }[] };
+    const body = (await res.json()) as {
+      timeline: { kind: string; detail: Record<string, unknown> }[];
+      members: { subject: string; state: string; cleanRuns: number; flaps: number }[];
+    };
+    expect(body.members.map((m) => [m.subject, m.state, m.cleanRuns, m.flaps]).sort()).toEqual([
+      ["amount", "recovered", 2, 1],
+      ["channel", "recovered", 4, 0],
+      ["dataset", "recovered", 4, 0],
+      ["distance_from_home_km", "recovered", 4, 0],
+    ]);
     const story = body.timeline
       .filter((e) =>
         ["opened", "member_joined", "alert_resolved", "member_fired_again", "resolved"].includes(e.kind),
