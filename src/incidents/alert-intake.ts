@@ -131,8 +131,8 @@ export function createAlertIntake(deps: IncidentDeps) {
     // An incident opened under the finding's own fingerprint (before grouping, or under an
     // earlier group_by) carries on until it resolves; new findings open or join the group's.
     const open =
-      (await incidents.findOpen(key, true)) ??
-      (key !== fingerprint ? await incidents.findOpen(fingerprint, true) : undefined);
+      (key !== fingerprint ? await incidents.findOpen(fingerprint, true) : undefined) ??
+      (await incidents.findOpen(key, true));
     const detail = {
       subject: s.subject,
       title: s.title,
