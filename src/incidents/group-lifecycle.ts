@@ -4,6 +4,7 @@ import { type IncidentDeps, incidentMatcher, policyOf, snapshotOf } from "./deps
 import { groupRecovered, groupTitle, rankMembers } from "./group-model.js";
 import { createMemberRepository } from "./member-repository.js";
 import { EVENT_KINDS, type Incident, type Silence, summarizeResolution } from "./model.js";
+import type { ThreadNote } from "./ports.js";
 import { createIncidentRepository } from "./repository.js";
 
 /** An incident a signal resolved, before and after. */
@@ -84,16 +85,7 @@ export function createGroupLifecycle(deps: IncidentDeps) {
       }
       const updated = await refreshCard(tx, open, { nextReminderAt: null }, undefined);
       if (!silenced && lead) {
-        const outboxId = await notifier.reply(tx, updated, { kind: "alert_resolved", alert: lead });
-        await incidents.addEvent({
-          incidentId: open.id,
-          at: now,
-          kind: EVENT_KINDS.posted,
-          actor: "system",
-          via: "alert",
-          detail: { what: "alert resolved notice" },
-          outboxId,
-        });
+        await say(tx, updated, { kind: "alert_resolved", alert: lead }, "alert resolved notice", now);
       }
       return "recorded";
     }
@@ -121,18 +113,23 @@ export function createGroupLifecycle(deps: IncidentDeps) {
     });
     resolvedHere.push({ before: open, after: updated });
     const summary = summarizeResolution(updated, await incidents.timeline(open.id));
-    const outboxId = await notifier.reply(tx, updated, { kind: "resolved", summary });
-    await incidents.addEvent({
-      incidentId: open.id,
+    await say(tx, updated, { kind: "resolved", summary }, "resolution summary", now);
+    await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { silence: null }));
+    return "resolved";
+  }
+
+  /** A reply in the incident's thread, with its `posted` row in the timeline. */
+  async function say(tx: Db, incident: Incident, note: ThreadNote, what: string, now: Date): Promise<void> {
+    const outboxId = await notifier.reply(tx, incident, note);
+    await createIncidentRepository(tx).addEvent({
+      incidentId: incident.id,
       at: now,
       kind: EVENT_KINDS.posted,
       actor: "system",
       via: "alert",
-      detail: { what: "resolution summary" },
+      detail: { what },
       outboxId,
     });
-    await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { silence: null }));
-    return "resolved";
   }
 
   return { refreshCard, leadOf, settleIncident };
