@@ -70,7 +70,7 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   // Loaded first: an invalid manifest stops the start (a ConfigError), and the card needs the list.
   const runbooks = loadRunbooks(ctx.runbooksDir ?? "./runbooks", ctx.config);
   const incidents = createIncidentsFeature(ctx, {
-    suggestRunbooks: (incident) => suggestFor(runbooks, incident),
+    suggestRunbooks: (incident, subjects) => suggestFor(runbooks, incident, subjects),
     describeEscalation: escalationDescriber(ctx.config),
   });
   const monitoring = createMonitoringFeature(ctx, {

@@ -13,6 +13,8 @@ export { ConfigError } from "./errors.js";
 export { formatPath, loadConfig, parseConfig } from "./load.js";
 export {
   configSchema,
+  GROUP_LABELS,
+  type GroupLabel,
   type MlopsConfig,
   type ModelConfig,
   type PermissionAction,

@@ -312,6 +312,12 @@ const sandboxSchema = z
   })
   .describe("People and channels seeded into the built-in Slack sandbox (no effect with real Slack)");
 
+/** The labels `alerting.group_by` may list: a finding's model, monitor and subject (e.g. a feature). */
+export const GROUP_LABELS = ["model", "monitor", "subject"] as const;
+
+/** One of `GROUP_LABELS`. */
+export type GroupLabel = (typeof GROUP_LABELS)[number];
+
 const alertingSchema = z
   .strictObject({
     group_wait: durationSchema
@@ -334,6 +340,31 @@ const alertingSchema = z
         "Resolve the incident when its alert reports resolved (false: post a notice and leave it open)",
       ),
     max_silence: durationSchema.prefault("30d").describe("The longest silence a person may set"),
+    group_by: z
+      .array(
+        z.enum(GROUP_LABELS, {
+          error: (issue) =>
+            `unknown label '${String(issue.input)}' (expected one of: ${GROUP_LABELS.join(", ")})`,
+        }),
+      )
+      .min(1)
+      .default(["model", "monitor"])
+      .refine((labels) => labels.includes("model"), {
+        message: "must include 'model' (an incident lives in its model's channel)",
+      })
+      .refine((labels) => new Set(labels).size === labels.length, { message: "lists a label twice" })
+      .describe(
+        "Labels whose values form an incident's group key (Alertmanager's group_by): findings with the same values share one incident. [model, monitor] makes one drift run one incident; [model, monitor, subject] opens one per finding. Alerts from Alertmanager are never regrouped (it groups them itself)",
+      ),
+    resolve_after: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(2)
+      .describe(
+        "Clean monitor runs every member of an incident must have behind it before the incident resolves on its own; a member firing again before then flips back on the same card",
+      ),
     update_every: z
       .strictObject({
         critical: durationSchema.prefault("30m"),

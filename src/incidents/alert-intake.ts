@@ -1,18 +1,17 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
-import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
+import type { AlertSignal, AlertSink, MonitorRunRef } from "../shared/alert-signal.js";
 import { alertSignalSchema, fingerprintOf, nextReminderAt, onRepeatFiring } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
 import { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
 import { InvalidSignalError } from "./errors.js";
-import { type Alert, EVENT_KINDS, type Incident, type Silence, summarizeResolution } from "./model.js";
+import { createGroupLifecycle, type Resolved } from "./group-lifecycle.js";
+import { groupKeyOf } from "./group-model.js";
+import { createMemberRepository } from "./member-repository.js";
+import { type Alert, EVENT_KINDS, type Incident, type Silence } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
-import { postReview } from "./review-service.js";
 import { observeStages } from "./service.js";
 import { silenceActive, silenceMatches } from "./silence-model.js";
-
-/** An incident a signal resolved, before and after. */
-type Resolved = { before: Incident; after: Incident };
 
 /** What a transaction's signals did that response metrics record once it commits. */
 interface Committed {
@@ -28,7 +27,29 @@ const CHUNK = 100;
 export interface IntakeOutcome {
   fingerprint: string;
   incidentId: number | null;
-  effect: "opened" | "attached" | "resolved" | "recorded" | "silenced";
+  effect: "opened" | "attached" | "joined" | "recovered" | "resolved" | "recorded" | "silenced";
+}
+
+/** A firing signal's alert as recorded, the silence muting it (if any) and its timeline detail. */
+interface Firing {
+  alert: Alert;
+  silence: Silence | null;
+  detail: Record<string, unknown>;
+  now: Date;
+}
+
+/** What a batch shares while its signals are handled one by one. */
+interface BatchState {
+  /** Incidents already counted as firing in this batch: one monitor run is one firing. */
+  repeated: Set<number>;
+  /** Incidents this batch opened: findings joining them are part of the opening, not news. */
+  opened: Set<number>;
+  /** Groups found still firing, whose repeat is said after the batch unless a member joined. */
+  deferred: Map<number, Firing>;
+  /** Incidents a member recovered in, checked for resolution once the batch's run is counted. */
+  recovered: Set<number>;
+  /** The monitor run the batch comes from, when it comes from one. */
+  run: MonitorRunRef | undefined;
 }
 
 /** Checks a batch before anything is written; the whole batch is refused on the first bad signal. */
@@ -65,6 +86,7 @@ export function createAlertIntake(deps: IncidentDeps) {
   const { db, clock, config, notifier } = deps;
   const policy = policyOf(config);
   const slugs = config.models.map((m) => m.slug);
+  const { refreshCard, leadOf, settleIncident } = createGroupLifecycle(deps);
 
   async function handle(
     tx: Db,
@@ -72,9 +94,11 @@ export function createAlertIntake(deps: IncidentDeps) {
     active: readonly Silence[],
     charts: readonly ChartSpec[],
     committed: Committed,
+    batch: BatchState,
   ): Promise<IntakeOutcome> {
     const now = clock.now();
     const fingerprint = fingerprintOf(s);
+    const key = groupKeyOf(s, policy.groupBy);
     const alerts = createAlertRepository(tx);
     const incidents = createIncidentRepository(tx);
     const firing = s.status === "firing";
@@ -106,10 +130,17 @@ export function createAlertIntake(deps: IncidentDeps) {
       // A concurrent first insert of this fingerprint won: apply ours to its row.
       (await alerts.record(fingerprint, fields, firing));
     if (!alert) throw new Error(`alert ${fingerprint} neither inserted nor found`);
-    const silence = active.find((x) => silenceActive(x, now) && silenceMatches(x, alert)) ?? null;
+    // A silence on the member's own fingerprint, its model or monitor, or its group's key mutes it.
+    const silence =
+      active.find((x) => silenceActive(x, now) && silenceMatches(x, { ...alert, groupKey: key })) ?? null;
     const silenced = silence !== null;
-    const open = await incidents.findOpen(fingerprint, true);
+    // An incident opened under the finding's own fingerprint (before grouping, or under an
+    // earlier group_by) carries on until it resolves; new findings open or join the group's.
+    const open =
+      (key !== fingerprint ? await incidents.findOpen(fingerprint, true) : undefined) ??
+      (await incidents.findOpen(key, true));
     const detail = {
+      subject: s.subject,
       title: s.title,
       severity: s.severity,
       metrics: s.metrics,
@@ -121,7 +152,7 @@ export function createAlertIntake(deps: IncidentDeps) {
     if (firing && !open) {
       if (silenced) return { fingerprint, incidentId: null, effect: "silenced" };
       const inserted = await incidents.insertOpen({
-        fingerprint,
+        fingerprint: key,
         alertId: alert.id,
         model: s.model,
         monitor: s.monitor,
@@ -137,6 +168,9 @@ export function createAlertIntake(deps: IncidentDeps) {
         nextReminderAt: nextReminderAt(now, policy),
       });
       if (inserted) {
+        await createMemberRepository(tx).join(inserted.id, alert.id, now);
+        batch.repeated.add(inserted.id);
+        batch.opened.add(inserted.id);
         const cardId = await notifier.postCard(
           tx,
           await snapshotOf(deps, tx, inserted, { alert, silence }),
@@ -152,6 +186,7 @@ export function createAlertIntake(deps: IncidentDeps) {
           detail: {
             ...detail,
             fingerprint,
+            ...(key !== fingerprint ? { group: key } : {}),
             summary: s.summary,
             ...(s.dataFrom ? { dataFrom: s.dataFrom.toISOString() } : {}),
           },
@@ -174,23 +209,104 @@ export function createAlertIntake(deps: IncidentDeps) {
         return { fingerprint, incidentId: inserted.id, effect: "opened" };
       }
       // Opened by someone else between our look and our insert: join it instead.
-      const winner = await incidents.findOpen(fingerprint, true);
-      if (!winner) throw new Error(`incident for ${fingerprint} neither inserted nor found`);
-      return attach(tx, winner, alert, silence, detail, now);
+      const winner = await incidents.findOpen(key, true);
+      if (!winner) throw new Error(`incident for ${key} neither inserted nor found`);
+      return fire(tx, winner, { alert, silence, detail, now }, batch);
     }
-    if (firing && open) return attach(tx, open, alert, silence, detail, now);
-    if (!firing && open) return resolve(tx, open, alert, silence, s, now, committed.resolved);
+    if (firing && open) return fire(tx, open, { alert, silence, detail, now }, batch);
+    if (!firing && open) return recover(tx, open, alert, s, now, committed.resolved, batch);
     return { fingerprint, incidentId: null, effect: "recorded" };
   }
 
-  async function attach(
-    tx: Db,
-    open: Incident,
-    alert: Alert,
-    silence: Silence | null,
-    detail: Record<string, unknown>,
-    now: Date,
-  ): Promise<IntakeOutcome> {
+  /**
+   * A firing signal for an open incident: a new member joins it (unless silenced), a recovered
+   * member flips back to firing (a flap: the card changes, the incident stays one), and a member
+   * still firing counts as the group firing again, once per batch.
+   */
+  async function fire(tx: Db, open: Incident, firing: Firing, batch: BatchState): Promise<IntakeOutcome> {
+    const { alert, silence, detail, now } = firing;
+    const members = createMemberRepository(tx);
+    const incidents = createIncidentRepository(tx);
+    const member = await members.find(open.id, alert.id);
+    if (!member) {
+      // A silenced finding does not fire into the group: recorded on its alert, nothing more.
+      if (silence) return { fingerprint: alert.fingerprint, incidentId: null, effect: "silenced" };
+      await members.join(open.id, alert.id, now);
+      const count = (await members.of(open.id)).length;
+      const outboxId = batch.opened.has(open.id)
+        ? null
+        : await notifier.reply(tx, open, { kind: "member_joined", alert, members: count });
+      await incidents.addEvent({
+        incidentId: open.id,
+        at: now,
+        kind: EVENT_KINDS.memberJoined,
+        actor: alert.source,
+        via: "alert",
+        detail: { ...detail, members: count },
+        outboxId,
+      });
+      if (batch.run && batch.repeated.has(open.id)) {
+        await refreshCard(tx, open, { lastFiredAt: now }, silence);
+        return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "joined" };
+      }
+      batch.repeated.add(open.id);
+      batch.deferred.delete(open.id);
+      // The join is this batch's firing of the group, said by the join reply itself.
+      await refreshCard(
+        tx,
+        open,
+        { alertCount: open.alertCount + 1, lastFiredAt: now, lastNoteAt: now, pendingFirings: 0 },
+        silence,
+      );
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "joined" };
+    }
+    if (member.state === "recovered") {
+      await members.update(open.id, alert.id, {
+        state: "firing",
+        recoveredAt: null,
+        cleanRuns: 0,
+        lastCleanRunId: null,
+        flaps: member.flaps + 1,
+      });
+      await incidents.addEvent({
+        incidentId: open.id,
+        at: now,
+        kind: EVENT_KINDS.memberFiredAgain,
+        actor: alert.source,
+        via: "alert",
+        detail: { ...detail, flaps: member.flaps + 1 },
+      });
+    }
+    // Outside a monitor run (Alertmanager, people) every firing signal counts, as it always did.
+    if (!batch.run) return attach(tx, open, firing);
+    if (batch.repeated.has(open.id)) {
+      await refreshCard(tx, open, { lastFiredAt: now }, silence);
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
+    }
+    // Whether this run's firing is news (a member joined) or a repeat is known only once the
+    // whole batch is in: the repeat is said, or held, after it (`sayRepeats`).
+    if (!batch.deferred.has(open.id)) batch.deferred.set(open.id, firing);
+    if (member.state === "recovered") await refreshCard(tx, open, { lastFiredAt: now }, silence);
+    return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
+  }
+
+  /**
+   * The groups a batch found still firing without any member joining: one repeat firing each,
+   * replied in the thread or held by group_interval as for a single alert.
+   */
+  async function sayRepeats(tx: Db, batch: BatchState, now: Date): Promise<void> {
+    const incidents = createIncidentRepository(tx);
+    for (const [id, r] of [...batch.deferred.entries()].sort(([a], [b]) => a - b)) {
+      batch.deferred.delete(id);
+      if (batch.repeated.has(id)) continue;
+      batch.repeated.add(id);
+      const open = await incidents.byId(id, true);
+      if (open && open.state !== "resolved") await attach(tx, open, { ...r, now });
+    }
+  }
+
+  async function attach(tx: Db, open: Incident, firing: Firing): Promise<IntakeOutcome> {
+    const { alert, silence, detail, now } = firing;
     const silenced = silence !== null;
     const incidents = createIncidentRepository(tx);
     const decision = onRepeatFiring(open, now, policy);
@@ -200,6 +316,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       title: alert.title,
       severity: alert.severity,
       nextReminderAt: open.nextReminderAt ?? nextReminderAt(now, policy),
+      ...(await leadOf(tx, open)),
     };
     let outboxId: number | null = null;
     if (silenced) {
@@ -224,74 +341,47 @@ export function createAlertIntake(deps: IncidentDeps) {
     return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "attached" };
   }
 
-  async function resolve(
+  /**
+   * A resolved signal: its member recovers (the card marks it). Outside a monitor run (Alertmanager,
+   * the dead-man's switch, people) a recovery counts as clean for good; a monitor run's recovery
+   * counts its clean runs from this one, after the batch (`settle`).
+   */
+  async function recover(
     tx: Db,
     open: Incident,
     alert: Alert,
-    silence: Silence | null,
     s: AlertSignal,
     now: Date,
     resolvedHere: Resolved[],
+    batch: BatchState,
   ): Promise<IntakeOutcome> {
-    const silenced = silence !== null;
+    const members = createMemberRepository(tx);
     const incidents = createIncidentRepository(tx);
+    const member = await members.find(open.id, alert.id);
+    if (!member || member.state === "recovered")
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recorded" };
+    const counted = batch.run !== undefined && s.source === "monitor";
+    await members.update(open.id, alert.id, {
+      state: "recovered",
+      recoveredAt: now,
+      cleanRuns: counted ? 0 : policy.resolveAfter,
+      lastCleanRunId: null,
+    });
     await incidents.addEvent({
       incidentId: open.id,
       at: now,
       kind: EVENT_KINDS.alertResolved,
       actor: s.source,
       via: "alert",
-      detail: { title: s.title, metrics: s.metrics },
+      detail: { subject: s.subject, title: s.title, metrics: s.metrics },
     });
-    if (!policy.resolveWithAlert) {
-      const updated = await incidents.update(open.id, { nextReminderAt: null });
-      if (!silenced) {
-        const outboxId = await notifier.reply(tx, updated, { kind: "alert_resolved", alert });
-        await incidents.addEvent({
-          incidentId: open.id,
-          at: now,
-          kind: EVENT_KINDS.posted,
-          actor: "system",
-          via: "alert",
-          detail: { what: "alert resolved notice" },
-          outboxId,
-        });
-      }
-      await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { alert, silence }));
-      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recorded" };
+    if (counted) {
+      batch.recovered.add(open.id);
+      await refreshCard(tx, open, {}, undefined);
+      return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "recovered" };
     }
-    const updated = await incidents.update(open.id, {
-      state: "resolved",
-      resolvedAt: now,
-      resolvedBy: s.source,
-      resolution: "The alert reported resolved.",
-      nextReminderAt: null,
-      updateDueAt: null,
-      pendingFirings: 0,
-    });
-    await incidents.addEvent({
-      incidentId: open.id,
-      at: now,
-      kind: EVENT_KINDS.resolved,
-      actor: s.source,
-      via: "alert",
-      detail: { from: open.state, to: "resolved", note: "The alert reported resolved." },
-    });
-    resolvedHere.push({ before: open, after: updated });
-    const summary = summarizeResolution(updated, await incidents.timeline(open.id));
-    const outboxId = await notifier.reply(tx, updated, { kind: "resolved", summary });
-    await incidents.addEvent({
-      incidentId: open.id,
-      at: now,
-      kind: EVENT_KINDS.posted,
-      actor: "system",
-      via: "alert",
-      detail: { what: "resolution summary" },
-      outboxId,
-    });
-    await notifier.updateCard(tx, await snapshotOf(deps, tx, updated, { alert, silence: null }));
-    await postReview(deps, tx, updated, "alert");
-    return { fingerprint: alert.fingerprint, incidentId: open.id, effect: "resolved" };
+    const effect = await settleIncident(tx, open.id, s.source, now, resolvedHere);
+    return { fingerprint: alert.fingerprint, incidentId: open.id, effect };
   }
 
   /**
@@ -301,15 +391,35 @@ export function createAlertIntake(deps: IncidentDeps) {
   async function process(
     signals: readonly AlertSignal[],
     charts: readonly (readonly ChartSpec[] | undefined)[] = [],
+    run?: MonitorRunRef,
   ): Promise<IntakeOutcome[]> {
     const valid = validateSignals(signals, slugs);
+    const rank = { critical: 0, warning: 1, info: 2 } as const;
+    // By group, so a group's rows are locked in one order; within it the most severe first, so
+    // the finding that opens a new group (and brings its charts) is the one that leads it.
     const order = valid
-      .map((signal, index) => ({ signal, index, fingerprint: fingerprintOf(signal) }))
-      .sort((a, b) =>
-        a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.index - b.index,
+      .map((signal, index) => ({
+        signal,
+        index,
+        key: groupKeyOf(signal, policy.groupBy),
+        fingerprint: fingerprintOf(signal),
+      }))
+      .sort(
+        (a, b) =>
+          a.key.localeCompare(b.key) ||
+          rank[a.signal.severity] - rank[b.signal.severity] ||
+          a.fingerprint.localeCompare(b.fingerprint) ||
+          a.index - b.index,
       );
     const outcomes: IntakeOutcome[] = new Array(valid.length);
     const done: Committed = { resolved: [], detected: [] };
+    const batch: BatchState = {
+      repeated: new Set(),
+      opened: new Set(),
+      deferred: new Map(),
+      recovered: new Set(),
+      run,
+    };
     try {
       for (let i = 0; i < order.length; i += CHUNK) {
         const chunk = order.slice(i, i + CHUNK);
@@ -318,11 +428,17 @@ export function createAlertIntake(deps: IncidentDeps) {
           // Silences are few and change rarely: read them once per transaction, match in memory.
           const active = await createAlertRepository(tx).activeSilences(clock.now());
           for (const item of chunk)
-            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? [], here);
+            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? [], here, batch);
+          await sayRepeats(tx, batch, clock.now());
         });
         // Committed: the incidents this chunk opened were detected, those it resolved reached resolve.
         done.resolved.push(...here.resolved);
         done.detected.push(...here.detected);
+      }
+      if (run) {
+        const resolvedHere: Resolved[] = [];
+        await db.transaction(async (tx) => settle(tx, run, batch, resolvedHere));
+        done.resolved.push(...resolvedHere);
       }
     } finally {
       notifier.wake();
@@ -337,12 +453,24 @@ export function createAlertIntake(deps: IncidentDeps) {
     return outcomes;
   }
 
+  /**
+   * After a monitor run's signals: the run counts as clean for every recovered member of that
+   * model's monitor in an unresolved incident, and each incident touched resolves when all its
+   * members have been clean for `resolve_after` runs.
+   */
+  async function settle(tx: Db, run: MonitorRunRef, batch: BatchState, resolvedHere: Resolved[]) {
+    const touched = await createMemberRepository(tx).countCleanRun(run.model, run.monitor, run.runId);
+    const ids = [...new Set([...touched, ...batch.recovered])].sort((a, b) => a - b);
+    for (const id of ids) await settleIncident(tx, id, "monitor", clock.now(), resolvedHere);
+  }
+
   const sink: AlertSink = {
-    async emit(signals) {
+    async emit(signals, run) {
       // Charts are not part of a signal's checked shape: they travel beside it.
       await process(
         signals.map(({ charts: _charts, ...signal }) => signal),
         signals.map((s) => s.charts),
+        run,
       );
     },
   };

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import type { GroupLabel } from "../config/index.js";
 import type { AlertSignal } from "../shared/alert-signal.js";
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -45,6 +46,10 @@ export interface NotificationPolicy {
   groupIntervalMs: number;
   repeatIntervalMs: number;
   resolveWithAlert: boolean;
+  /** The labels whose values form an incident's group key (alerting.group_by). */
+  groupBy: readonly GroupLabel[];
+  /** Clean monitor runs every member needs before its incident resolves on its own. */
+  resolveAfter: number;
 }
 
 /** The repeat-firing state an incident carries for the policy. */
@@ -61,7 +66,7 @@ export interface FiringState {
 export function onRepeatFiring(
   state: FiringState,
   now: Date,
-  policy: NotificationPolicy,
+  policy: Pick<NotificationPolicy, "groupIntervalMs">,
 ): { reply: boolean; firings: number } {
   const firings = state.pendingFirings + 1;
   const quietSince = state.lastNoteAt ? now.getTime() - state.lastNoteAt.getTime() : Number.POSITIVE_INFINITY;
@@ -69,13 +74,17 @@ export function onRepeatFiring(
 }
 
 /** Whether held-back firings are due for their reply (the group_interval flush). */
-export function heldFiringsDue(state: FiringState, now: Date, policy: NotificationPolicy): boolean {
+export function heldFiringsDue(
+  state: FiringState,
+  now: Date,
+  policy: Pick<NotificationPolicy, "groupIntervalMs">,
+): boolean {
   if (state.pendingFirings <= 0) return false;
   const since = state.lastNoteAt?.getTime() ?? 0;
   return now.getTime() - since >= policy.groupIntervalMs;
 }
 
 /** When the next "still firing" reminder is due. */
-export function nextReminderAt(from: Date, policy: NotificationPolicy): Date {
+export function nextReminderAt(from: Date, policy: Pick<NotificationPolicy, "repeatIntervalMs">): Date {
   return new Date(from.getTime() + policy.repeatIntervalMs);
 }

@@ -40,9 +40,9 @@ export function createAlertRepository(db: Db) {
       return row;
     },
 
-    /** The active silences that cover this alert, longest-running first. */
+    /** The active silences that cover this alert (or its incident's group key), longest-running first. */
     async silencing(
-      a: { model: string; monitor: string; fingerprint: string },
+      a: { model: string; monitor: string; fingerprint: string; groupKey?: string | undefined },
       now: Date,
     ): Promise<Silence[]> {
       return db
@@ -55,7 +55,11 @@ export function createAlertRepository(db: Db) {
             gt(silences.endsAt, now),
             or(isNull(silences.model), eq(silences.model, a.model)),
             or(isNull(silences.monitor), eq(silences.monitor, a.monitor)),
-            or(isNull(silences.fingerprint), eq(silences.fingerprint, a.fingerprint)),
+            or(
+              isNull(silences.fingerprint),
+              eq(silences.fingerprint, a.fingerprint),
+              a.groupKey ? eq(silences.fingerprint, a.groupKey) : undefined,
+            ),
           ),
         )
         .orderBy(sql`${silences.endsAt} desc`);

@@ -1,10 +1,12 @@
 import type { AccessControl } from "../access/index.js";
-import type { MlopsConfig } from "../config/index.js";
+import { GROUP_LABELS, type MlopsConfig } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { NotificationPolicy } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
+import { rankMembers } from "./group-model.js";
+import { createMemberRepository } from "./member-repository.js";
 import type { Alert, Incident, Silence } from "./model.js";
 import type { EscalationDescriber, IncidentNotifier, IncidentSnapshot, RunbookSuggester } from "./ports.js";
 
@@ -38,6 +40,8 @@ export function policyOf(config: MlopsConfig): NotificationPolicy {
     groupIntervalMs: config.alerting.group_interval,
     repeatIntervalMs: config.alerting.repeat_interval,
     resolveWithAlert: config.alerting.resolve_with_alert,
+    groupBy: config.alerting.group_by,
+    resolveAfter: config.alerting.resolve_after,
   };
 }
 
@@ -49,6 +53,14 @@ export function updateEveryOf(config: MlopsConfig, severity: Incident["severity"
 /** The model's stakeholder channel (status updates are posted there too), if it has one. */
 export function stakeholderChannelOf(config: MlopsConfig, model: string): string | undefined {
   return config.models.find((x) => x.slug === model)?.stakeholder_channel;
+}
+
+/**
+ * What a silence must cover to mute a whole incident: its model, monitor and fingerprint (the
+ * group key for a group, so a silence on one member's own fingerprint mutes that member only).
+ */
+export function incidentMatcher(incident: Incident): { model: string; monitor: string; fingerprint: string } {
+  return { model: incident.model, monitor: incident.monitor, fingerprint: incident.fingerprint };
 }
 
 /** The channel a model's cards go to. */
@@ -68,20 +80,28 @@ export async function snapshotOf(
   known: { alert?: Alert; silence?: Silence | null } = {},
 ): Promise<IncidentSnapshot> {
   const alerts = createAlertRepository(tx);
-  const alert = known.alert ?? (await alerts.byId(incident.alertId));
+  const members = rankMembers(await createMemberRepository(tx).of(incident.id));
+  const alert =
+    (known.alert?.id === incident.alertId ? known.alert : undefined) ??
+    members.find((m) => m.alert.id === incident.alertId)?.alert ??
+    (await alerts.byId(incident.alertId));
   if (!alert) throw new Error(`alert ${incident.alertId} of incident ${incident.id} is missing`);
   const silence =
     incident.state === "resolved"
       ? null
       : known.silence !== undefined
         ? known.silence
-        : ((await alerts.silencing(alert, deps.clock.now()))[0] ?? null);
+        : ((await alerts.silencing(incidentMatcher(incident), deps.clock.now()))[0] ?? null);
+  const firing = members.filter((m) => m.state === "firing").map((m) => m.alert.subject);
   return {
     incident,
     alert,
+    members,
+    grouped: !GROUP_LABELS.every((l) => deps.config.alerting.group_by.includes(l)),
+    resolveAfter: deps.config.alerting.resolve_after,
     modelName: deps.config.models.find((m) => m.slug === incident.model)?.name ?? incident.model,
     silence,
-    runbooks: deps.suggestRunbooks?.(incident) ?? [],
+    runbooks: deps.suggestRunbooks?.(incident, firing.length ? firing : [incident.subject]) ?? [],
     ...(deps.describeEscalation ? { escalation: await deps.describeEscalation(tx, incident) } : {}),
   };
 }

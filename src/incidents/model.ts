@@ -61,7 +61,12 @@ export function parseRef(text: string): number | undefined {
 export const EVENT_KINDS = {
   opened: "opened",
   alertFired: "alert_fired",
+  /** A member of the incident recovered (its alert reported resolved). */
   alertResolved: "alert_resolved",
+  /** A finding joined the open incident of its group. */
+  memberJoined: "member_joined",
+  /** A member that had recovered fired again before its incident resolved (a flap). */
+  memberFiredAgain: "member_fired_again",
   acknowledged: "acknowledged",
   mitigated: "mitigated",
   resolved: "resolved",

@@ -1,5 +1,6 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
+import type { IncidentMember } from "./group-model.js";
 import type {
   Alert,
   Incident,
@@ -15,7 +16,14 @@ import type {
 /** Everything the incident card shows, read in the transaction that changed it. */
 export interface IncidentSnapshot {
   incident: Incident;
+  /** The alert that opened it. */
   alert: Alert;
+  /** Every alert that fired into it (its group), firing first, ranked by severity and score. */
+  members: IncidentMember[];
+  /** Whether findings group into incidents (alerting.group_by leaves a label out). */
+  grouped: boolean;
+  /** Clean runs a recovered member needs before the incident resolves (alerting.resolve_after). */
+  resolveAfter: number;
   /** The model's display name from the config. */
   modelName: string;
   /** The silence muting this incident now, if any. */
@@ -41,6 +49,8 @@ export interface EscalationView {
 /** A reply in the incident thread, said in domain terms; the Slack layer words it. */
 export type ThreadNote =
   | { kind: "firing_again"; firings: number; alert: Alert }
+  /** A finding joined the open incident of its group (a feature that started drifting later). */
+  | { kind: "member_joined"; alert: Alert; members: number }
   | { kind: "reminder"; alert: Alert; firingForMs: number }
   | { kind: "alert_resolved"; alert: Alert }
   | { kind: "state"; action: IncidentAction; actor: string; via: Via; note?: string | undefined }
@@ -106,5 +116,8 @@ export interface ThreadFile {
 /** Reads an incident's escalation in the caller's transaction; the escalation feature provides one. */
 export type EscalationDescriber = (tx: Db, incident: Incident) => Promise<EscalationView | undefined>;
 
-/** Runbook suggestions for an incident; the runbooks feature provides one. */
-export type RunbookSuggester = (incident: Incident) => string[];
+/**
+ * Runbook suggestions for an incident; the runbooks feature provides one. `subjects` are its
+ * firing members' subjects (each feature of a drift incident), so `when` rules still see them.
+ */
+export type RunbookSuggester = (incident: Incident, subjects?: readonly string[]) => string[];

@@ -1,6 +1,8 @@
 import { heldFiringsDue, nextReminderAt } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
-import { type IncidentDeps, policyOf, updateEveryOf } from "./deps.js";
+import { type IncidentDeps, incidentMatcher, policyOf, updateEveryOf } from "./deps.js";
+import { rankMembers } from "./group-model.js";
+import { createMemberRepository } from "./member-repository.js";
 import { EVENT_KINDS } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
 import type { SilenceService } from "./silence-service.js";
@@ -37,7 +39,7 @@ export function createIncidentTicker(deps: IncidentDeps, silences: SilenceServic
         if (!heldFiringsDue(incident, now, policy)) continue;
         const alert = await alerts.byId(incident.alertId);
         if (!alert) continue;
-        const muted = (await alerts.silencing(alert, now)).length > 0;
+        const muted = (await alerts.silencing(incidentMatcher(incident), now)).length > 0;
         const outboxId = muted
           ? null
           : await notifier.reply(tx, incident, {
@@ -71,13 +73,16 @@ export function createIncidentTicker(deps: IncidentDeps, silences: SilenceServic
       const due = await incidents.dueReminders(now, BATCH);
       let sent = 0;
       for (const incident of due) {
-        const alert = await alerts.byId(incident.alertId);
-        if (alert?.state !== "firing") {
+        // A group is still firing while any member is; the reminder names the lead firing one.
+        const alert = rankMembers(await createMemberRepository(tx).of(incident.id)).find(
+          (m) => m.state === "firing" && m.alert.state === "firing",
+        )?.alert;
+        if (!alert) {
           await incidents.update(incident.id, { nextReminderAt: null });
           continue;
         }
         const next = nextReminderAt(now, policy);
-        if ((await alerts.silencing(alert, now)).length > 0) {
+        if ((await alerts.silencing(incidentMatcher(incident), now)).length > 0) {
           await incidents.update(incident.id, { nextReminderAt: next });
           continue;
         }

@@ -8,15 +8,21 @@ export interface SilenceMatcher {
   fingerprint: string | null;
 }
 
-/** True when the silence covers an alert with these properties. */
+/**
+ * True when the silence covers an alert with these properties. A silence set from an incident
+ * carries the incident's fingerprint, which for a group is its group key (`groupKey`): it mutes
+ * every member of that group, while one set on a finding's own fingerprint mutes that one only.
+ */
 export function silenceMatches(
   silence: SilenceMatcher,
-  alert: { model: string; monitor: string; fingerprint: string },
+  alert: { model: string; monitor: string; fingerprint: string; groupKey?: string | undefined },
 ): boolean {
   return (
     (silence.model === null || silence.model === alert.model) &&
     (silence.monitor === null || silence.monitor === alert.monitor) &&
-    (silence.fingerprint === null || silence.fingerprint === alert.fingerprint)
+    (silence.fingerprint === null ||
+      silence.fingerprint === alert.fingerprint ||
+      silence.fingerprint === alert.groupKey)
   );
 }
 

@@ -158,9 +158,12 @@ export function createMonitoringService(deps: MonitoringDeps) {
         ),
       ),
     ];
-    if (signals.length)
+    // A decisive run is handed over even without signals: it counts as a clean run for the
+    // findings of this monitor that recovered (alerting.resolve_after).
+    const decisive = outcome.status !== "error" && outcome.status !== "skipped";
+    if (signals.length || decisive)
       await sink
-        .emit(signals)
+        .emit(signals, decisive ? { model: model.slug, monitor: kind, runId: id } : undefined)
         .catch((err: unknown) =>
           logger.error({ err, model: model.slug, monitor: kind }, "could not hand alert signals to the sink"),
         );

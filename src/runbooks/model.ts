@@ -376,13 +376,20 @@ export function statusOf(exit: { exitCode: number | null; timedOut: boolean; abo
   return exit.exitCode === 0 ? "succeeded" : "failed";
 }
 
-/** The card's suggestions: the runbooks whose `when` covers the incident (severity and subject count as labels). */
+/**
+ * The card's suggestions: the runbooks whose `when` covers the incident (severity and subject
+ * count as labels). A grouped incident passes its firing members' `subjects`: a runbook matching
+ * any one of them (e.g. `subject: amount` while amount drifts) is suggested.
+ */
 export function suggestFor(
   runbooks: readonly Pick<RunbookManifest, "name" | "when">[],
   incident: { model: string; monitor: string; severity: string; subject: string },
+  subjects: readonly string[] = [incident.subject],
 ): string[] {
-  const labels = { severity: incident.severity, subject: incident.subject };
-  return runbooks
-    .filter((r) => matches(r, { model: incident.model, monitor: incident.monitor, labels }))
-    .map((r) => r.name);
+  const facts = (subject: string) => ({
+    model: incident.model,
+    monitor: incident.monitor,
+    labels: { severity: incident.severity, subject },
+  });
+  return runbooks.filter((r) => subjects.some((subject) => matches(r, facts(subject)))).map((r) => r.name);
 }

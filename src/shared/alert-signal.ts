@@ -40,7 +40,19 @@ export interface AlertSignal {
   charts?: ChartSpec[];
 }
 
+/** The monitor run a batch of signals comes from. */
+export interface MonitorRunRef {
+  model: string;
+  monitor: string;
+  runId: number;
+}
+
 /** Where detectors send signals; the incidents feature provides the real one. */
 export interface AlertSink {
-  emit(signals: AlertSignal[]): Promise<void>;
+  /**
+   * Hands over signals. `run` is given by a monitor for each decisive run (even one without
+   * signals): the hub counts it as a clean run for the members of that monitor that recovered,
+   * which is how an incident resolves after `alerting.resolve_after` clean runs.
+   */
+  emit(signals: AlertSignal[], run?: MonitorRunRef): Promise<void>;
 }

@@ -46,7 +46,11 @@ export function eventWords(kind: string, d: Detail): string {
     case "alert_fired":
       return `Fired again${typeof d.count === "number" ? ` (firing ${d.count})` : ""}: ${str(d.title)}.${numbers(d)}`;
     case "alert_resolved":
-      return `The alert reported resolved: ${str(d.title)}.${numbers(d)}`;
+      return `Recovered${d.subject ? ` (${str(d.subject)})` : ""}: ${str(d.title)}.${numbers(d)}`;
+    case "member_joined":
+      return `Joined the incident${d.subject ? ` (${str(d.subject)})` : ""}: ${str(d.title)}.${d.rule ? ` Rule: ${str(d.rule)}.` : ""}${numbers(d)}`;
+    case "member_fired_again":
+      return `Fired again after recovering${d.subject ? ` (${str(d.subject)})` : ""}: ${str(d.title)}.${numbers(d)}`;
     case "acknowledged":
     case "mitigated":
     case "resolved":

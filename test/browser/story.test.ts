@@ -37,14 +37,16 @@ describe("the newcomer's story, in the browser only", () => {
     await poll(() => status.getAttribute("data-state")).toBe("streaming");
     expect(await status.getAttribute("data-fault")).toBe("drift");
 
-    // An L1 operator checks the model: the drift opens an incident whose card appears.
+    // An L1 operator checks the model: the drift run opens one incident whose card lists amount.
     await send(page, "/mlops check fraud-detector");
     const driftCard = page
-      .locator("#messages > article.msg", { has: page.locator(".bk-header", { hasText: "Drift in amount" }) })
+      .locator("#messages > article.msg", { has: page.locator(".bk-header", { hasText: /drift/i }) })
       .first();
     await driftCard.waitFor({ timeout: 30_000 });
     const ref = /INC-\d+/.exec((await driftCard.locator(".bk-header").textContent()) ?? "")?.[0] as string;
     expect(ref).toMatch(/^INC-\d+$/);
+    await poll(() => card(page, ref).textContent()).toContain("amount");
+    expect(await page.locator("#messages > article.msg .bk-header", { hasText: /INC-\d+/ }).count()).toBe(1);
 
     // The incident's thread holds its charts, shown inline as Slack shows images: the feature's
     // distributions against the reference, and its drift score over the runs.

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
+import { oneIncidentPerFinding } from "../helpers/bot.js";
 import { cardOf, eventually, type IncidentBot, startIncidentBot } from "./incidents-bot.js";
 
 let bot: IncidentBot;
 beforeAll(async () => {
-  bot = await startIncidentBot();
+  // Each test opens its own incident with a finding on a subject of its own.
+  bot = await startIncidentBot({ config: oneIncidentPerFinding() });
 });
 afterAll(async () => {
   await bot?.close();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MlopsConfig } from "../../src/config/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
-import { demoConfig } from "../helpers/bot.js";
+import { demoConfig, oneIncidentPerFinding } from "../helpers/bot.js";
 import { cardOf, type IncidentBot, outboxDrained, startIncidentBot } from "./incidents-bot.js";
 
 /** The demo config with two more models, each alerting into its own channel; every repeat replied at once. */
@@ -29,7 +29,7 @@ const CHANNELS: Record<string, string> = {
 let bot: IncidentBot;
 beforeAll(async () => {
   bot = await startIncidentBot({
-    config: threeChannelConfig(),
+    config: oneIncidentPerFinding(threeChannelConfig()),
     // Faster pacing than Slack's so the test is short; pacing itself is tested in test/outbox.
     feature: { dispatcher: { pacing: { burst: 20, windowMs: 1000 } } },
   });

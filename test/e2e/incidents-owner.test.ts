@@ -4,7 +4,7 @@ import type { MlopsConfig, ModelConfig } from "../../src/config/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
 import { skippingClock } from "../escalation/helpers.js";
-import { demoConfig } from "../helpers/bot.js";
+import { demoConfig, oneIncidentPerFinding } from "../helpers/bot.js";
 import { driftFinding } from "../helpers/signals.js";
 import {
   buttonIds,
@@ -34,7 +34,12 @@ function stakeholderConfig(): MlopsConfig {
 
 beforeAll(async () => {
   // The ticker is driven by hand (tick()) against the injected clock, never by its timer.
-  bot = await startIncidentBot({ config: stakeholderConfig(), clock, feature: { tickMs: 3_600_000 } });
+  // Each test opens its own incident with a finding on a subject of its own.
+  bot = await startIncidentBot({
+    config: oneIncidentPerFinding(stakeholderConfig()),
+    clock,
+    feature: { tickMs: 3_600_000 },
+  });
 });
 afterAll(async () => {
   await bot?.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuditRepository } from "../../src/audit/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
+import { oneIncidentPerFinding } from "../helpers/bot.js";
 import { driftFinding } from "../helpers/signals.js";
 import {
   buttonIds,
@@ -13,7 +14,8 @@ import {
 
 let bot: IncidentBot;
 beforeAll(async () => {
-  bot = await startIncidentBot({ feature: { tickMs: 200 } });
+  // Each test opens its own incident with a finding on a subject of its own.
+  bot = await startIncidentBot({ config: oneIncidentPerFinding(), feature: { tickMs: 200 } });
 });
 afterAll(async () => {
   await bot?.close();

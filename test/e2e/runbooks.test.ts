@@ -8,7 +8,7 @@ import { resultRows } from "../../src/db/client.js";
 import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
 import { fraudScore } from "../../src/demo/fraud-traffic.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
-import { demoConfig } from "../helpers/bot.js";
+import { oneIncidentPerFinding } from "../helpers/bot.js";
 import {
   RUNBOOK_API_TOKEN,
   type RunbookBot,
@@ -101,7 +101,8 @@ timeout: 10s
 `,
     },
   });
-  const config = demoConfig();
+  // Each test opens its own incident with a finding on a subject of its own.
+  const config = oneIncidentPerFinding();
   for (const m of config.models) m.service_url = service.url;
   bot = await startRunbookBot({ dir: folder.dir, config, monitoring: true });
 });

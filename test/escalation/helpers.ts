@@ -24,7 +24,11 @@ export function skippingClock(): Clock & { advance(ms: number): void } {
   };
 }
 
-/** The demo config with an escalation policy for tests (merged over the demo's). */
+/**
+ * The demo config with an escalation policy for tests (merged over the demo's). Each test opens
+ * its incident with a drift finding on a subject of its own, so findings are not grouped here
+ * (one incident per finding); grouping has tests of its own.
+ */
 export function escalationConfig(escalation: Record<string, unknown>): MlopsConfig {
   const demo = demoConfig();
   // Re-parse from the demo's input shape: durations are strings there.
@@ -48,6 +52,7 @@ export function escalationConfig(escalation: Record<string, unknown>): MlopsConf
       channels: ["#mlops-alerts", "#fraud-alerts"],
       users: demo.sandbox.users,
     },
+    alerting: { group_by: ["model", "monitor", "subject"] },
     escalation,
   });
 }

@@ -8,6 +8,15 @@ export function demoConfig(): MlopsConfig {
 }
 
 /**
+ * `config` with one incident per finding (`alerting.group_by` listing every label), for tests that
+ * open several incidents on one model's monitor with findings of different subjects and are about
+ * something other than grouping.
+ */
+export function oneIncidentPerFinding(config: MlopsConfig = demoConfig()): MlopsConfig {
+  return { ...config, alerting: { ...config.alerting, group_by: ["model", "monitor", "subject"] } };
+}
+
+/**
  * The demo config with only the drift monitor, on two features (amount, country): the demo's drift
  * injection then makes two problems (amount, and the dataset as a whole) instead of a dozen, which
  * keeps the channel's one-write-a-second pace from dominating a test. `over` changes the model.

@@ -12,7 +12,7 @@ import { createOutboxRepository } from "../../src/outbox/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import type { Clock } from "../../src/shared/clock.js";
 import { createSlackIncidentNotifier } from "../../src/slack/incidents/notifier.js";
-import { demoConfig } from "../helpers/bot.js";
+import { oneIncidentPerFinding } from "../helpers/bot.js";
 import { testLogger } from "../helpers/db.js";
 
 /** A clock the test moves by hand. */
@@ -38,9 +38,13 @@ export function demoDirectory(config: MlopsConfig): GroupDirectory {
   };
 }
 
-/** The demo config with `alerting` overridden. */
+/**
+ * The demo config with `alerting` overridden. These fixtures give each test its own subject in a
+ * shared database, so they open one incident per finding (`group_by` with every label) unless a
+ * test asks for grouping; the grouping tests pass the default `[model, monitor]` themselves.
+ */
 export function configWith(alerting: Partial<MlopsConfig["alerting"]> = {}): MlopsConfig {
-  const config = demoConfig();
+  const config = oneIncidentPerFinding();
   return { ...config, alerting: { ...config.alerting, ...alerting } };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The dead-man's switch through the real hub: a monitor that stops running and a model whose
- * traffic stops each open an incident with a fingerprint of their own (model + `deadman` + what
- * went silent), and each resolves, without firing again, once runs and traffic resume.
+ * traffic stops each open an incident (each alert has a fingerprint of its own: model + `deadman` +
+ * what went silent; at different times they are different incidents, at once they would share
+ * the group of `alerting.group_by`), and each resolves, without firing again, once runs and
+ * traffic resume.
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,11 +48,15 @@ afterAll(async () => {
   await bot?.close();
 });
 
+/** The incidents the problem's alert fired into (its own, or its group's under alerting.group_by). */
 async function incidentsOf(subject: string) {
   const fingerprint = fingerprintOf({ model: MODEL, monitor: DEADMAN_MONITOR, subject });
   return resultRows<{ ref: number; state: string; title: string }>(
     await bot.database.db.execute(
-      sql`select id as ref, state, title from incidents where fingerprint = ${fingerprint} order by id`,
+      sql`select i.id as ref, i.state, i.title from incidents i
+          join incident_members m on m.incident_id = i.id
+          join alerts a on a.id = m.alert_id
+          where a.fingerprint = ${fingerprint} order by i.id`,
     ),
   );
 }

@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -15,7 +16,8 @@ import { alerts } from "./alerts.js";
 import { outbox } from "./outbox.js";
 
 /**
- * Incidents: one open per fingerprint at a time, enforced by a partial unique index (a second
+ * Incidents: one open per fingerprint at a time (the fingerprint is the group key of
+ * `alerting.group_by`; with every label listed it is the alert's own fingerprint), enforced by a partial unique index (a second
  * insert for the same fingerprint while one is open fails, so concurrent alerts cannot open two).
  * The id is the human reference: `INC-<id>`.
  */
@@ -94,5 +96,36 @@ export const incidentEvents = pgTable(
   (t) => [
     index("incident_events_incident_idx").on(t.incidentId, t.id),
     index("incident_events_at_idx").on(t.at),
+  ],
+);
+
+/**
+ * The members of an incident: the alerts (one per fingerprint) that fired into it, with how each
+ * stands in this incident. An alert row outlives its incidents (the same feature can drift again
+ * months later), so its standing in one incident lives here; its numbers stay on the alert.
+ */
+export const incidentMembers = pgTable(
+  "incident_members",
+  {
+    incidentId: integer()
+      .notNull()
+      .references(() => incidents.id),
+    alertId: bigint({ mode: "number" })
+      .notNull()
+      .references(() => alerts.id),
+    state: text().$type<"firing" | "recovered">().notNull(),
+    joinedAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+    /** When it last recovered (null while firing). */
+    recoveredAt: timestamp({ withTimezone: true, mode: "date" }),
+    /** Monitor runs in a row it has been clean since it recovered (alerting.resolve_after). */
+    cleanRuns: integer().notNull().default(0),
+    /** The run that last counted as clean, so one run never counts twice. */
+    lastCleanRunId: bigint({ mode: "number" }),
+    /** Times it recovered and fired again within this incident. */
+    flaps: integer().notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.incidentId, t.alertId] }),
+    index("incident_members_alert_idx").on(t.alertId),
   ],
 );

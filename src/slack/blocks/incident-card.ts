@@ -121,6 +121,34 @@ export function handOverMessage(s: IncidentSnapshot, by: string): SlackMessage {
   };
 }
 
+/** Members listed on a card; the rest are counted. */
+const MAX_MEMBERS = 10;
+
+/**
+ * The findings of a grouped incident, firing first and ranked by severity and score: each with its
+ * statistic and rule, recovered ones marked with how many clean runs they have behind them.
+ */
+function membersBlock(s: IncidentSnapshot): KnownBlock {
+  const firing = s.members.filter((m) => m.state === "firing").length;
+  const head = `*Findings* (${firing} firing, ${s.members.length - firing} recovered)`;
+  const lines = s.members.slice(0, MAX_MEMBERS).map((m) => {
+    const a = m.alert;
+    const mark =
+      m.state === "firing"
+        ? `${SEVERITY_EMOJI[a.severity]} *${escapeMrkdwn(clip(a.subject, 60))}*`
+        : `:white_check_mark: ~${escapeMrkdwn(clip(a.subject, 60))}~ recovered${s.incident.state === "resolved" ? "" : ` (clean ${Math.min(m.cleanRuns, s.resolveAfter)}/${s.resolveAfter} runs)`}`;
+    const numbers = Object.keys(a.metrics).length ? ` · ${formatMetrics(a.metrics, 5)}` : "";
+    const rule = a.rule ? ` · _${escapeMrkdwn(clip(a.rule, 120))}_` : "";
+    return `${mark}${numbers}${rule}`;
+  });
+  const more = s.members.length > MAX_MEMBERS ? [`…and ${s.members.length - MAX_MEMBERS} more`] : [];
+  return {
+    type: "section",
+    block_id: "incident_members",
+    text: { type: "mrkdwn", text: clip([head, ...lines, ...more].join("\n"), 3000) },
+  };
+}
+
 /** Everything the card says, without its buttons. */
 function incidentSummaryBlocks(s: IncidentSnapshot): KnownBlock[] {
   const { incident: i, alert: a } = s;
@@ -155,6 +183,7 @@ function incidentSummaryBlocks(s: IncidentSnapshot): KnownBlock[] {
     Object.keys(a.metrics).length ? `*Numbers:* ${clip(formatMetrics(a.metrics), 900)}` : "",
   ].filter(Boolean);
   blocks.push({ type: "section", text: { type: "mrkdwn", text: detail.join("\n") } });
+  if (s.grouped && s.members.length > 0) blocks.push(membersBlock(s));
   if (i.state === "resolved") {
     blocks.push({
       type: "section",
@@ -165,7 +194,9 @@ function incidentSummaryBlocks(s: IncidentSnapshot): KnownBlock[] {
     });
   }
   const context = [
-    `\`${escapeMrkdwn(clip(i.monitor, 60))}\` · ${escapeMrkdwn(clip(i.subject, 80))} · fingerprint \`${i.fingerprint}\``,
+    s.grouped && s.members.length > 0
+      ? `\`${escapeMrkdwn(clip(i.monitor, 60))}\` · ${s.members.length === 1 ? "1 finding" : `${s.members.length} findings`} · group \`${i.fingerprint}\``
+      : `\`${escapeMrkdwn(clip(i.monitor, 60))}\` · ${escapeMrkdwn(clip(i.subject, 80))} · fingerprint \`${i.fingerprint}\``,
   ];
   if (s.silence) {
     context.push(

@@ -62,6 +62,13 @@ export function threadNoteText(note: ThreadNote): string {
         : "";
       return `:repeat: Fired again${times}: ${escapeMrkdwn(clip(note.alert.title, 300))}${numbers}`;
     }
+    case "member_joined": {
+      const numbers = Object.keys(note.alert.metrics).length
+        ? `\n${formatMetrics(note.alert.metrics, 8)}`
+        : "";
+      const rule = note.alert.rule ? `\n*Rule:* ${escapeMrkdwn(clip(note.alert.rule, 400))}` : "";
+      return `:heavy_plus_sign: *Joined this incident:* ${escapeMrkdwn(clip(note.alert.title, 300))} (${note.members} findings now)${numbers}${rule}`;
+    }
     case "reminder":
       return `:alarm_clock: Still firing after ${formatDuration(note.firingForMs)} (${note.alert.fireCount} firings so far): ${escapeMrkdwn(clip(note.alert.title, 300))}. Acknowledge, resolve or silence it.`;
     case "alert_resolved":
