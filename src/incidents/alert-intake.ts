@@ -428,7 +428,14 @@ export function createAlertIntake(deps: IncidentDeps) {
           // Silences are few and change rarely: read them once per transaction, match in memory.
           const active = await createAlertRepository(tx).activeSilences(clock.now());
           for (const item of chunk)
-            outcomes[item.index] = await handle(tx, item.signal, active, charts[item.index] ?? [], here, batch);
+            outcomes[item.index] = await handle(
+              tx,
+              item.signal,
+              active,
+              charts[item.index] ?? [],
+              here,
+              batch,
+            );
           await sayRepeats(tx, batch, clock.now());
         });
         // Committed: the incidents this chunk opened were detected, those it resolved reached resolve.
