@@ -65,7 +65,7 @@ describe("the incident log in a browser", () => {
     await openSandbox(page, bot.url);
     const [log] = await Promise.all([page.context().waitForEvent("page"), page.click("a.incident-log-link")]);
     await log.waitForSelector("table.incidents");
-    expect(await log.locator("tbody tr").allTextContents()).toEqual([
+    expect(await log.locator("table.incidents tbody tr").allTextContents()).toEqual([
       expect.stringContaining(lag),
       expect.stringContaining(latency),
     ]);
