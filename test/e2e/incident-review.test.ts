@@ -3,7 +3,7 @@ import { createAuditRepository } from "../../src/audit/index.js";
 import { type FraudService, startFraudService } from "../../src/demo/fraud-service.js";
 import { fraudScore } from "../../src/demo/fraud-traffic.js";
 import { formatDuration } from "../../src/shared/duration.js";
-import { driftOnlyConfig, startTestBot } from "../helpers/bot.js";
+import { driftOnlyConfig, oneIncidentPerFinding, startTestBot } from "../helpers/bot.js";
 import { injectDrift } from "../helpers/drift.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { eventually, outboxDrained } from "./incidents-bot.js";
@@ -22,7 +22,7 @@ const NAME = {
 
 beforeAll(async () => {
   service = await startFraudService({ port: 0, score: fraudScore, version: "v2", previous: ["v1"] });
-  bot = await startTestBot({ config: driftOnlyConfig({ service_url: service.url }) });
+  bot = await startTestBot({ config: oneIncidentPerFinding(driftOnlyConfig({ service_url: service.url })) });
   token = await makeToken(bot.database);
 });
 afterAll(async () => {

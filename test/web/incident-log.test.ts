@@ -4,7 +4,7 @@ import { demoBatch, seededRandom, withoutLabel } from "../../src/demo/fraud-traf
 import { systemClock } from "../../src/shared/clock.js";
 import { formatDuration } from "../../src/shared/duration.js";
 import { API_TOKEN, eventually, type IncidentBot, startIncidentBot } from "../e2e/incidents-bot.js";
-import { driftOnlyConfig } from "../helpers/bot.js";
+import { driftOnlyConfig, oneIncidentPerFinding } from "../helpers/bot.js";
 
 let bot: IncidentBot;
 const HOUR = 3_600_000;
@@ -38,7 +38,7 @@ function cookieOf(res: Response): string {
 }
 
 beforeAll(async () => {
-  bot = await startIncidentBot({ allFeatures: true, config: driftOnlyConfig() });
+  bot = await startIncidentBot({ allFeatures: true, config: oneIncidentPerFinding(driftOnlyConfig()) });
   const { workspace, driver } = bot.sandbox;
   const where = workspace.channelByName("fraud-alerts")?.id as string;
   const now = Date.now();
