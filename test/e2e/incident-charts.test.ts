@@ -1,7 +1,7 @@
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboxRepository } from "../../src/outbox/index.js";
-import { driftOnlyConfig, startTestBot } from "../helpers/bot.js";
+import { driftOnlyConfig, oneIncidentPerFinding, startTestBot } from "../helpers/bot.js";
 import { injectDrift } from "../helpers/drift.js";
 import { makeToken } from "../helpers/monitoring.js";
 import { eventually } from "./incidents-bot.js";
@@ -11,7 +11,7 @@ let bot: TestBot;
 let token: string;
 
 beforeAll(async () => {
-  bot = await startTestBot({ config: driftOnlyConfig() });
+  bot = await startTestBot({ config: oneIncidentPerFinding(driftOnlyConfig()) });
   token = await makeToken(bot.database);
 });
 afterAll(async () => {
