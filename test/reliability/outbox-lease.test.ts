@@ -49,10 +49,12 @@ describe("a lease expiring mid-send with two dispatchers", () => {
 
     const bPosted = deferred();
     // A: Slack answers 503, then A stalls until B has posted the row, and only then reports the 503.
+    // One send at a time: with a free slot, A's own loop could claim the row again once B released
+    // it, post it itself and stall that send for good, so B would never post and A never stop.
     const a = sandboxDispatcher(
       database,
       sandbox,
-      { leaseMs: 300, releaseEveryMs: 1_000_000 },
+      { leaseMs: 300, releaseEveryMs: 1_000_000, concurrency: 1 },
       {
         wrap: (t) => ({
           ...t,
