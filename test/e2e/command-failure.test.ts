@@ -20,6 +20,15 @@ beforeAll(async () => {
               throw new Error("the database went away mid-command");
             },
           },
+          {
+            name: "slow",
+            usage: "",
+            summary: "A command whose work takes longer than Slack waits for an ack",
+            run: async () => {
+              await new Promise((r) => setTimeout(r, 3_500));
+              return { text: "done after 3.5 s", inChannel: true };
+            },
+          },
         ],
       },
     ],
@@ -49,5 +58,34 @@ describe("a /mlops command that fails", () => {
       if (!rows.length) await new Promise((r) => setTimeout(r, 50));
     }
     expect(rows).toEqual([{ outcome: "error", detail: { text: "boom now" } }]);
+  });
+});
+
+describe("a /mlops command that needs longer than Slack's 3 s", () => {
+  it("is acknowledged at once with 'working on it' and answered through its response_url", async () => {
+    const channel = bot.sandbox.workspace.channelByName("fraud-alerts")?.id ?? "";
+    const started = Date.now();
+    const acked = await bot.sandbox.driver.command("U0OLIVIA", channel, "slow", { waitForLateAnswer: false });
+    // Without the early ack the receiver would have answered 404 after 3 s (Slack: operation_timeout).
+    expect(acked.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(acked.body).toMatchObject({
+      response_type: "ephemeral",
+      text: ":hourglass_flowing_sand: Working on it; the answer follows here.",
+    });
+    // The answer arrives through the response_url, in the channel as the command asked.
+    const late = await bot.sandbox.driver.command("U0OLIVIA", channel, "slow");
+    expect(late).toMatchObject({ status: 200, deferred: true });
+    expect(late.body).toMatchObject({ response_type: "in_channel", text: "done after 3.5 s" });
+    const posted = await (async () => {
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        const found = bot.sandbox.workspace.messages(channel).filter((m) => m.text === "done after 3.5 s");
+        if (found.length === 2) return found;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return bot.sandbox.workspace.messages(channel).filter((m) => m.text === "done after 3.5 s");
+    })();
+    expect(posted).toHaveLength(2);
   });
 });

@@ -38,3 +38,9 @@ export interface Subcommand {
   summary: string;
   run(ctx: CommandContext, deps: CommandDeps): Promise<CommandReply> | CommandReply;
 }
+
+/**
+ * The acknowledgement of a command that needs longer than Slack's 3 s: its answer follows through
+ * the command's response_url.
+ */
+export const COMMAND_WORKING_TEXT = ":hourglass_flowing_sand: Working on it; the answer follows here.";

@@ -26,6 +26,8 @@ interface ResponseUrlRecord {
   target: ResponseTarget;
   issuedAt: number;
   uses: number;
+  /** What was posted to it, in order (the driver reads a command's late answer here). */
+  bodies: unknown[];
 }
 
 /** Issues response_url ids and enforces Slack's 5 uses / 30 minutes. */
@@ -40,7 +42,7 @@ export class ResponseUrlRegistry {
   /** Registers a response_url for one interaction; returns its id (the last path segment). */
   issue(target: ResponseTarget): string {
     const id = randomToken(12);
-    this.#urls.set(id, { target: { ...target }, issuedAt: this.#clock(), uses: 0 });
+    this.#urls.set(id, { target: { ...target }, issuedAt: this.#clock(), uses: 0, bodies: [] });
     return id;
   }
 
@@ -49,13 +51,19 @@ export class ResponseUrlRegistry {
     return this.#urls.get(id)?.target;
   }
 
+  /** The bodies posted to a response_url so far. */
+  bodies(id: string): readonly unknown[] {
+    return this.#urls.get(id)?.bodies ?? [];
+  }
+
   /** Counts one use; refuses unknown, expired (30 min) and used-up (5 uses) urls. */
-  use(id: string): ResponseUrlUse {
+  use(id: string, body?: unknown): ResponseUrlUse {
     const record = this.#urls.get(id);
     if (!record) return { ok: false, error: "no_service" };
     if (this.#clock() - record.issuedAt > RESPONSE_URL_TTL_MS) return { ok: false, error: "expired_url" };
     if (record.uses >= RESPONSE_URL_MAX_USES) return { ok: false, error: "used_url" };
     record.uses += 1;
+    if (body !== undefined) record.bodies.push(body);
     return { ok: true, target: record.target, uses: record.uses };
   }
 }

@@ -25,7 +25,7 @@ export async function sandboxResponseUrls(
       ...(typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}),
     });
     if (await applyFault(workspace, "response_url", reply, finish)) return reply;
-    const use = workspace.responseUrls.use(id);
+    const use = workspace.responseUrls.use(id, body);
     if (!use.ok) return finish(404, { ok: false, error: use.error });
     const outcome = applyResponse(workspace, use.target, body, "response_url");
     if (!outcome.ok) {
