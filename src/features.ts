@@ -5,7 +5,7 @@ import type { ApiTokenService } from "./api-tokens/index.js";
 import type { AuditLog } from "./audit/index.js";
 import type { MlopsConfig } from "./config/index.js";
 import type { Database } from "./db/index.js";
-import { escalationDescriber } from "./escalation/index.js";
+import { escalationDescriber, severityEscalator } from "./escalation/index.js";
 import type { ProcessIdentity } from "./liveness/index.js";
 import { loadRunbooks, suggestFor } from "./runbooks/index.js";
 import type { Clock } from "./shared/clock.js";
@@ -72,6 +72,7 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   const incidents = createIncidentsFeature(ctx, {
     suggestRunbooks: (incident, subjects) => suggestFor(runbooks, incident, subjects),
     describeEscalation: escalationDescriber(ctx.config),
+    severityChanged: severityEscalator(ctx.config),
   });
   const monitoring = createMonitoringFeature(ctx, {
     sink: incidents.sink,

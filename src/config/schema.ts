@@ -1,6 +1,7 @@
 import { validate as isValidCron } from "node-cron";
 import { z } from "zod";
 import { parseDuration } from "../shared/duration.js";
+import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 
 /** A duration such as `30s`, `5m`, `1h`, `7d`; parsed to milliseconds. */
 export const durationSchema = z
@@ -255,6 +256,22 @@ const retrainingSchema = z
   })
   .describe("Retraining with human approval, canary and promotion");
 
+/** A severity level of a finding or incident. */
+const severityLevelSchema = z.enum(SEVERITIES, {
+  error: (issue) => `unknown severity '${String(issue.input)}' (expected one of: ${SEVERITIES.join(", ")})`,
+});
+
+/** Monitor rule → severity, every key optional (a model's overrides); unknown rules are refused. */
+const severityOverridesSchema = z
+  .strictObject(
+    Object.fromEntries(
+      SEVERITY_RULE_NAMES.map((r) => [r, severityLevelSchema.optional().describe(SEVERITY_RULES[r].what)]),
+    ) as Record<SeverityRule, z.ZodOptional<typeof severityLevelSchema>>,
+  )
+  .describe(
+    "Severity per monitor rule for this model, over alerting.severity (critical, warning or info; info never opens an incident)",
+  );
+
 const modelSchema = z.strictObject({
   slug: slugSchema,
   name: z.string().min(1),
@@ -269,6 +286,7 @@ const modelSchema = z.strictObject({
     .describe(
       "Where status updates of this model's incidents are posted too (besides the incident thread), for people who follow without responding",
     ),
+  severity: severityOverridesSchema.optional(),
   service_url: z.url().optional().describe("Base URL of the model's microservice"),
   confidence_threshold: fraction.default(0.75),
   champion: z
@@ -365,6 +383,19 @@ const alertingSchema = z
       .describe(
         "Clean monitor runs every member of an incident must have behind it before the incident resolves on its own; a member firing again before then flips back on the same card",
       ),
+    severity: z
+      .strictObject(
+        Object.fromEntries(
+          SEVERITY_RULE_NAMES.map((r) => [
+            r,
+            severityLevelSchema.default(SEVERITY_RULES[r].level).describe(SEVERITY_RULES[r].what),
+          ]),
+        ) as Record<SeverityRule, z.ZodDefault<typeof severityLevelSchema>>,
+      )
+      .prefault({})
+      .describe(
+        "Severity of each monitor rule's findings: critical, warning or info. Info findings are posted to the model's channel as a feed line and never open an incident (they join an incident of their group that is already open); severity picks the escalation policy (escalation.severity) and the update rhythm (update_every). A model's `severity` overrides single rules",
+      ),
     update_every: z
       .strictObject({
         critical: durationSchema.prefault("30m"),
@@ -424,6 +455,21 @@ const escalationTierOverride = z.strictObject({
   channel: channelSchema.optional(),
 });
 
+/** How incidents of one severity escalate: the tier they start at, and tier overrides. */
+const severityPolicySchema = z.strictObject({
+  start: z
+    .enum(["l1", "l2", "l3"])
+    .default("l1")
+    .describe(
+      "The tier paged when the incident opens (or when its severity is raised to this level while nobody has acknowledged it); l2 pages the data scientists at once",
+    ),
+  l1: escalationTierOverride.optional(),
+  l2: escalationTierOverride.optional(),
+  l3: escalationTierOverride.optional(),
+  auto: z.boolean().optional(),
+  remind_every: durationSchema.optional(),
+});
+
 const escalationSchema = z
   .strictObject({
     default: z
@@ -459,6 +505,16 @@ const escalationSchema = z
       )
       .default({})
       .describe("Per-model overrides, keyed by model slug"),
+    severity: z
+      .strictObject({
+        critical: severityPolicySchema.optional(),
+        warning: severityPolicySchema.optional(),
+        info: severityPolicySchema.optional(),
+      })
+      .prefault({})
+      .describe(
+        "Per-severity policy: which tier an incident of that severity starts at and tier overrides (e.g. critical: { start: l2, l2: { wait: 15m } } pages L2 at once and L3 after 15 minutes). Applied over escalation.default; a model's overrides (escalation.models) apply last",
+      ),
   })
   .describe("Who is paged when: L1 → L2 → L3, with waits, repeats and DMs");
 
@@ -637,6 +693,9 @@ export const configSchema = z
         ["escalation", "models", slug],
         p,
       ]),
+      ...Object.entries(cfg.escalation.severity).flatMap(([level, p]): [string[], TierGroups][] =>
+        p ? [[["escalation", "severity", level], p]] : [],
+      ),
     ];
     for (const [path, policy] of escalationPolicies) {
       for (const tier of ["l1", "l2", "l3"] as const) {

@@ -10,6 +10,7 @@ export {
   formatWait,
   highestTier,
   policyFor,
+  startTierOf,
   TIERS,
   type Tier,
   type TierPolicy,
@@ -29,4 +30,5 @@ export {
   groupRefOf,
   type OnCall,
   policyOfRow,
+  severityEscalator,
 } from "./service.js";

@@ -21,6 +21,10 @@ export interface EscalationPolicy {
   tiers: Record<`${Tier}`, TierPolicy>;
   auto: boolean;
   remindEveryMs: number | null;
+  /** The tier paged when the incident opens (`escalation.severity.<level>.start`); 1 when absent (older rows). */
+  startTier?: number;
+  /** The severity the policy was chosen for. */
+  severity?: "critical" | "warning" | "info";
 }
 
 /** An `incident_escalations` row. */
@@ -47,13 +51,26 @@ export function tierLabel(tier: number): string {
   return `L${tier}`;
 }
 
-/** The policy for a model: `escalation.default` with the model's overrides, `owners` resolved. */
-export function policyFor(config: MlopsConfig, modelSlug: string): EscalationPolicy {
+/**
+ * The policy for a model's incident of `severity`: `escalation.default`, then the severity's
+ * policy (`escalation.severity`: its start tier and overrides), then the model's overrides, with
+ * `owners` resolved.
+ */
+export function policyFor(
+  config: MlopsConfig,
+  modelSlug: string,
+  severity?: "critical" | "warning" | "info",
+): EscalationPolicy {
   const base = config.escalation.default;
+  const bySeverity = severity ? config.escalation.severity[severity] : undefined;
   const over = config.escalation.models[modelSlug];
   const owners = config.models.find((m) => m.slug === modelSlug)?.owners;
   const tier = (key: "l1" | "l2" | "l3"): TierPolicy => {
-    const merged = { ...base[key], ...stripUndefined(over?.[key] ?? {}) };
+    const merged = {
+      ...base[key],
+      ...stripUndefined(bySeverity?.[key] ?? {}),
+      ...stripUndefined(over?.[key] ?? {}),
+    };
     const group = merged.group === "owners" ? (owners ?? "owners") : merged.group;
     return {
       group,
@@ -65,9 +82,17 @@ export function policyFor(config: MlopsConfig, modelSlug: string): EscalationPol
   };
   return {
     tiers: { 1: tier("l1"), 2: tier("l2"), 3: tier("l3") },
-    auto: over?.auto ?? base.auto,
-    remindEveryMs: over?.remind_every ?? base.remind_every ?? null,
+    auto: over?.auto ?? bySeverity?.auto ?? base.auto,
+    remindEveryMs: over?.remind_every ?? bySeverity?.remind_every ?? base.remind_every ?? null,
+    startTier: startTierOf(config, severity),
+    ...(severity ? { severity } : {}),
   };
+}
+
+/** The tier an incident of `severity` starts at (`escalation.severity.<level>.start`). */
+export function startTierOf(config: MlopsConfig, severity?: "critical" | "warning" | "info"): number {
+  const start = severity ? config.escalation.severity[severity]?.start : undefined;
+  return start === "l3" ? 3 : start === "l2" ? 2 : 1;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -25,6 +25,8 @@ export function createEscalationRepository(db: Db) {
       incidentId: number;
       model: string;
       policy: EscalationPolicy;
+      /** The tier it starts at (1, or the severity's start tier). */
+      tier?: number;
       tierSince: Date;
       nextAt: Date | null;
       pagesAtTier: number;
@@ -37,7 +39,7 @@ export function createEscalationRepository(db: Db) {
           incidentId: values.incidentId,
           model: values.model,
           policy: values.policy as unknown as Record<string, unknown>,
-          tier: 1,
+          tier: values.tier ?? 1,
           pagesAtTier: values.pagesAtTier,
           step: values.step,
           tierSince: values.tierSince,

@@ -86,12 +86,12 @@ export function groupRefOf(config: MlopsConfig, key: string): GroupRef {
 export function escalationDescriber(config: MlopsConfig): EscalationDescriber {
   return async (tx, incident) => {
     const row = await createEscalationRepository(tx).byIncident(incident.id);
-    const policy = row ? policyOfRow(row) : policyFor(config, incident.model);
-    const tier = row?.tier ?? 1;
+    const policy = row ? policyOfRow(row) : policyFor(config, incident.model, incident.severity);
+    const tier = row?.tier ?? (incident.state === "open" ? (policy.startTier ?? 1) : 1);
     const nextAt = row
       ? row.nextAt
       : incident.state === "open"
-        ? deadlineAfterPage(policy, 1, incident.openedAt)
+        ? deadlineAfterPage(policy, tier, incident.openedAt)
         : null;
     return {
       tier,
@@ -99,6 +99,53 @@ export function escalationDescriber(config: MlopsConfig): EscalationDescriber {
       nextAt: incident.state === "resolved" ? null : nextAt,
       canEscalate: tier < 3 && incident.state !== "resolved",
     };
+  };
+}
+
+/**
+ * What a hand-set severity does to an escalation already under way (in the caller's transaction):
+ * when nobody has acknowledged and the new level starts at a higher tier (critical: L2 at once),
+ * the policy is frozen again for that level and the tier is paged now. Lowering it pages nobody.
+ * Without an escalation row yet, the timer starts one with the new severity within a tick.
+ */
+export function severityEscalator(config: MlopsConfig) {
+  return async (tx: Db, incident: Incident, from: Incident["severity"], now: Date): Promise<void> => {
+    if (incident.state !== "open") return;
+    const repo = createEscalationRepository(tx);
+    const row = await repo.byIncident(incident.id, true);
+    if (!row) return;
+    const policy = policyFor(config, incident.model, incident.severity);
+    const to = policy.startTier ?? 1;
+    if (to <= row.tier) return;
+    const step = row.step + 1;
+    await repo.update(incident.id, {
+      policy: policy as unknown as Record<string, unknown>,
+      tier: to,
+      pagesAtTier: 1,
+      step,
+      tierSince: now,
+      nextAt: deadlineAfterPage(policy, to, now),
+      nextKind: "escalate",
+      updatedAt: now,
+    });
+    const why = `severity raised from ${from} to ${incident.severity}`;
+    await repo.addPage({
+      incidentId: incident.id,
+      step,
+      tier: to,
+      reason: "severity",
+      actor: "system",
+      note: why,
+      now,
+    });
+    await createIncidentRepository(tx).addEvent({
+      incidentId: incident.id,
+      at: now,
+      kind: ESCALATION_EVENTS.escalated,
+      actor: "system",
+      via: "schedule",
+      detail: { what: `${tierLabel(row.tier)} → ${tierLabel(to)}: ${why}`, from: row.tier, to, step },
+    });
   };
 }
 
@@ -123,17 +170,21 @@ export function createEscalationService(deps: EscalationDeps) {
     const repo = createEscalationRepository(tx);
     const existing = await repo.byIncident(incident.id, true);
     if (existing) return existing;
-    const policy = policyFor(config, incident.model);
-    const l1 = tierOf(policy, 1);
-    const pageL1 = l1.dm || (l1.channel !== null && l1.channel !== incident.channel);
+    const policy = policyFor(config, incident.model, incident.severity);
+    // A severity that starts higher (critical: L2 at once) pages that tier while nobody has acknowledged.
+    const startTier = incident.state === "open" ? (policy.startTier ?? 1) : 1;
+    const first = tierOf(policy, startTier);
+    const pageFirst =
+      startTier > 1 || first.dm || (first.channel !== null && first.channel !== incident.channel);
     const started = await repo.start({
       incidentId: incident.id,
       model: incident.model,
       policy,
+      tier: startTier,
       tierSince: incident.openedAt,
-      nextAt: incident.state === "open" ? deadlineAfterPage(policy, 1, incident.openedAt) : null,
+      nextAt: incident.state === "open" ? deadlineAfterPage(policy, startTier, incident.openedAt) : null,
       pagesAtTier: 1,
-      step: pageL1 ? 1 : 0,
+      step: pageFirst ? 1 : 0,
       now,
     });
     if (!started) {
@@ -149,14 +200,29 @@ export function createEscalationService(deps: EscalationDeps) {
       via: "schedule",
       detail: { policy },
     });
-    if (pageL1)
+    if (startTier > 1)
+      await createIncidentRepository(tx).addEvent({
+        incidentId: incident.id,
+        at: now,
+        kind: ESCALATION_EVENTS.escalated,
+        actor: "system",
+        via: "schedule",
+        detail: {
+          what: `${tierLabel(1)} → ${tierLabel(startTier)}: ${incident.severity} incidents page ${tierLabel(startTier)} at once`,
+          from: 1,
+          to: startTier,
+          step: 1,
+          severity: incident.severity,
+        },
+      });
+    if (pageFirst)
       await repo.addPage({
         incidentId: incident.id,
         step: 1,
-        tier: 1,
-        reason: "open",
+        tier: startTier,
+        reason: startTier > 1 ? "severity" : "open",
         actor: "system",
-        note: null,
+        note: startTier > 1 ? `${incident.severity} incidents page ${tierLabel(startTier)} at once` : null,
         now,
       });
     return started;

@@ -64,6 +64,8 @@ function incidentJson(i: Incident) {
     state: i.state,
     title: i.title,
     severity: i.severity,
+    /** Who set the severity by hand; null while it follows the findings. */
+    severitySetBy: i.severitySetBy,
     model: i.model,
     modelVersion: i.modelVersion,
     monitor: i.monitor,
@@ -71,6 +73,10 @@ function incidentJson(i: Incident) {
     fingerprint: i.fingerprint,
     channel: i.channel,
     assignee: i.assignee,
+    /** The owner (the same person as `assignee`, under the name the card uses). */
+    owner: i.assignee,
+    lastUpdateAt: i.lastUpdateAt,
+    updateDueAt: i.updateDueAt,
     alertCount: i.alertCount,
     openedAt: i.openedAt,
     lastFiredAt: i.lastFiredAt,

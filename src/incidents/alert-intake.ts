@@ -27,7 +27,8 @@ const CHUNK = 100;
 export interface IntakeOutcome {
   fingerprint: string;
   incidentId: number | null;
-  effect: "opened" | "attached" | "joined" | "recovered" | "resolved" | "recorded" | "silenced";
+  /** `noted`: an info finding posted to the model's channel without an incident. */
+  effect: "opened" | "attached" | "joined" | "recovered" | "resolved" | "recorded" | "silenced" | "noted";
 }
 
 /** A firing signal's alert as recorded, the silence muting it (if any) and its timeline detail. */
@@ -102,6 +103,9 @@ export function createAlertIntake(deps: IncidentDeps) {
     const alerts = createAlertRepository(tx);
     const incidents = createIncidentRepository(tx);
     const firing = s.status === "firing";
+    // An info finding is news only when it starts firing: that is when the feed hears of it.
+    const wasFiring =
+      firing && s.severity === "info" ? (await alerts.stateOf(fingerprint)) === "firing" : false;
     const fields = {
       source: s.source,
       state: s.status,
@@ -151,6 +155,12 @@ export function createAlertIntake(deps: IncidentDeps) {
 
     if (firing && !open) {
       if (silenced) return { fingerprint, incidentId: null, effect: "silenced" };
+      // Info never opens an incident: a line in the model's channel when it starts firing, and
+      // it joins its group's incident only while one is open for worse findings.
+      if (s.severity === "info") {
+        if (!wasFiring) await notifier.feed(tx, channelOf(config, s.model), alert);
+        return { fingerprint, incidentId: null, effect: wasFiring ? "recorded" : "noted" };
+      }
       const inserted = await incidents.insertOpen({
         fingerprint: key,
         alertId: alert.id,
@@ -314,7 +324,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       alertCount: open.alertCount + 1,
       lastFiredAt: now,
       title: alert.title,
-      severity: alert.severity,
+      ...(open.severitySetBy ? {} : { severity: alert.severity }),
       nextReminderAt: open.nextReminderAt ?? nextReminderAt(now, policy),
       ...(await leadOf(tx, open)),
     };
@@ -408,6 +418,8 @@ export function createAlertIntake(deps: IncidentDeps) {
         (a, b) =>
           a.key.localeCompare(b.key) ||
           rank[a.signal.severity] - rank[b.signal.severity] ||
+          // The dataset-wide finding (dataset drift) leads its run's group, as it does on the card.
+          Number(b.signal.subject === "dataset") - Number(a.signal.subject === "dataset") ||
           a.fingerprint.localeCompare(b.fingerprint) ||
           a.index - b.index,
       );

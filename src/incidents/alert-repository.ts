@@ -29,6 +29,16 @@ export function createAlertRepository(db: Db) {
       return row;
     },
 
+    /** The alert's state before this signal (locked, so the signal's own update follows it). */
+    async stateOf(fingerprint: string): Promise<Alert["state"] | undefined> {
+      const [row] = await db
+        .select({ state: alerts.state })
+        .from(alerts)
+        .where(eq(alerts.fingerprint, fingerprint))
+        .for("update");
+      return row?.state;
+    },
+
     async update(id: number, patch: Partial<typeof alerts.$inferInsert>): Promise<Alert> {
       const [row] = await db.update(alerts).set(patch).where(eq(alerts.id, id)).returning();
       if (!row) throw new Error(`alert ${id} vanished during an update`);

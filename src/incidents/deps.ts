@@ -20,6 +20,11 @@ export interface IncidentDeps {
   logger: Logger;
   suggestRunbooks?: RunbookSuggester;
   describeEscalation?: EscalationDescriber;
+  /**
+   * Called in the transaction that changed an incident's severity by hand: the escalation feature
+   * pages the tier the new severity starts at when nobody has acknowledged yet.
+   */
+  severityChanged?: (tx: Db, incident: Incident, from: Incident["severity"], now: Date) => Promise<void>;
   /** Told, after commit, how long an incident took from opening to each stage it reached. */
   stages?: StageObserver;
 }

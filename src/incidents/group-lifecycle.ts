@@ -46,9 +46,12 @@ export function createGroupLifecycle(deps: IncidentDeps) {
     const lead = members[0];
     if (!lead || members.length < 2) return {};
     const firing = members.filter((m) => m.state === "firing");
-    const severity = (["critical", "warning", "info"] as const).find((x) =>
-      (firing.length ? firing : members).some((m) => m.alert.severity === x),
-    );
+    // A severity set by hand stays until someone changes it again; otherwise the worst firing member's.
+    const severity = incident.severitySetBy
+      ? undefined
+      : (["critical", "warning", "info"] as const).find((x) =>
+          (firing.length ? firing : members).some((m) => m.alert.severity === x),
+        );
     return {
       alertId: lead.alert.id,
       subject: lead.alert.subject,

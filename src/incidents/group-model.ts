@@ -57,15 +57,19 @@ export function memberScore(metrics: Alert["metrics"]): number {
 
 const SEVERITY_RANK = { critical: 3, warning: 2, info: 1 } as const;
 
+/** The finding about the whole dataset (dataset drift) sums up a drift run: it leads at its severity. */
+const WHOLE = "dataset";
+
 /**
- * Members in card order: firing before recovered, then by severity (dataset drift, which is
- * critical, heads a drift incident), then by score, then by name so the order is stable.
+ * Members in card order: firing before recovered, then by severity, then the dataset-wide finding
+ * (dataset drift heads a drift incident), then by score, then by name so the order is stable.
  */
 export function rankMembers(members: readonly IncidentMember[]): IncidentMember[] {
   return [...members].sort(
     (a, b) =>
       (a.state === b.state ? 0 : a.state === "firing" ? -1 : 1) ||
       SEVERITY_RANK[b.alert.severity] - SEVERITY_RANK[a.alert.severity] ||
+      Number(b.alert.subject === WHOLE) - Number(a.alert.subject === WHOLE) ||
       memberScore(b.alert.metrics) - memberScore(a.alert.metrics) ||
       a.alert.subject.localeCompare(b.alert.subject),
   );

@@ -86,6 +86,8 @@ export const EVENT_KINDS = {
   followupAdded: "followup_added",
   /** The owner (commander) changed: taken, assigned, or set by the first acknowledgement. */
   ownerChanged: "owner_changed",
+  /** Someone changed the severity by hand (the card's select); detail has from and to. */
+  severityChanged: "severity_changed",
   /** A status update was posted (thread, and the model's stakeholder channel if any). */
   statusUpdate: "status_update",
   /** The owner was reminded that no status update was posted within the severity's rhythm. */

@@ -91,7 +91,7 @@ export function createOwnerService(deps: IncidentDeps) {
    */
   async function guarded(
     req: OwnerRequest,
-    action: "take" | "assign" | "update",
+    action: "take" | "assign" | "update" | "severity",
     work: (tx: Db, incident: Incident, now: Date) => Promise<OwnerResult>,
     before?: (incident: Incident) => Promise<void>,
   ): Promise<OwnerResult> {
@@ -101,7 +101,9 @@ export function createOwnerService(deps: IncidentDeps) {
     if (decision.allowed) await before?.(current);
     const result = await db.transaction(async (tx): Promise<OwnerResult> => {
       if (!decision.allowed) {
-        const message = await refuseAttempt(deps, tx, attempt, current, decision.allowedPrincipals);
+        const words =
+          action === "severity" ? { doing: "change the severity of", nothing: "changed" } : undefined;
+        const message = await refuseAttempt(deps, tx, attempt, current, decision.allowedPrincipals, words);
         return { outcome: "refused", incident: current, message };
       }
       const incident = await createIncidentRepository(tx).byId(current.id, true);
@@ -232,6 +234,52 @@ export function createOwnerService(deps: IncidentDeps) {
           incident: updated,
           message: `Your update on ${formatRef(incident.id)} is posted in its thread${where}.`,
         };
+      });
+    },
+
+    /**
+     * Sets the severity by hand (the card's select): the card re-rendered, a thread note, a
+     * `severity_changed` timeline row; from then on findings no longer change it. The update
+     * rhythm follows the new level, and a level whose escalation starts higher pages that tier
+     * when nobody has acknowledged yet.
+     */
+    severity(req: OwnerRequest & { to: Incident["severity"] }): Promise<OwnerResult> {
+      return guarded(req, "severity", async (tx, incident, now) => {
+        const ref = formatRef(incident.id);
+        if (incident.state === "resolved") throw resolvedError(incident, "change severity");
+        if (incident.severity === req.to) {
+          const message = `${ref} is ${req.to} already.`;
+          await recordUnchanged(deps, tx, { ...req, action: "severity" }, message, { severity: req.to });
+          return { outcome: "unchanged", incident, message };
+        }
+        const every = updateEveryOf(deps.config, req.to);
+        const base = (incident.lastUpdateAt ?? now).getTime();
+        const repo = createIncidentRepository(tx);
+        const updated = await repo.update(incident.id, {
+          severity: req.to,
+          severitySetBy: req.actor,
+          updateDueAt:
+            incident.assignee && every !== undefined ? new Date(Math.max(now.getTime(), base + every)) : null,
+        });
+        const outboxId = await notifier.reply(tx, updated, {
+          kind: "severity",
+          from: incident.severity,
+          to: req.to,
+          actor: req.actor,
+        });
+        await repo.addEvent({
+          incidentId: incident.id,
+          at: now,
+          kind: EVENT_KINDS.severityChanged,
+          actor: req.actor,
+          via: req.via,
+          detail: { from: incident.severity, to: req.to },
+          outboxId,
+        });
+        await deps.severityChanged?.(tx, updated, incident.severity, now);
+        await notifier.updateCard(tx, await snapshotOf(deps, tx, updated));
+        await auditAttempt(tx, { ...req, action: "severity" }, "ok", { from: incident.severity, to: req.to });
+        return { outcome: "done", incident: updated, message: `${ref} is ${req.to} now.` };
       });
     },
 

@@ -58,6 +58,7 @@ export type ThreadNote =
   | { kind: "silenced"; silence: Silence; actor: string }
   | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string }
   | { kind: "followup"; actor: string; text: string; count: number }
+  | { kind: "severity"; from: Incident["severity"]; to: Incident["severity"]; actor: string }
   | { kind: "owner"; owner: string; actor: string; how: OwnerChange }
   | {
       kind: "status_update";
@@ -85,6 +86,8 @@ export interface IncidentNotifier {
   postCard(tx: Db, card: IncidentSnapshot, delayMs: number): Promise<number>;
   /** Re-renders the card in place. */
   updateCard(tx: Db, card: IncidentSnapshot): Promise<number>;
+  /** An info finding, posted top level in the model's channel (the feed); it opens no incident. */
+  feed(tx: Db, channel: string, alert: Alert): Promise<number>;
   /** A reply in the incident's thread. */
   reply(tx: Db, incident: Incident, note: ThreadNote): Promise<number>;
   /** Charts uploaded into the incident's thread (as PNG files with alt text), one outbox row each. */

@@ -103,7 +103,7 @@ function silentMonitor(
   const silent = now.getTime() - since.getTime();
   return {
     subject: kind,
-    severity: "warning",
+    severityRule: "deadman",
     title: last
       ? `The ${kind} monitor of ${model.slug} has not run for ${formatDuration(silent)}`
       : `The ${kind} monitor of ${model.slug} has not run since the bot started ${formatDuration(silent)} ago`,
@@ -126,7 +126,7 @@ function noTraffic(
   const silent = now.getTime() - since.getTime();
   return {
     subject: TRAFFIC_SUBJECT,
-    severity: "warning",
+    severityRule: "deadman",
     title: last
       ? `No predictions from ${model.slug} for ${formatDuration(silent)}`
       : `No predictions from ${model.slug} since the bot started ${formatDuration(silent)} ago`,
@@ -171,9 +171,10 @@ export function createDeadmanSwitch(deps: DeadmanDeps) {
       durationMs: 0,
     });
     const signals = [
-      ...findings.map((f) => findingSignal(model, DEADMAN_MONITOR, f, "firing", runId, now)),
+      ...findings.map((f) => findingSignal(deps.config, model, DEADMAN_MONITOR, f, "firing", runId, now)),
       ...resolved.map((s) =>
         findingSignal(
+          deps.config,
           model,
           DEADMAN_MONITOR,
           previous.find((f) => f.subject === s) as Finding,

@@ -1,6 +1,7 @@
 /** Monitor runs and findings: the shapes every monitor produces and the rules shared by them. */
 import type { ChartSpec } from "../charts/spec.js";
-import type { ModelConfig } from "../config/index.js";
+import type { MlopsConfig, ModelConfig } from "../config/index.js";
+import { SEVERITY_RULES, type Severity, type SeverityRule } from "../shared/severity.js";
 
 /** The monitors, in the order a check runs them. */
 export const MONITOR_KINDS = ["probe", "confidence", "data_quality", "drift", "performance"] as const;
@@ -20,7 +21,8 @@ export type RunTrigger = "schedule" | "manual" | "realtime";
 export interface Finding {
   /** What it is about within the monitor: a feature, `prediction`, `dataset`, `low_confidence`, `latency`… */
   subject: string;
-  severity: "warning" | "critical";
+  /** The rule that made it; `alerting.severity` maps it to a level. */
+  severityRule: SeverityRule;
   title: string;
   /** The numbers behind it. */
   metrics: Record<string, number | string | null>;
@@ -91,4 +93,23 @@ export function round(x: number | null | undefined): number | null {
   if (x === null || x === undefined || !Number.isFinite(x))
     return x === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : null;
   return Number(x.toPrecision(6));
+}
+
+/**
+ * The severity of a finding for a model: the model's `severity` override of its rule, else
+ * `alerting.severity`. A finding stored before rules had names (an older run's, resolving now)
+ * keeps the level it was stored with.
+ */
+export function severityOf(
+  config: Pick<MlopsConfig, "alerting" | "models">,
+  model: string,
+  finding: Pick<Finding, "severityRule"> & { severity?: unknown },
+): Severity {
+  const rule = finding.severityRule;
+  if (!rule || !(rule in SEVERITY_RULES)) {
+    const stored = finding.severity;
+    return stored === "critical" || stored === "info" ? stored : "warning";
+  }
+  const own = config.models.find((m) => m.slug === model)?.severity?.[rule];
+  return own ?? config.alerting.severity[rule];
 }

@@ -16,6 +16,7 @@ import {
   type MonitorRun,
   type RunTrigger,
   resolvedSubjects,
+  severityOf,
 } from "./model.js";
 import { runConfidence } from "./monitors/confidence.js";
 import type { MonitorContext } from "./monitors/context.js";
@@ -45,6 +46,7 @@ export interface MonitoringDeps {
  * of the run's data window, when it has one: the earliest the bad data can have begun.
  */
 export function findingSignal(
+  config: Pick<MlopsConfig, "alerting" | "models">,
   model: RegisteredModel,
   monitor: string,
   f: Finding,
@@ -59,7 +61,7 @@ export function findingSignal(
     monitor,
     subject: f.subject,
     status,
-    severity: f.severity,
+    severity: severityOf(config, model.slug, f),
     title: status === "firing" ? f.title : `Resolved: ${f.title}`,
     // The rule travels in its own field; the card shows it once, beside the numbers.
     summary: `*${f.title}*`,
@@ -144,11 +146,12 @@ export function createMonitoringService(deps: MonitoringDeps) {
     };
     const signals = [
       ...outcome.findings.map((f) => ({
-        ...findingSignal(model, kind, f, "firing", id, startedAt, outcome.window?.from),
+        ...findingSignal(deps.config, model, kind, f, "firing", id, startedAt, outcome.window?.from),
         charts: chartsOf(f),
       })),
       ...resolved.map((s) =>
         findingSignal(
+          deps.config,
           model,
           kind,
           (previous ?? []).find((f) => f.subject === s) as Finding,

@@ -12,6 +12,8 @@ export const ACTION_IDS = {
   incidentSilence1h: "incident_silence_1h",
   /** Makes the clicker the incident's owner. */
   incidentTake: "incident_take",
+  /** The card's severity select; each option's value is `<incident id>:<severity>`. */
+  incidentSeverity: "incident_severity",
   /** Opens the status-update dialog. */
   incidentUpdate: "incident_update",
   /** Prefix of the suggested-runbook buttons (`incident_runbook:<name>`); wired by the runbooks feature. */

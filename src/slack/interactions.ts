@@ -40,6 +40,32 @@ export function parseButtonClick(body: unknown): ButtonClick | undefined {
   };
 }
 
+const selectSchema = z.object({
+  user: z.object({ id: z.string().min(1) }),
+  channel: z.object({ id: z.string().min(1) }).optional(),
+  container: z.object({ channel_id: z.string().optional() }).optional(),
+  actions: z
+    .array(z.object({ selected_option: z.object({ value: z.string().max(200) }).loose() }).loose())
+    .min(1),
+});
+
+/** A choice in a select menu of a message: who chose, where, and the chosen option's value. */
+export interface SelectChoice {
+  user: string;
+  channel: string;
+  value: string;
+}
+
+/** The choice in a `block_actions` payload from a static select, or undefined. */
+export function parseSelectChoice(body: unknown): SelectChoice | undefined {
+  const parsed = selectSchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
+  const action = parsed.data.actions[0];
+  if (!channel || !action) return undefined;
+  return { user: parsed.data.user.id, channel, value: action.selected_option.value };
+}
+
 /** A click on a button whose value is a record's numeric id, with the trigger id a modal needs. */
 export interface IdButtonClick {
   user: string;

@@ -126,7 +126,7 @@ export function listPage(
 <button type="submit">Filter</button></form>
 ${
   incidents.length
-    ? html`<table class="incidents"><thead><tr><th>Incident</th><th>State</th><th>Title</th><th>Model</th><th>Monitor</th><th>Opened</th><th>Firings</th><th>Assignee</th></tr></thead><tbody>
+    ? html`<table class="incidents"><thead><tr><th>Incident</th><th>State</th><th>Title</th><th>Model</th><th>Monitor</th><th>Opened</th><th>Firings</th><th>Owner</th></tr></thead><tbody>
 ${incidents.map(
   (i) =>
     html`<tr data-ref="${formatRef(i.id)}"><td><a href="/incidents/${formatRef(i.id)}">${formatRef(i.id)}</a></td><td>${stateBadge(i.state)}</td><td>${i.title}</td><td>${i.model}</td><td>${i.monitor}</td><td>${when(i.openedAt)}</td><td class="num">${i.alertCount}</td><td>${actor(i.assignee, names)}</td></tr>`,
@@ -171,7 +171,7 @@ export function detailPage(
       incident.resolvedAt ? `${when(incident.resolvedAt)} by ${actor(incident.resolvedBy, names)}` : "—",
     ],
     ["Resolution", incident.resolution ?? "—"],
-    ["Assignee", actor(incident.assignee, names)],
+    ["Owner", actor(incident.assignee, names)],
   ];
   return layout(
     ref,

@@ -13,6 +13,7 @@ import {
   createSilenceService,
   type EscalationDescriber,
   type Incident,
+  type IncidentDeps,
   type IncidentService,
   type IncidentTicker,
   type OwnerService,
@@ -42,6 +43,8 @@ export interface IncidentsFeatureOptions {
   suggestRunbooks?: RunbookSuggester;
   /** The card's escalation tier; the escalation feature provides it. */
   describeEscalation?: EscalationDescriber;
+  /** What a hand-set severity does to the escalation (the escalation feature's `severityEscalator`). */
+  severityChanged?: IncidentDeps["severityChanged"];
 }
 
 /** The incidents feature plus the handles other features (monitoring, escalation) and tests use. */
@@ -122,6 +125,7 @@ export function createIncidentsFeature(
     notifier: createSlackIncidentNotifier({ clock, wake }),
     suggestRunbooks: opts.suggestRunbooks,
     describeEscalation: opts.describeEscalation,
+    severityChanged: opts.severityChanged,
   };
   const incidents = createIncidentService(deps);
   const silences = createSilenceService(deps);

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ackBench } from "./ack.js";
 import { alertFloodBench } from "./alert-flood.js";
+import { alertGroupingBench } from "./alert-grouping.js";
 import { alertLatencyBench } from "./alert-latency.js";
 import { chartsBench } from "./charts.js";
 import { driftBench } from "./drift.js";
@@ -34,6 +35,7 @@ const BENCHES: Bench[] = [
   sustainedBench,
   alertLatencyBench,
   alertFloodBench,
+  alertGroupingBench,
   chartsBench,
 ];
 

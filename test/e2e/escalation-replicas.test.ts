@@ -2,7 +2,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Bot, startBot } from "../../src/bot.js";
 import { parseEnv } from "../../src/config/index.js";
 import { openPostgres } from "../../src/db/index.js";
-import { createEscalationRepository, escalationDescriber } from "../../src/escalation/index.js";
+import {
+  createEscalationRepository,
+  escalationDescriber,
+  severityEscalator,
+} from "../../src/escalation/index.js";
 import { createIncidentRepository } from "../../src/incidents/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import { SandboxDriver, type SandboxServer, startSandboxServer } from "../../src/slack/sandbox/index.js";
@@ -56,7 +60,10 @@ describe.skipIf(!TEST_DATABASE_URL)("escalation with two replicas on one Postgre
         database,
         clock,
         features: (ctx) => {
-          incidents = createIncidentsFeature(ctx, { describeEscalation: escalationDescriber(ctx.config) });
+          incidents = createIncidentsFeature(ctx, {
+            describeEscalation: escalationDescriber(ctx.config),
+            severityChanged: severityEscalator(ctx.config),
+          });
           escalation = createEscalationFeature(ctx, { incidents }, { tickMs: 50 });
           return [incidents, escalation];
         },

@@ -97,7 +97,11 @@ describe("POST /api/v1/alertmanager", () => {
       monitor: "FraudScorerLatencyHigh",
       subject: "c9a1e6b6f3d6a2b1",
       severity: "critical",
+      severitySetBy: null,
       resolvedBy: "alertmanager",
+      owner: null,
+      lastUpdateAt: null,
+      updateDueAt: null,
     });
     expect(detail.body.alert).toMatchObject({
       state: "resolved",

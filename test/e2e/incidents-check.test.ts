@@ -79,6 +79,7 @@ describe("drifted demo traffic to a resolved incident, through the sandbox", () 
       "incident_update",
       "incident_resolve",
       "incident_silence_1h",
+      "incident_severity",
     ]);
     expect(blocksText(card)).toContain("PSI &gt;= 0.2 (fixed threshold)");
     const ref = /^INC-\d+/.exec(card.text)?.[0] as string;

@@ -57,7 +57,7 @@ describe("a crash between commit and delivery", () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(alertmanagerFiring("ScorerDown", "critical", "The fraud scorer is not answering")),
+      body: JSON.stringify(alertmanagerFiring("ScorerDown", "warning", "The fraud scorer is not answering")),
     });
     expect(res.status).toBe(200);
     await eventually("a failed delivery attempt", () =>

@@ -53,6 +53,7 @@ describe("an alert becomes an incident with a card, a thread and buttons (throug
       "incident_update",
       "incident_resolve",
       "incident_silence_1h",
+      "incident_severity",
     ]);
     expect(blocksText(card)).toContain("Fraud detector");
     expect(blocksText(card)).toContain("PSI &gt;= 0.2");

@@ -1,6 +1,6 @@
 import { type Bot, startBot } from "../../src/bot.js";
 import { configSchema, type MlopsConfig, parseEnv } from "../../src/config/index.js";
-import { escalationDescriber } from "../../src/escalation/index.js";
+import { escalationDescriber, severityEscalator } from "../../src/escalation/index.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import type { Clock } from "../../src/shared/clock.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
@@ -84,6 +84,7 @@ export async function startEscalationBot(opts: {
       incidents = createIncidentsFeature(ctx, {
         tickMs: 200,
         describeEscalation: escalationDescriber(ctx.config),
+        severityChanged: severityEscalator(ctx.config),
       });
       escalation = createEscalationFeature(ctx, { incidents }, { tickMs: opts.tickMs ?? 100 });
       return [incidents, escalation];

@@ -16,6 +16,7 @@ const incident: Incident = {
   modelVersion: "v2",
   title: "Low confidence | 41% of predictions",
   severity: "critical",
+  severitySetBy: null,
   state: "resolved",
   channel: "C1",
   cardOutboxId: 1,

@@ -191,7 +191,7 @@ describe("performance", () => {
     const run = await feature.monitoring.runMonitor("fraud-detector", "performance", "manual");
     expect(run.metrics).toMatchObject({ mode: "realised", accuracy: 0 });
     expect(run.labelledRows).toBe(400);
-    expect(run.findings[0]).toMatchObject({ subject: "f1", severity: "critical" });
+    expect(run.findings[0]).toMatchObject({ subject: "f1", severityRule: "performance_drop" });
   });
 });
 
@@ -235,7 +235,7 @@ describe("service probe", () => {
     service = { ...service, health: 0 };
     const run = await feature.monitoring.runMonitor("fraud-detector", "probe", "manual");
     expect(run.findings).toEqual([
-      expect.objectContaining({ subject: "availability", severity: "critical" }),
+      expect.objectContaining({ subject: "availability", severityRule: "probe_down" }),
     ]);
     service = { ...service, health: 200 };
   });

@@ -35,6 +35,8 @@ export const incidents = pgTable(
     modelVersion: text(),
     title: text().notNull(),
     severity: text().$type<"info" | "warning" | "critical">().notNull(),
+    /** Who set the severity by hand (the card's select, the API); null while it follows the findings. */
+    severitySetBy: text(),
     state: text().$type<"open" | "acknowledged" | "mitigated" | "resolved">().notNull(),
     /** Where the card and thread live (a channel name or id from the config). */
     channel: text().notNull(),

@@ -25,7 +25,8 @@ export async function runConfidence(ctx: MonitorContext, cfg: ConfidenceConfig):
       ? [
           {
             subject: LOW_CONFIDENCE,
-            severity: share > Math.min(1, cfg.max_low_share * 2) ? "critical" : "warning",
+            severityRule:
+              share > Math.min(1, cfg.max_low_share * 2) ? "confidence_collapse" : "confidence_low",
             title: `${Math.round(share * 1000) / 10}% of predictions under confidence ${ctx.model.confidenceThreshold}`,
             metrics: {
               low_share: round(share),
@@ -57,7 +58,7 @@ export async function runConfidence(ctx: MonitorContext, cfg: ConfidenceConfig):
 export function burstFinding(count: number, minCount: number, withinMs: number, threshold: number): Finding {
   return {
     subject: LOW_CONFIDENCE,
-    severity: "warning",
+    severityRule: "confidence_burst",
     title: `Burst: ${count} predictions under confidence ${threshold} within ${Math.round(withinMs / 1000)}s`,
     metrics: { low: count, min_count: minCount, within_s: withinMs / 1000 },
     rule: `>= ${minCount} predictions under confidence ${threshold} within ${Math.round(withinMs / 1000)}s (real time, fixed threshold)`,

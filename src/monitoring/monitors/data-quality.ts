@@ -64,7 +64,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
     if (summary.rows < low)
       findings.push({
         subject: "volume",
-        severity: summary.rows === 0 ? "critical" : "warning",
+        severityRule: "quality_volume",
         title: `Volume drop: ${summary.rows} predictions, expected about ${Math.round(expected)}`,
         metrics: { rows: summary.rows, expected: round(expected), tolerance: cfg.volume_tolerance },
         rule: `rows < expected × (1 − ${cfg.volume_tolerance}) (${cfg.expected_rows_per_hour ? "configured rate" : "reference rate"})`,
@@ -74,7 +74,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
     const known = features.find((f) => f.name === e.key);
     findings.push({
       subject: `schema:${e.key}`,
-      severity: "warning",
+      severityRule: "quality_schema",
       title: known
         ? `Feature ${e.key} changed type: ${e.count} values are ${e.type}, expected ${known.type}`
         : `New feature ${e.key} in ${e.count} predictions`,
@@ -110,7 +110,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
     if (share >= 1 && refMissing < 0.5)
       findings.push({
         subject: `schema:${f.name}`,
-        severity: "critical",
+        severityRule: "quality_schema",
         title: `Feature ${f.name} is gone: missing in every prediction`,
         metrics: { missing_share: 1 },
         rule: "every configured feature must be present",
@@ -118,7 +118,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
     else if (share > limit)
       findings.push({
         subject: `missing:${f.name}`,
-        severity: "warning",
+        severityRule: "quality_missing",
         title: `${f.name} missing in ${Math.round(share * 1000) / 10}% of predictions (reference ${Math.round(refMissing * 1000) / 10}%)`,
         metrics: { missing_share: round(share), reference: round(refMissing), limit: round(limit) },
         rule: `missing share > max(reference × ${cfg.missing_share_factor}, reference + ${MISSING_SLACK}) (fixed factor)`,
@@ -130,7 +130,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
       if (below + above > 0)
         findings.push({
           subject: `range:${f.name}`,
-          severity: "warning",
+          severityRule: "quality_range",
           title: `${below + above} values of ${f.name} outside the reference range [${round(ref.min)}, ${round(ref.max)}]`,
           metrics: { below, above, min: round(ref.min), max: round(ref.max) },
           rule: "any value outside the reference min/max",
@@ -142,7 +142,7 @@ export async function runDataQuality(ctx: MonitorContext, cfg: QualityConfig): P
       if (unseen.length)
         findings.push({
           subject: `unseen:${f.name}`,
-          severity: "warning",
+          severityRule: "quality_unseen",
           title: `${unseen.length} unseen ${f.name} categories: ${unseen
             .slice(0, 5)
             .map(([v]) => v.slice(0, 30))

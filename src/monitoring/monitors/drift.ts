@@ -132,11 +132,13 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
   for (const e of drifted) evidence[e.feature] = [driftDistributionChart(e)];
   if (verdict.datasetDrift)
     evidence.dataset = drifted.slice(0, TOP_DRIFTED_CHARTS).map((e) => driftDistributionChart(e));
+  const lone = !verdict.datasetDrift && verdict.columns.filter((c) => c.drifted).length === 1;
   const findings: Finding[] = verdict.columns
     .filter((c) => c.drifted)
     .map((c) => ({
       subject: c.column,
-      severity: "warning" as const,
+      // One feature drifting alone while the drifted share stays low is worth a look, not a page.
+      severityRule: lone ? ("drift_feature_low_share" as const) : ("drift_feature" as const),
       title: `Drift in ${c.column}: ${isTest(c.method) ? `p = ${round(c.value)}` : `${c.method} ${round(c.value)}`}`,
       metrics: {
         method: c.method,
@@ -149,7 +151,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
   if (verdict.datasetDrift)
     findings.push({
       subject: "dataset",
-      severity: "critical",
+      severityRule: "drift_dataset",
       title: `Dataset drift: ${Math.round(verdict.driftShare * 100)}% of features drifted`,
       metrics: { drift_share: round(verdict.driftShare), threshold: cfg.dataset_drift_share },
       rule: `share of drifted features >= ${cfg.dataset_drift_share} (fixed threshold)`,

@@ -73,7 +73,7 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
       ? [
           {
             subject: cfg.metric,
-            severity: "critical",
+            severityRule: "performance_drop",
             title: `${how === "realised" ? "" : "Estimated "}${cfg.metric} fell to ${round(value)} (reference ${round(refValue ?? null)})`,
             metrics: {
               value: round(value),

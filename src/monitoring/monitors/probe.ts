@@ -36,7 +36,7 @@ export async function runProbe(ctx: MonitorContext, cfg: ProbeConfig): Promise<M
     if (res.status < 200 || res.status >= 300)
       findings.push({
         subject: "availability",
-        severity: "critical",
+        severityRule: "probe_down",
         title: `${ctx.model.slug} service answered ${res.status} on /health`,
         metrics: { status: res.status },
         rule: "GET /health must answer 2xx",
@@ -45,7 +45,7 @@ export async function runProbe(ctx: MonitorContext, cfg: ProbeConfig): Promise<M
     health = (err as Error).name === "TimeoutError" ? "timeout" : "unreachable";
     findings.push({
       subject: "availability",
-      severity: "critical",
+      severityRule: "probe_down",
       title: `${ctx.model.slug} service is ${health === "timeout" ? `not answering within ${cfg.timeout} ms` : "unreachable"}`,
       metrics: { error: String((err as Error).message).slice(0, 200) },
       rule: `GET /health must answer 2xx within ${cfg.timeout} ms`,
@@ -69,7 +69,7 @@ export async function runProbe(ctx: MonitorContext, cfg: ProbeConfig): Promise<M
     if (wrong > 0)
       findings.push({
         subject: "golden",
-        severity: "critical",
+        severityRule: "probe_down",
         title: `${wrong} of ${cfg.golden.length} golden inputs gave the wrong answer`,
         metrics: { wrong, cases: cfg.golden.length },
         rule: "every golden input must return its expected prediction (± tolerance)",
@@ -79,7 +79,7 @@ export async function runProbe(ctx: MonitorContext, cfg: ProbeConfig): Promise<M
   if (maxLatency !== null && maxLatency > cfg.max_latency_ms)
     findings.push({
       subject: "latency",
-      severity: "warning",
+      severityRule: "probe_slow",
       title: `${ctx.model.slug} service took ${Math.round(maxLatency)} ms (limit ${cfg.max_latency_ms} ms)`,
       metrics: { latency_ms: round(maxLatency), max_latency_ms: cfg.max_latency_ms },
       rule: `slowest call > ${cfg.max_latency_ms} ms (fixed threshold)`,

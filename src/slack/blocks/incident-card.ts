@@ -29,6 +29,8 @@ function tierField(e: NonNullable<IncidentSnapshot["escalation"]>): string {
   return `*Tier*\nL${e.tier} (@${escapeMrkdwn(e.handle)})${next}`;
 }
 
+const SEVERITY_WORD = { critical: "Critical", warning: "Warning", info: "Info" } as const;
+
 function buttons(s: IncidentSnapshot): KnownBlock[] {
   const { incident: i } = s;
   if (i.state === "resolved") return [];
@@ -79,6 +81,18 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
       value,
     });
   }
+  // Anyone allowed to acknowledge may set the severity; the listener checks who chose it.
+  const option = (level: "critical" | "warning" | "info") => ({
+    text: { type: "plain_text" as const, text: `${SEVERITY_WORD[level]}` },
+    value: `${i.id}:${level}`,
+  });
+  elements.push({
+    type: "static_select",
+    action_id: ACTION_IDS.incidentSeverity,
+    placeholder: { type: "plain_text", text: "Severity" },
+    initial_option: option(i.severity),
+    options: (["critical", "warning", "info"] as const).map(option),
+  });
   const blocks: KnownBlock[] = [{ type: "actions", block_id: "incident_actions", elements }];
   if (s.runbooks.length) {
     blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: "*Suggested runbooks*" }] });

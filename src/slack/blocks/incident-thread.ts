@@ -1,4 +1,5 @@
 import {
+  type Alert,
   formatRef,
   formatSilenceRef,
   type Incident,
@@ -7,7 +8,7 @@ import {
 } from "../../incidents/index.js";
 import { formatDuration } from "../../shared/duration.js";
 import { escapeMrkdwn } from "../../shared/text.js";
-import { clip, formatMetrics, slackDate, who } from "./incident-format.js";
+import { clip, formatMetrics, SEVERITY_EMOJI, slackDate, who } from "./incident-format.js";
 
 const ACTION_WORD = {
   acknowledge: "acknowledged",
@@ -106,7 +107,23 @@ export function threadNoteText(note: ThreadNote): string {
       ].join("\n");
     case "update_due":
       return updateDueText(note);
+    case "severity":
+      return `${SEVERITY_EMOJI[note.to]} ${who(note.actor)} changed the severity from *${note.from}* to *${note.to}*.`;
   }
+}
+
+/**
+ * An info finding as a feed line in the model's channel: what fired, its rule and numbers. It opens
+ * no incident, so it carries no buttons.
+ */
+export function feedText(alert: Alert): string {
+  const lines = [
+    `${SEVERITY_EMOJI.info} *Info* · \`${alert.model}\` · ${escapeMrkdwn(clip(alert.title, 200))}`,
+    alert.rule ? `*Rule:* ${escapeMrkdwn(clip(alert.rule, 400))}` : "",
+    Object.keys(alert.metrics).length ? `*Numbers:* ${clip(formatMetrics(alert.metrics), 900)}` : "",
+    `_Info findings open no incident; \`alerting.severity\` sets which rules do._`,
+  ];
+  return lines.filter(Boolean).join("\n");
 }
 
 /** A short fallback naming the incident, for notifications about a reply. */

@@ -26,6 +26,8 @@ function why(m: PageMessage): string {
       return `escalated automatically${note}`;
     case "repeat":
       return `paged again${note}`;
+    case "severity":
+      return page.note ? escapeMrkdwn(clip(page.note, 300)) : "its severity";
     default:
       return "a new incident";
   }

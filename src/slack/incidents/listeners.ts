@@ -15,6 +15,7 @@ import {
   type IdButtonClick,
   inputText,
   parseIdButtonClick,
+  parseSelectChoice,
   parseViewSubmission,
   type ViewSubmission,
 } from "../interactions.js";
@@ -101,6 +102,37 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
         replyTo: { channel: c.channel, user: c.user },
       });
     });
+  });
+
+  // The card's severity select: value `<incident id>:<level>`; the service checks who chose it.
+  app.action(ACTION_IDS.incidentSeverity, async ({ ack, body }) => {
+    const choice = parseSelectChoice(body);
+    const m = choice ? /^(\d{1,9}):(critical|warning|info)$/.exec(choice.value) : null;
+    try {
+      if (!choice || !m) {
+        logger.warn("ignored a severity choice with an unexpected payload");
+        return;
+      }
+      const replyTo = { channel: choice.channel, user: choice.user };
+      try {
+        // A refusal or "already" is told as an ephemeral; a change shows on the card and in the thread.
+        await owners.severity({
+          incidentId: Number(m[1]),
+          to: m[2] as "critical" | "warning" | "info",
+          actor: choice.user,
+          via: "button",
+          replyTo,
+        });
+      } catch (err) {
+        const known = err instanceof IncidentError;
+        if (!known) logger.error({ err }, "severity change failed");
+        await incidents
+          .tell(replyTo, known ? err.message : "Something went wrong on our side; it has been logged.")
+          .catch((e: unknown) => logger.error({ err: e }, "could not tell the user about a failure"));
+      }
+    } finally {
+      await ack();
+    }
   });
 
   /**

@@ -5,7 +5,8 @@ import { formatRef } from "../../incidents/model.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { handOverMessage, incidentCard } from "../blocks/incident-card.js";
-import { stakeholderText, threadNoteFallback, threadNoteText } from "../blocks/incident-thread.js";
+import { clip } from "../blocks/incident-format.js";
+import { feedText, stakeholderText, threadNoteFallback, threadNoteText } from "../blocks/incident-thread.js";
 
 /**
  * The incidents' Slack writes as outbox rows: cards, in-place card edits (coalesced, so a flood of
@@ -35,6 +36,20 @@ export function createSlackIncidentNotifier(deps: { clock: Clock; wake: () => vo
           parentId: incident.cardOutboxId,
           payload: { ...incidentCard(card) },
           coalesceKey: `card:${incident.id}`,
+        },
+        clock.now(),
+      );
+    },
+    feed(tx: Db, channel, alert) {
+      const text = feedText(alert);
+      return createOutboxRepository(tx).enqueue(
+        {
+          method: "chat.postMessage",
+          channel,
+          payload: {
+            text: clip(`Info: ${alert.title} (${alert.model})`, 3000),
+            blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+          },
         },
         clock.now(),
       );

@@ -1,3 +1,4 @@
+import { COMMAND_WORKING_TEXT } from "../commands/types.js";
 import { signSlackRequest } from "../signature.js";
 import { toApiMessage } from "./api-message.js";
 import { applyResponse, type ResponseOutcome } from "./response-apply.js";
@@ -35,6 +36,10 @@ export interface CommandOptions extends SigningOverrides {
   command?: string;
   /** Apply the ack body as Slack would (ephemeral reply, or in_channel); default true. */
   applyAck?: boolean;
+  /** When the bot acks with "working on it", wait for its answer through the response_url; default true. */
+  waitForLateAnswer?: boolean;
+  /** How long to wait for that late answer; default 60 s. */
+  lateAnswerWithinMs?: number;
 }
 
 /** Options of `clickButton`. */
@@ -63,6 +68,8 @@ export interface DriverResponse {
   payload: Record<string, unknown>;
   /** What applying the ack body did, when it was applied. */
   ack?: ResponseOutcome;
+  /** The body is a command's late answer, posted to its response_url after a "working on it" ack. */
+  deferred?: boolean;
 }
 
 /** A message or ephemeral that a user can click in. */
@@ -76,12 +83,13 @@ function findButton(
   blocks: readonly Block[],
   actionId: string,
   blockId?: string,
+  type = "button",
 ): { block: Block; button: Record<string, unknown> } | undefined {
   for (const block of blocks) {
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const candidates = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
     for (const element of candidates) {
-      if (isObject(element) && element.type === "button" && element.action_id === actionId)
+      if (isObject(element) && element.type === type && element.action_id === actionId)
         return { block, button: element };
     }
   }
@@ -120,6 +128,7 @@ export class SandboxDriver {
     const where = this.#workspace.requireChannel(channel);
     const target: ResponseTarget = { channel: where.id, user: user.id };
     const team = this.#workspace.team;
+    const responseUrl = this.#responseUrl(target);
     const fields = {
       token: SANDBOX_VERIFICATION_TOKEN,
       team_id: team.id,
@@ -132,13 +141,25 @@ export class SandboxDriver {
       text,
       api_app_id: this.#workspace.bot.appId,
       is_enterprise_install: "false",
-      response_url: this.#responseUrl(target),
+      response_url: responseUrl,
       trigger_id: this.#workspace.triggers.issue(user.id),
     };
     const response = await this.#post(new URLSearchParams(fields).toString(), opts, fields);
     if (opts.applyAck === false || response.status !== 200) return response;
     const ack = this.#ackPayload(response.body);
-    return ack ? { ...response, ack: applyResponse(this.#workspace, target, ack, "ack") } : response;
+    const acked = ack ? { ...response, ack: applyResponse(this.#workspace, target, ack, "ack") } : response;
+    // A command acknowledged with "working on it" answers through its response_url: wait for that
+    // answer and return it as the body (`deferred` says it came late), as the person would read it.
+    const ackText = (response.body as { text?: unknown } | null)?.text;
+    if (ackText !== COMMAND_WORKING_TEXT || opts.waitForLateAnswer === false) return acked;
+    const id = responseUrl.slice(responseUrl.lastIndexOf("/") + 1);
+    const until = Date.now() + (opts.lateAnswerWithinMs ?? 60_000);
+    while (Date.now() < until) {
+      const [late] = this.#workspace.responseUrls.bodies(id);
+      if (late !== undefined) return { ...acked, body: late, deferred: true };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return acked;
   }
 
   /** Clicks the button with this action_id in a message or ephemeral; value and block_id come from the message. Throws when there is no such button. */
@@ -190,6 +211,65 @@ export class SandboxDriver {
           text: button.text,
           ...(value !== undefined ? { value } : {}),
           ...(typeof button.style === "string" ? { style: button.style } : {}),
+          action_ts: this.#actionTs(),
+        },
+      ],
+    };
+    return this.#post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), opts, payload);
+  }
+
+  /**
+   * Chooses an option of a static select in a message, as Slack sends it (`block_actions` with
+   * `selected_option`). Throws when there is no such select or option.
+   */
+  async chooseOption(
+    userId: string,
+    message: SandboxMessage,
+    actionId: string,
+    value: string,
+    opts: SigningOverrides & { anyValue?: boolean } = {},
+  ): Promise<DriverResponse> {
+    const user = this.#user(userId);
+    const current = this.#workspace.message(message.channel, message.ts);
+    if (!current) throw new Error(`sandbox driver: message ${message.ts} no longer exists`);
+    const found = findButton(current.blocks ?? [], actionId, undefined, "static_select");
+    if (!found)
+      throw new Error(`sandbox driver: no select with action_id "${actionId}" in message ${message.ts}`);
+    const options = Array.isArray(found.button.options) ? found.button.options : [];
+    // `anyValue` sends a value the select does not offer, as a forged payload would.
+    const option =
+      options.find((o) => isObject(o) && o.value === value) ??
+      (opts.anyValue ? { text: { type: "plain_text", text: value } } : undefined);
+    if (!isObject(option)) throw new Error(`sandbox driver: no option "${value}" in select "${actionId}"`);
+    const channel = this.#workspace.requireChannel(current.channel);
+    const team = this.#workspace.team;
+    const payload: Record<string, unknown> = {
+      type: "block_actions",
+      user: { id: user.id, username: user.name, name: user.name, team_id: team.id },
+      api_app_id: this.#workspace.bot.appId,
+      token: SANDBOX_VERIFICATION_TOKEN,
+      container: { type: "message", message_ts: current.ts, channel_id: channel.id, is_ephemeral: false },
+      trigger_id: this.#workspace.triggers.issue(user.id),
+      team: { id: team.id, domain: team.domain },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel.id, name: channelName(channel) },
+      message: toApiMessage(this.#workspace, current),
+      state: { values: {} },
+      response_url: this.#responseUrl({
+        channel: channel.id,
+        user: user.id,
+        messageTs: current.ts,
+        isEphemeral: false,
+        ...(current.thread_ts ? { threadTs: current.thread_ts } : {}),
+      }),
+      actions: [
+        {
+          type: "static_select",
+          action_id: actionId,
+          block_id: found.block.block_id,
+          selected_option: { text: option.text, value },
+          ...(isObject(found.button.placeholder) ? { placeholder: found.button.placeholder } : {}),
           action_ts: this.#actionTs(),
         },
       ],

@@ -52,7 +52,13 @@ export function elementHtml(element: unknown, workspace: SandboxWorkspace, block
     case "mrkdwn":
     case "plain_text":
       return html`<span class="bk-text">${textHtml(element, workspace)}</span>`;
-    case "static_select":
+    case "static_select": {
+      // Choosing posts the option like a click (the page's change handler).
+      const initial = isObject(element.initial_option) ? str(element.initial_option.value) : "";
+      return html`<select class="bk-select" data-action-id="${str(element.action_id)}" data-block-id="${blockId}">
+        ${initial ? html`` : html`<option value="">${isObject(element.placeholder) ? textHtml(element.placeholder, workspace) : "Select"}</option>`}
+        ${options(element).map((o) => html`<option value="${str(o.value)}"${str(o.value) === initial ? html` selected` : ""}>${textHtml(o.text, workspace)}</option>`)}</select>`;
+    }
     case "multi_static_select": {
       const opts = options(element);
       return html`<select class="bk-select" disabled title="Selects in messages are not supported by the sandbox">

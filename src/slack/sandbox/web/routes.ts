@@ -5,6 +5,7 @@ import type { DemoTraffic } from "../../../demo/demo-stream.js";
 import { FAULTS } from "../../../demo/fraud-traffic.js";
 import type { SafeHtml } from "../../../web/html.js";
 import type { SandboxDriver } from "../driver.js";
+import type { SandboxMessage } from "../types.js";
 import type { SandboxEvents, SandboxWorkspace } from "../workspace.js";
 import { loadAssets } from "./assets.js";
 import { actingUsers, channelHtml, modalHtml, sidebarHtml, visibleChannels } from "./fragments.js";
@@ -43,6 +44,8 @@ const clickBody = z.strictObject({
   ephemeral: z.boolean(),
   action_id: z.string().min(1).max(255),
   block_id: z.string().max(255).optional(),
+  /** For a select in a message: the chosen option's value. */
+  selected: z.string().min(1).max(200).optional(),
 });
 const submitBody = z.strictObject({
   user: userField,
@@ -257,16 +260,19 @@ export function sandboxPageRoutes(deps: SandboxPageDeps) {
     scope.post("/web/click", async (req, reply) => {
       const parsed = clickBody.safeParse(req.body);
       if (!parsed.success) return badRequest(reply, parsed.error.issues);
-      const { channel, ts, ephemeral, action_id, block_id } = parsed.data;
+      const { channel, ts, ephemeral, action_id, block_id, selected } = parsed.data;
       const user = userOf(parsed.data.user);
       if (!user) return reply.code(404).send({ error: "user_not_found", message: "no such sandbox person" });
       const message = ephemeral ? workspace.ephemeral(channel, ts) : workspace.message(channel, ts);
       if (!message || (ephemeral && "user" in message && message.user !== user.id))
         return reply.code(404).send({ error: "message_not_found", message: "that message is gone" });
       try {
-        const result = await deps
-          .driver()
-          .clickButton(user.id, message, action_id, block_id ? { blockId: block_id } : {});
+        const result =
+          selected !== undefined && !ephemeral
+            ? await deps.driver().chooseOption(user.id, message as SandboxMessage, action_id, selected)
+            : await deps
+                .driver()
+                .clickButton(user.id, message, action_id, block_id ? { blockId: block_id } : {});
         if (result.status !== 200)
           return reply.code(502).send({ error: "bot_error", message: `the bot answered ${result.status}` });
         return { ok: true };

@@ -240,6 +240,32 @@
     }
   });
 
+  // A select in a message (the incident card's severity): choosing posts it like a click.
+  messages.addEventListener("change", async (event) => {
+    const select = event.target.closest("select.bk-select[data-action-id]");
+    if (!select?.value) return;
+    const article = select.closest("article.msg");
+    if (!article) return;
+    select.disabled = true;
+    showError("");
+    try {
+      const payload = {
+        user,
+        channel: article.dataset.channel,
+        ts: article.dataset.ts,
+        ephemeral: article.dataset.ephemeral === "true",
+        action_id: select.dataset.actionId,
+        selected: select.value,
+      };
+      if (select.dataset.blockId) payload.block_id = select.dataset.blockId;
+      await postJson("web/click", payload);
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      select.disabled = false;
+    }
+  });
+
   messages.addEventListener(
     "toggle",
     (event) => {

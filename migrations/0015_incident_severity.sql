@@ -1,0 +1,1 @@
+ALTER TABLE "incidents" ADD COLUMN "severity_set_by" text;
