@@ -87,7 +87,7 @@ export function createAlertIntake(deps: IncidentDeps) {
   const { db, clock, config, notifier } = deps;
   const policy = policyOf(config);
   const slugs = config.models.map((m) => m.slug);
-  const { refreshCard, leadOf, settleIncident } = createGroupLifecycle(deps);
+  const { refreshCard, leadOf, settleIncident, followSeverity } = createGroupLifecycle(deps);
 
   async function handle(
     tx: Db,
@@ -338,6 +338,7 @@ export function createAlertIntake(deps: IncidentDeps) {
       patch.pendingFirings = decision.firings;
     }
     const updated = await incidents.update(open.id, patch);
+    await followSeverity(tx, open, updated);
     await incidents.addEvent({
       incidentId: open.id,
       at: now,

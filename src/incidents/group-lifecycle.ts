@@ -1,4 +1,5 @@
 import type { Db } from "../db/index.js";
+import { SEVERITY_RANK } from "../shared/severity.js";
 import { createAlertRepository } from "./alert-repository.js";
 import { type IncidentDeps, incidentMatcher, policyOf, snapshotOf } from "./deps.js";
 import { groupRecovered, groupTitle, rankMembers } from "./group-model.js";
@@ -33,11 +34,22 @@ export function createGroupLifecycle(deps: IncidentDeps) {
       ...patch,
       ...(await leadOf(tx, incident)),
     });
+    await followSeverity(tx, incident, updated);
     await notifier.updateCard(
       tx,
       await snapshotOf(deps, tx, updated, silence === undefined ? {} : { silence }),
     );
     return updated;
+  }
+
+  /**
+   * A worse finding raised the incident's severity (a critical member joined a warning group): the
+   * escalation follows as for a raise by hand, paging the new level's start tier if nobody has
+   * acknowledged yet.
+   */
+  async function followSeverity(tx: Db, before: Incident, after: Incident): Promise<void> {
+    if (SEVERITY_RANK[after.severity] < SEVERITY_RANK[before.severity])
+      await deps.severityChanged?.(tx, after, before.severity, deps.clock.now());
   }
 
   /** The fields a grouped incident takes from its lead member; none for one finding per incident. */
@@ -137,5 +149,5 @@ export function createGroupLifecycle(deps: IncidentDeps) {
     });
   }
 
-  return { refreshCard, leadOf, settleIncident };
+  return { refreshCard, leadOf, settleIncident, followSeverity };
 }

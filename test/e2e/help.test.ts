@@ -13,6 +13,7 @@ const SUBCOMMANDS = [
   "ack",
   "assign",
   "update",
+  "severity",
   "resolve",
   "followup",
   "silence",

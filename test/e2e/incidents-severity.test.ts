@@ -151,6 +151,34 @@ describe("critical findings under the demo config", () => {
     expect(row?.tier).toBe(3);
   });
 
+  it("a critical finding joining a warning incident raises it and pages L2 at once", async () => {
+    const slow = finding("warning", {
+      monitor: "probe_group",
+      subject: "latency",
+      title: "service took 900 ms",
+    });
+    const [opened] = await bot.incidents.intake.process([slow]);
+    const id = opened?.incidentId as number;
+    await eventually("the escalation at L1", async () => {
+      const row = await createEscalationRepository(bot.database.db).byIncident(id);
+      return row?.tier === 1;
+    });
+    const [joined] = await bot.incidents.intake.process([
+      finding("critical", {
+        monitor: "probe_group",
+        subject: "availability",
+        title: "service is unreachable",
+      }),
+    ]);
+    expect(joined).toMatchObject({ incidentId: id, effect: "joined" });
+    expect((await bot.incidents.incidents.get(id)).severity).toBe("critical");
+    const row = await createEscalationRepository(bot.database.db).byIncident(id);
+    expect(row?.tier).toBe(2);
+    const escalated = (await bot.incidents.incidents.timeline(id)).filter((e) => e.kind === "escalated");
+    expect(escalated.map((e) => [e.actor, e.detail.from, e.detail.to])).toEqual([["system", 1, 2]]);
+    expect(String(escalated[0]?.detail.what)).toContain("severity raised from warning to critical");
+  });
+
   it("a warning incident starts at L1", async () => {
     const [opened] = await bot.incidents.intake.process([finding("warning")]);
     const id = opened?.incidentId as number;
@@ -310,5 +338,45 @@ describe("the card's severity select", () => {
     );
     expect((await bot.incidents.incidents.timeline(id)).length).toBe(before);
     expect((await bot.incidents.incidents.get(id)).severity).toBe("warning");
+  });
+});
+
+describe("/mlops severity", () => {
+  async function run(user: string, text: string): Promise<string> {
+    const res = await bot.sandbox.driver.command(user, CHANNEL, text);
+    expect(res.status).toBe(200);
+    return (res.body as { text: string }).text;
+  }
+
+  it("sets the level like the select, refuses people who may not acknowledge, and a bad level writes nothing", async () => {
+    const [opened] = await bot.incidents.intake.process([finding("warning")]);
+    const id = opened?.incidentId as number;
+    const ref = `INC-${id}`;
+    const posted = await card(ref);
+    const events = async () => (await bot.incidents.incidents.timeline(id)).length;
+
+    const before = await events();
+    expect(await run("U0OLIVIA", `severity ${ref} loud`)).toBe(
+      "`loud` is not a severity (critical, warning or info). Usage: `/mlops severity INC-n critical|warning|info`",
+    );
+    expect(await run("U0OLIVIA", `severity ${ref}`)).toContain("Say which severity.");
+    expect(await events()).toBe(before);
+
+    expect(await run("U0GUEST", `severity ${ref} info`)).toContain(
+      `You may not change the severity of ${ref}`,
+    );
+    expect((await bot.incidents.incidents.get(id)).severity).toBe("warning");
+
+    expect(await run("U0DANA", `severity ${ref} info`)).toBe(`${ref} is info now.`);
+    await eventually(
+      "the card to show info",
+      () => severityShown(posted).field === ":information_source: info",
+    );
+    const change = (await bot.incidents.incidents.timeline(id)).find((e) => e.kind === "severity_changed");
+    expect(change).toMatchObject({
+      actor: "U0DANA",
+      via: "command",
+      detail: { from: "warning", to: "info" },
+    });
   });
 });

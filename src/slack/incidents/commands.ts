@@ -11,6 +11,7 @@ import {
   parseStatusUpdate,
   type SilenceService,
 } from "../../incidents/index.js";
+import { SEVERITIES, type Severity } from "../../shared/severity.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import { incidentDetailBlocks, incidentListBlocks, silenceListBlocks } from "../blocks/incident-list.js";
 import type { CommandContext, CommandReply, Subcommand } from "../commands/types.js";
@@ -160,6 +161,31 @@ export function incidentCommands(deps: IncidentCommandDeps): Subcommand[] {
             actor: ctx.userId,
             via: "command",
             update: { known: update.known.slice(0, 2000), next: update.next?.slice(0, 500) },
+          });
+          return { text: result.message };
+        }),
+    },
+    {
+      name: "severity",
+      usage: "INC-n critical|warning|info",
+      summary: "Set an incident's severity by hand (as the card's select does); findings no longer change it",
+      run: (ctx) =>
+        replying(async () => {
+          const usage = "Usage: `/mlops severity INC-n critical|warning|info`";
+          const id = refArg(ctx, "severity INC-n critical|warning|info");
+          if (typeof id !== "number") return id;
+          const level = (ctx.args[1] ?? "").toLowerCase();
+          if (ctx.args.length !== 2 || !(SEVERITIES as readonly string[]).includes(level))
+            return {
+              text: ctx.args[1]
+                ? `\`${escapeMrkdwn(ctx.args.slice(1).join(" ").slice(0, 40))}\` is not a severity (critical, warning or info). ${usage}`
+                : `Say which severity. ${usage}`,
+            };
+          const result = await deps.owners.severity({
+            incidentId: id,
+            actor: ctx.userId,
+            via: "command",
+            to: level as Severity,
           });
           return { text: result.message };
         }),
