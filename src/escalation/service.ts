@@ -103,6 +103,36 @@ export function escalationDescriber(config: MlopsConfig): EscalationDescriber {
 }
 
 /**
+ * Moves an escalation up to tier `to` now (its wait starts afresh) and records the page that
+ * tier gets, in the caller's transaction; `policy` replaces the frozen one when given. Returns the
+ * step number of the page.
+ */
+async function pageTierNow(
+  tx: Db,
+  row: EscalationRow,
+  policy: EscalationPolicy,
+  to: number,
+  now: Date,
+  page: { reason: string; actor: string; note: string | null },
+  refreeze = false,
+): Promise<number> {
+  const repo = createEscalationRepository(tx);
+  const step = row.step + 1;
+  await repo.update(row.incidentId, {
+    ...(refreeze ? { policy: policy as unknown as Record<string, unknown> } : {}),
+    tier: to,
+    pagesAtTier: 1,
+    step,
+    tierSince: now,
+    nextAt: deadlineAfterPage(policy, to, now),
+    nextKind: "escalate",
+    updatedAt: now,
+  });
+  await repo.addPage({ incidentId: row.incidentId, step, tier: to, ...page, now });
+  return step;
+}
+
+/**
  * What a hand-set severity does to an escalation already under way (in the caller's transaction):
  * when nobody has acknowledged and the new level starts at a higher tier (critical: L2 at once),
  * the policy is frozen again for that level and the tier is paged now. Lowering it pages nobody.
@@ -117,27 +147,16 @@ export function severityEscalator(config: MlopsConfig) {
     const policy = policyFor(config, incident.model, incident.severity);
     const to = policy.startTier ?? 1;
     if (to <= row.tier) return;
-    const step = row.step + 1;
-    await repo.update(incident.id, {
-      policy: policy as unknown as Record<string, unknown>,
-      tier: to,
-      pagesAtTier: 1,
-      step,
-      tierSince: now,
-      nextAt: deadlineAfterPage(policy, to, now),
-      nextKind: "escalate",
-      updatedAt: now,
-    });
     const why = `severity raised from ${from} to ${incident.severity}`;
-    await repo.addPage({
-      incidentId: incident.id,
-      step,
-      tier: to,
-      reason: "severity",
-      actor: "system",
-      note: why,
+    const step = await pageTierNow(
+      tx,
+      row,
+      policy,
+      to,
       now,
-    });
+      { reason: "severity", actor: "system", note: why },
+      true,
+    );
     await createIncidentRepository(tx).addEvent({
       incidentId: incident.id,
       at: now,
@@ -323,25 +342,10 @@ export function createEscalationService(deps: EscalationDeps) {
           return { outcome: "refused", tier: row.tier, message };
         }
         const to = row.tier + 1;
-        const step = row.step + 1;
-        const repo = createEscalationRepository(tx);
-        await repo.update(incident.id, {
-          tier: to,
-          pagesAtTier: 1,
-          step,
-          tierSince: now,
-          nextAt: deadlineAfterPage(policy, to, now),
-          nextKind: "escalate",
-          updatedAt: now,
-        });
-        await repo.addPage({
-          incidentId: incident.id,
-          step,
-          tier: to,
+        const step = await pageTierNow(tx, row, policy, to, now, {
           reason: "manual",
           actor: req.actor,
           note: req.note ?? null,
-          now,
         });
         await createIncidentRepository(tx).addEvent({
           incidentId: incident.id,

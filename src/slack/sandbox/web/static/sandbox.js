@@ -215,13 +215,11 @@
     }
   });
 
-  messages.addEventListener("click", async (event) => {
-    const button = event.target.closest("button.bk-button[data-action-id]");
-    if (!button) return;
-    const article = button.closest("article.msg");
+  /** Posts an interaction with a message's control (a button, or a select's choice) as Slack would. */
+  async function act(control, extra) {
+    const article = control.closest("article.msg");
     if (!article) return;
-    if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
-    button.disabled = true;
+    control.disabled = true;
     showError("");
     try {
       const payload = {
@@ -229,41 +227,30 @@
         channel: article.dataset.channel,
         ts: article.dataset.ts,
         ephemeral: article.dataset.ephemeral === "true",
-        action_id: button.dataset.actionId,
+        action_id: control.dataset.actionId,
+        ...extra,
       };
-      if (button.dataset.blockId) payload.block_id = button.dataset.blockId;
+      if (control.dataset.blockId) payload.block_id = control.dataset.blockId;
       await postJson("web/click", payload);
     } catch (err) {
       showError(err.message);
     } finally {
-      button.disabled = false;
+      control.disabled = false;
     }
+  }
+
+  messages.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.bk-button[data-action-id]");
+    if (!button?.closest("article.msg")) return;
+    if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
+    await act(button, {});
   });
 
   // A select in a message (the incident card's severity): choosing posts it like a click.
   messages.addEventListener("change", async (event) => {
     const select = event.target.closest("select.bk-select[data-action-id]");
     if (!select?.value) return;
-    const article = select.closest("article.msg");
-    if (!article) return;
-    select.disabled = true;
-    showError("");
-    try {
-      const payload = {
-        user,
-        channel: article.dataset.channel,
-        ts: article.dataset.ts,
-        ephemeral: article.dataset.ephemeral === "true",
-        action_id: select.dataset.actionId,
-        selected: select.value,
-      };
-      if (select.dataset.blockId) payload.block_id = select.dataset.blockId;
-      await postJson("web/click", payload);
-    } catch (err) {
-      showError(err.message);
-    } finally {
-      select.disabled = false;
-    }
+    await act(select, { selected: select.value });
   });
 
   messages.addEventListener(
