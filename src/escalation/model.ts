@@ -1,6 +1,7 @@
 /** Escalation's rules, pure: the policy a model gets, who is in which tier, what a deadline does. */
 import type { MlopsConfig } from "../config/index.js";
 import type { incidentEscalations } from "../db/schema/index.js";
+import type { Severity } from "../shared/severity.js";
 
 /** The tiers, lowest first. */
 export const TIERS = [1, 2, 3] as const;
@@ -24,7 +25,7 @@ export interface EscalationPolicy {
   /** The tier paged when the incident opens (`escalation.severity.<level>.start`); 1 when absent (older rows). */
   startTier?: number;
   /** The severity the policy was chosen for. */
-  severity?: "critical" | "warning" | "info";
+  severity?: Severity;
 }
 
 /** An `incident_escalations` row. */
@@ -56,11 +57,7 @@ export function tierLabel(tier: number): string {
  * policy (`escalation.severity`: its start tier and overrides), then the model's overrides, with
  * `owners` resolved.
  */
-export function policyFor(
-  config: MlopsConfig,
-  modelSlug: string,
-  severity?: "critical" | "warning" | "info",
-): EscalationPolicy {
+export function policyFor(config: MlopsConfig, modelSlug: string, severity?: Severity): EscalationPolicy {
   const base = config.escalation.default;
   const bySeverity = severity ? config.escalation.severity[severity] : undefined;
   const over = config.escalation.models[modelSlug];
@@ -90,7 +87,7 @@ export function policyFor(
 }
 
 /** The tier an incident of `severity` starts at (`escalation.severity.<level>.start`). */
-export function startTierOf(config: MlopsConfig, severity?: "critical" | "warning" | "info"): number {
+export function startTierOf(config: MlopsConfig, severity?: Severity): number {
   const start = severity ? config.escalation.severity[severity]?.start : undefined;
   return start === "l3" ? 3 : start === "l2" ? 2 : 1;
 }

@@ -1,12 +1,13 @@
 import type { ChartSpec } from "../charts/spec.js";
 import type { Db } from "../db/index.js";
 import type { AlertSignal, AlertSink, MonitorRunRef } from "../shared/alert-signal.js";
+import { SEVERITY_RANK } from "../shared/severity.js";
 import { alertSignalSchema, fingerprintOf, nextReminderAt, onRepeatFiring } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
 import { channelOf, type IncidentDeps, policyOf, snapshotOf } from "./deps.js";
 import { InvalidSignalError } from "./errors.js";
 import { createGroupLifecycle, type Resolved } from "./group-lifecycle.js";
-import { groupKeyOf } from "./group-model.js";
+import { groupKeyOf, WHOLE_DATASET } from "./group-model.js";
 import { createMemberRepository } from "./member-repository.js";
 import { type Alert, EVENT_KINDS, type Incident, type Silence } from "./model.js";
 import { createIncidentRepository } from "./repository.js";
@@ -405,7 +406,6 @@ export function createAlertIntake(deps: IncidentDeps) {
     run?: MonitorRunRef,
   ): Promise<IntakeOutcome[]> {
     const valid = validateSignals(signals, slugs);
-    const rank = { critical: 0, warning: 1, info: 2 } as const;
     // By group, so a group's rows are locked in one order; within it the most severe first, so
     // the finding that opens a new group (and brings its charts) is the one that leads it.
     const order = valid
@@ -418,9 +418,9 @@ export function createAlertIntake(deps: IncidentDeps) {
       .sort(
         (a, b) =>
           a.key.localeCompare(b.key) ||
-          rank[a.signal.severity] - rank[b.signal.severity] ||
+          SEVERITY_RANK[a.signal.severity] - SEVERITY_RANK[b.signal.severity] ||
           // The dataset-wide finding (dataset drift) leads its run's group, as it does on the card.
-          Number(b.signal.subject === "dataset") - Number(a.signal.subject === "dataset") ||
+          Number(b.signal.subject === WHOLE_DATASET) - Number(a.signal.subject === WHOLE_DATASET) ||
           a.fingerprint.localeCompare(b.fingerprint) ||
           a.index - b.index,
       );

@@ -1,5 +1,5 @@
 import type { Db } from "../db/index.js";
-import { SEVERITY_RANK } from "../shared/severity.js";
+import { SEVERITIES, SEVERITY_RANK } from "../shared/severity.js";
 import { createAlertRepository } from "./alert-repository.js";
 import { type IncidentDeps, incidentMatcher, policyOf, snapshotOf } from "./deps.js";
 import { groupRecovered, groupTitle, rankMembers } from "./group-model.js";
@@ -61,9 +61,7 @@ export function createGroupLifecycle(deps: IncidentDeps) {
     // A severity set by hand stays until someone changes it again; otherwise the worst firing member's.
     const severity = incident.severitySetBy
       ? undefined
-      : (["critical", "warning", "info"] as const).find((x) =>
-          (firing.length ? firing : members).some((m) => m.alert.severity === x),
-        );
+      : SEVERITIES.find((x) => (firing.length ? firing : members).some((m) => m.alert.severity === x));
     return {
       alertId: lead.alert.id,
       subject: lead.alert.subject,

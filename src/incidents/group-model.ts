@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { GroupLabel } from "../config/index.js";
 import type { AlertSignal } from "../shared/alert-signal.js";
+import { SEVERITY_RANK } from "../shared/severity.js";
 import { fingerprintOf } from "./alert-model.js";
 import type { Alert } from "./model.js";
 
@@ -55,10 +56,8 @@ export function memberScore(metrics: Alert["metrics"]): number {
   return threshold > 0 ? value / threshold : value;
 }
 
-const SEVERITY_RANK = { critical: 3, warning: 2, info: 1 } as const;
-
-/** The finding about the whole dataset (dataset drift) sums up a drift run: it leads at its severity. */
-const WHOLE = "dataset";
+/** The subject of the finding about the whole dataset (dataset drift), which sums up a drift run: it leads at its severity. */
+export const WHOLE_DATASET = "dataset";
 
 /**
  * Members in card order: firing before recovered, then by severity, then the dataset-wide finding
@@ -68,8 +67,8 @@ export function rankMembers(members: readonly IncidentMember[]): IncidentMember[
   return [...members].sort(
     (a, b) =>
       (a.state === b.state ? 0 : a.state === "firing" ? -1 : 1) ||
-      SEVERITY_RANK[b.alert.severity] - SEVERITY_RANK[a.alert.severity] ||
-      Number(b.alert.subject === WHOLE) - Number(a.alert.subject === WHOLE) ||
+      SEVERITY_RANK[a.alert.severity] - SEVERITY_RANK[b.alert.severity] ||
+      Number(b.alert.subject === WHOLE_DATASET) - Number(a.alert.subject === WHOLE_DATASET) ||
       memberScore(b.alert.metrics) - memberScore(a.alert.metrics) ||
       a.alert.subject.localeCompare(b.alert.subject),
   );

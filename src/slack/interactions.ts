@@ -6,10 +6,23 @@ import { z } from "zod";
  * Anything that does not match is `undefined`, and the listener acknowledges and ignores it.
  */
 
-const clickSchema = z.object({
+/** Who acted and where, as every `block_actions` payload says it. */
+const actorFields = {
   user: z.object({ id: z.string().min(1) }),
   channel: z.object({ id: z.string().min(1) }).optional(),
   container: z.object({ channel_id: z.string().optional() }).optional(),
+};
+
+/** The channel of a `block_actions` payload: its `channel`, else its container's. */
+function channelOf(data: {
+  channel?: { id: string } | undefined;
+  container?: { channel_id?: string | undefined } | undefined;
+}) {
+  return data.channel?.id ?? data.container?.channel_id;
+}
+
+const clickSchema = z.object({
+  ...actorFields,
   trigger_id: z.string().min(1).optional(),
   actions: z.array(z.object({ action_id: z.string().optional(), value: z.string() }).loose()).min(1),
 });
@@ -28,7 +41,7 @@ export interface ButtonClick {
 export function parseButtonClick(body: unknown): ButtonClick | undefined {
   const parsed = clickSchema.safeParse(body);
   if (!parsed.success) return undefined;
-  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
+  const channel = channelOf(parsed.data);
   const action = parsed.data.actions[0];
   if (!channel || !action) return undefined;
   return {
@@ -41,9 +54,7 @@ export function parseButtonClick(body: unknown): ButtonClick | undefined {
 }
 
 const selectSchema = z.object({
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
+  ...actorFields,
   actions: z
     .array(z.object({ selected_option: z.object({ value: z.string().max(200) }).loose() }).loose())
     .min(1),
@@ -60,7 +71,7 @@ export interface SelectChoice {
 export function parseSelectChoice(body: unknown): SelectChoice | undefined {
   const parsed = selectSchema.safeParse(body);
   if (!parsed.success) return undefined;
-  const channel = parsed.data.channel?.id ?? parsed.data.container?.channel_id;
+  const channel = channelOf(parsed.data);
   const action = parsed.data.actions[0];
   if (!channel || !action) return undefined;
   return { user: parsed.data.user.id, channel, value: action.selected_option.value };

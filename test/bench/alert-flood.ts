@@ -5,7 +5,7 @@
  * on Postgres); Slack is a sandbox server in this process, whose request log is the evidence.
  */
 import postgres from "postgres";
-import { maxInWindow, postJson, startAlertBenchBot } from "./alert-support.js";
+import { maxInWindow, postJson, startAlertBenchBot, waitDrained } from "./alert-support.js";
 import { envNumber } from "./env.js";
 import { ms, overrideNote, percentile, sleep } from "./support.js";
 import type { Bench, Section, TargetRow } from "./types.js";
@@ -86,15 +86,7 @@ export const alertFloodBench: Bench = {
       );
 
       // Drained: nothing left in the outbox and no firings held back by group_interval.
-      const deadline = Date.now() + 300_000;
-      for (;;) {
-        const [row] = await sql<{ open: number; held: number }[]>`
-          select (select count(*)::int from outbox where state in ('pending', 'sending')) as open,
-                 (select coalesce(sum(pending_firings), 0)::int from incidents) as held`;
-        if (row?.open === 0 && row.held === 0) break;
-        if (Date.now() > deadline) throw new Error(`not drained after 300 s: ${JSON.stringify(row)}`);
-        await sleep(500);
-      }
+      await waitDrained(sql, 500);
       const drainedSeconds = (Date.now() - started) / 1000;
 
       const [db] = await sql<

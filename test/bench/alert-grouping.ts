@@ -18,7 +18,7 @@ import { createFeatures } from "../../src/features.js";
 import type { AlertSignal } from "../../src/shared/alert-signal.js";
 import { createLogger } from "../../src/shared/logger.js";
 import type { IncidentsFeature } from "../../src/wiring/incidents-feature.js";
-import { maxInWindow } from "./alert-support.js";
+import { maxInWindow, waitDrained } from "./alert-support.js";
 import { envNumber } from "./env.js";
 import { createBenchDatabase, ms, onCleanup, percentile, sleep, tempDir } from "./support.js";
 import type { Bench, Section, TargetRow } from "./types.js";
@@ -171,15 +171,7 @@ export const alertGroupingBench: Bench = {
         ctx.log(`alert-grouping: all findings handled after ${fedSeconds.toFixed(1)} s; waiting for Slack`);
 
         // Drained: nothing left in the outbox and no firings held back by group_interval.
-        const deadline = Date.now() + 300_000;
-        for (;;) {
-          const [row] = await sql<{ open: number; held: number }[]>`
-            select (select count(*)::int from outbox where state in ('pending', 'sending')) as open,
-                   (select coalesce(sum(pending_firings), 0)::int from incidents) as held`;
-          if (row?.open === 0 && row.held === 0) break;
-          if (Date.now() > deadline) throw new Error(`not drained after 300 s: ${JSON.stringify(row)}`);
-          await sleep(250);
-        }
+        await waitDrained(sql, 250);
         const drainedSeconds = (Date.now() - started) / 1000;
         const cpu = process.cpuUsage(cpuBefore);
         clearInterval(sampler);

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Sql } from "postgres";
 import { parse as parseYaml } from "yaml";
 import { configSchema, type MlopsConfig } from "../../src/config/index.js";
 import { SandboxDriver, type SandboxServer, startSandboxServer } from "../../src/slack/sandbox/index.js";
@@ -11,6 +12,7 @@ import {
   freePort,
   onCleanup,
   pollUntil,
+  sleep,
   spawnBotProcess,
   tempDir,
   track,
@@ -100,4 +102,20 @@ export function maxInWindow(times: number[], windowMs: number): number {
     best = Math.max(best, end - start + 1);
   }
   return best;
+}
+
+/**
+ * Waits until the bot has delivered everything: nothing pending or sending in the outbox and no
+ * firings held back by group_interval. Throws after 300 s, naming what is left.
+ */
+export async function waitDrained(sql: Sql, pollMs: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const [row] = await sql<{ open: number; held: number }[]>`
+      select (select count(*)::int from outbox where state in ('pending', 'sending')) as open,
+             (select coalesce(sum(pending_firings), 0)::int from incidents) as held`;
+    if (row?.open === 0 && row.held === 0) return;
+    if (Date.now() > deadline) throw new Error(`not drained after 300 s: ${JSON.stringify(row)}`);
+    await sleep(pollMs);
+  }
 }

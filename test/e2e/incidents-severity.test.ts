@@ -38,6 +38,11 @@ function finding(severity: AlertSignal["severity"], over: Partial<AlertSignal> =
   return driftFinding(`feature_${n}`, { severity, monitor: `drift_${n}`, observedAt: clock.now(), ...over });
 }
 
+/** The tier an incident's escalation is at; undefined before the timer has started it. */
+async function tierOf(id: number): Promise<number | undefined> {
+  return (await createEscalationRepository(bot.database.db).byIncident(id))?.tier;
+}
+
 function text(m: { text?: string; blocks?: unknown } | undefined): string {
   return `${m?.text ?? ""} ${JSON.stringify(m?.blocks ?? [])}`;
 }
@@ -147,8 +152,7 @@ describe("critical findings under the demo config", () => {
     await eventually("the L3 page to the owner", () =>
       dmsOf(bot, "U0MAYA").some((m) => text(m).includes(ref)),
     );
-    const row = await createEscalationRepository(bot.database.db).byIncident(id);
-    expect(row?.tier).toBe(3);
+    expect(await tierOf(id)).toBe(3);
   });
 
   it("a critical finding joining a warning incident raises it and pages L2 at once", async () => {
@@ -159,10 +163,7 @@ describe("critical findings under the demo config", () => {
     });
     const [opened] = await bot.incidents.intake.process([slow]);
     const id = opened?.incidentId as number;
-    await eventually("the escalation at L1", async () => {
-      const row = await createEscalationRepository(bot.database.db).byIncident(id);
-      return row?.tier === 1;
-    });
+    await eventually("the escalation at L1", async () => (await tierOf(id)) === 1);
     const [joined] = await bot.incidents.intake.process([
       finding("critical", {
         monitor: "probe_group",
@@ -172,8 +173,7 @@ describe("critical findings under the demo config", () => {
     ]);
     expect(joined).toMatchObject({ incidentId: id, effect: "joined" });
     expect((await bot.incidents.incidents.get(id)).severity).toBe("critical");
-    const row = await createEscalationRepository(bot.database.db).byIncident(id);
-    expect(row?.tier).toBe(2);
+    expect(await tierOf(id)).toBe(2);
     const escalated = (await bot.incidents.incidents.timeline(id)).filter((e) => e.kind === "escalated");
     expect(escalated.map((e) => [e.actor, e.detail.from, e.detail.to])).toEqual([["system", 1, 2]]);
     expect(String(escalated[0]?.detail.what)).toContain("severity raised from warning to critical");
@@ -220,10 +220,7 @@ describe("the card's severity select", () => {
     const ref = `INC-${id}`;
     const posted = await card(ref);
     expect(severityShown(posted)).toEqual({ field: ":warning: warning", selected: "warning" });
-    await eventually("the escalation at L1", async () => {
-      const row = await createEscalationRepository(bot.database.db).byIncident(id);
-      return row?.tier === 1;
-    });
+    await eventually("the escalation at L1", async () => (await tierOf(id)) === 1);
     // Olivia takes it (update rhythm: warning 4h), then raises it to critical.
     await bot.sandbox.driver.clickButton("U0OLIVIA", posted, "incident_take");
     await eventually(
@@ -295,7 +292,7 @@ describe("the card's severity select", () => {
       "the card to show info",
       () => severityShown(posted).field === ":information_source: info",
     );
-    expect((await createEscalationRepository(bot.database.db).byIncident(id))?.tier).toBe(2);
+    expect(await tierOf(id)).toBe(2);
     const changes = (await bot.incidents.incidents.timeline(id)).filter((e) => e.kind === "severity_changed");
     expect(changes.map((e) => [e.actor, e.detail.to])).toEqual([
       ["U0OLIVIA", "critical"],

@@ -6,7 +6,7 @@ import type { Clock } from "../../src/shared/clock.js";
 import type { SandboxMessage } from "../../src/slack/sandbox/index.js";
 import { createEscalationFeature, type EscalationFeature } from "../../src/wiring/escalation-feature.js";
 import { createIncidentsFeature, type IncidentsFeature } from "../../src/wiring/incidents-feature.js";
-import { demoConfig } from "../helpers/bot.js";
+import { oneModelConfigInput } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import { driftFinding } from "../helpers/signals.js";
 
@@ -30,31 +30,9 @@ export function skippingClock(): Clock & { advance(ms: number): void } {
  * (one incident per finding); grouping has tests of its own.
  */
 export function escalationConfig(escalation: Record<string, unknown>): MlopsConfig {
-  const demo = demoConfig();
-  // Re-parse from the demo's input shape: durations are strings there.
-  return configSchema.parse({
-    workspace: {
-      name: demo.workspace.name,
-      alert_channel: demo.workspace.alert_channel,
-      user_groups: demo.workspace.user_groups,
-    },
-    models: [
-      {
-        slug: "fraud-detector",
-        name: "Fraud detector",
-        task: "binary_classification",
-        owners: "fraud-ml",
-        alert_channel: "#fraud-alerts",
-        features: [{ name: "amount", type: "numeric" }],
-      },
-    ],
-    sandbox: {
-      channels: ["#mlops-alerts", "#fraud-alerts"],
-      users: demo.sandbox.users,
-    },
-    alerting: { group_by: ["model", "monitor", "subject"] },
-    escalation,
-  });
+  return configSchema.parse(
+    oneModelConfigInput({ alerting: { group_by: ["model", "monitor", "subject"] }, escalation }),
+  );
 }
 
 /** A bot with the incidents and escalation features (nothing else), on the sandbox and a fresh database. */

@@ -8,6 +8,38 @@ export function demoConfig(): MlopsConfig {
 }
 
 /**
+ * The input (the YAML's shape: durations are strings) of a small config: the demo's workspace,
+ * groups and sandbox people, and one model, `fraud-detector`, on `amount` alone. `sections` adds
+ * or replaces top-level sections; `model` adds fields to the model.
+ */
+export function oneModelConfigInput(
+  sections: Record<string, unknown> = {},
+  model: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const demo = demoConfig();
+  return {
+    workspace: {
+      name: demo.workspace.name,
+      alert_channel: demo.workspace.alert_channel,
+      user_groups: demo.workspace.user_groups,
+    },
+    models: [
+      {
+        slug: "fraud-detector",
+        name: "Fraud detector",
+        task: "binary_classification",
+        owners: "fraud-ml",
+        alert_channel: "#fraud-alerts",
+        features: [{ name: "amount", type: "numeric" }],
+        ...model,
+      },
+    ],
+    sandbox: { channels: ["#mlops-alerts", "#fraud-alerts"], users: demo.sandbox.users },
+    ...sections,
+  };
+}
+
+/**
  * `config` with one incident per finding (`alerting.group_by` listing every label), for tests that
  * open several incidents on one model's monitor with findings of different subjects and are about
  * something other than grouping.

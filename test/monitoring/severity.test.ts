@@ -2,29 +2,11 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
 import { policyFor } from "../../src/escalation/index.js";
 import { severityOf } from "../../src/monitoring/model.js";
-import { demoConfig } from "../helpers/bot.js";
+import { demoConfig, oneModelConfigInput } from "../helpers/bot.js";
 
-/** A config from the demo's models and groups plus `extra` (input shape: durations are strings). */
+/** A small config (one model) with `extra` sections and `modelExtra` fields of its model. */
 function parse(extra: Record<string, unknown>, modelExtra: Record<string, unknown> = {}) {
-  const demo = demoConfig();
-  return configSchema.safeParse({
-    workspace: {
-      name: demo.workspace.name,
-      alert_channel: demo.workspace.alert_channel,
-      user_groups: demo.workspace.user_groups,
-    },
-    models: [
-      {
-        slug: "fraud-detector",
-        name: "Fraud detector",
-        task: "binary_classification",
-        owners: "fraud-ml",
-        features: [{ name: "amount", type: "numeric" }],
-        ...modelExtra,
-      },
-    ],
-    ...extra,
-  });
+  return configSchema.safeParse(oneModelConfigInput(extra, modelExtra));
 }
 
 describe("severity of a monitor rule", () => {

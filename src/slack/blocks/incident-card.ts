@@ -1,5 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import { formatRef, type IncidentSnapshot } from "../../incidents/index.js";
+import { SEVERITIES, type Severity } from "../../shared/severity.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import { ACTION_IDS, runbookActionId } from "../action-ids.js";
 import { clip, formatMetrics, SEVERITY_EMOJI, STATE_EMOJI, slackDate, who } from "./incident-format.js";
@@ -82,7 +83,7 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
     });
   }
   // Anyone allowed to acknowledge may set the severity; the listener checks who chose it.
-  const option = (level: "critical" | "warning" | "info") => ({
+  const option = (level: Severity) => ({
     text: { type: "plain_text" as const, text: `${SEVERITY_WORD[level]}` },
     value: `${i.id}:${level}`,
   });
@@ -91,7 +92,7 @@ function buttons(s: IncidentSnapshot): KnownBlock[] {
     action_id: ACTION_IDS.incidentSeverity,
     placeholder: { type: "plain_text", text: "Severity" },
     initial_option: option(i.severity),
-    options: (["critical", "warning", "info"] as const).map(option),
+    options: SEVERITIES.map(option),
   });
   const blocks: KnownBlock[] = [{ type: "actions", block_id: "incident_actions", elements }];
   if (s.runbooks.length) {

@@ -9,6 +9,7 @@ import {
   type SilenceService,
 } from "../../incidents/index.js";
 import type { Logger } from "../../shared/logger.js";
+import type { Severity } from "../../shared/severity.js";
 import { ACTION_IDS, INPUT_IDS, VIEW_IDS } from "../action-ids.js";
 import { resolveModal, updateModal } from "../blocks/incident-modal.js";
 import {
@@ -41,31 +42,42 @@ const metadataSchema = z.object({ incidentId: z.number().int().positive(), chann
 export function registerIncidentListeners(app: App, deps: IncidentListenerDeps): void {
   const { incidents, silences, owners, logger } = deps;
 
-  /** Runs a click's work; any failure is logged and told to the clicker, and the click is acknowledged. */
-  async function handleClick(
-    body: unknown,
+  /**
+   * Runs the work of an action whose payload parsed (`undefined`: it did not, and is ignored); any
+   * failure is logged and told to the person, and the action is acknowledged.
+   */
+  async function handleAction<T extends { channel: string; user: string }>(
+    action: T | undefined,
     ack: () => Promise<void>,
-    work: (click: IdButtonClick) => Promise<void>,
+    work: (action: T) => Promise<void>,
   ) {
-    const click = parseIdButtonClick(body);
     try {
-      if (!click) {
-        logger.warn("ignored an incident button click with an unexpected payload");
+      if (!action) {
+        logger.warn("ignored an incident card action with an unexpected payload");
         return;
       }
-      await work(click);
+      await work(action);
     } catch (err) {
       const known = err instanceof IncidentError;
-      if (!known) logger.error({ err }, "incident button failed");
-      if (click) {
+      if (!known) logger.error({ err }, "incident card action failed");
+      if (action) {
         const text = known ? err.message : "Something went wrong on our side; it has been logged.";
         await incidents
-          .tell({ channel: click.channel, user: click.user }, text)
+          .tell({ channel: action.channel, user: action.user }, text)
           .catch((e: unknown) => logger.error({ err: e }, "could not tell the user about a failure"));
       }
     } finally {
       await ack();
     }
+  }
+
+  /** A button whose value is the incident id. */
+  function handleClick(
+    body: unknown,
+    ack: () => Promise<void>,
+    work: (click: IdButtonClick) => Promise<void>,
+  ) {
+    return handleAction(parseIdButtonClick(body), ack, work);
   }
 
   app.action(ACTION_IDS.incidentAcknowledge, async ({ ack, body }) => {
@@ -104,35 +116,21 @@ export function registerIncidentListeners(app: App, deps: IncidentListenerDeps):
     });
   });
 
-  // The card's severity select: value `<incident id>:<level>`; the service checks who chose it.
+  // The card's severity select: value `<incident id>:<level>`; the service checks who chose it. A
+  // refusal or "already" is told as an ephemeral; a change shows on the card and in the thread.
   app.action(ACTION_IDS.incidentSeverity, async ({ ack, body }) => {
     const choice = parseSelectChoice(body);
-    const m = choice ? /^(\d{1,9}):(critical|warning|info)$/.exec(choice.value) : null;
-    try {
-      if (!choice || !m) {
-        logger.warn("ignored a severity choice with an unexpected payload");
-        return;
-      }
-      const replyTo = { channel: choice.channel, user: choice.user };
-      try {
-        // A refusal or "already" is told as an ephemeral; a change shows on the card and in the thread.
-        await owners.severity({
-          incidentId: Number(m[1]),
-          to: m[2] as "critical" | "warning" | "info",
-          actor: choice.user,
-          via: "button",
-          replyTo,
-        });
-      } catch (err) {
-        const known = err instanceof IncidentError;
-        if (!known) logger.error({ err }, "severity change failed");
-        await incidents
-          .tell(replyTo, known ? err.message : "Something went wrong on our side; it has been logged.")
-          .catch((e: unknown) => logger.error({ err: e }, "could not tell the user about a failure"));
-      }
-    } finally {
-      await ack();
-    }
+    const m = choice && /^(\d{1,9}):(critical|warning|info)$/.exec(choice.value);
+    const parsed = choice && m ? { ...choice, id: Number(m[1]), to: m[2] as Severity } : undefined;
+    await handleAction(parsed, ack, async (c) => {
+      await owners.severity({
+        incidentId: c.id,
+        to: c.to,
+        actor: c.user,
+        via: "button",
+        replyTo: { channel: c.channel, user: c.user },
+      });
+    });
   });
 
   /**

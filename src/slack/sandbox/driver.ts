@@ -79,18 +79,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function findButton(
+/** The first element of `type` (a button unless said) with this action_id, and its block. */
+function findElement(
   blocks: readonly Block[],
   actionId: string,
   blockId?: string,
   type = "button",
-): { block: Block; button: Record<string, unknown> } | undefined {
+): { block: Block; element: Record<string, unknown> } | undefined {
   for (const block of blocks) {
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const candidates = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
     for (const element of candidates) {
       if (isObject(element) && element.type === type && element.action_id === actionId)
-        return { block, button: element };
+        return { block, element };
     }
   }
   return undefined;
@@ -176,12 +177,67 @@ export class SandboxDriver {
       ? this.#workspace.ephemeral(message.channel, ts)
       : this.#workspace.message(message.channel, ts);
     if (!current) throw new Error(`sandbox driver: message ${ts} no longer exists`);
-    const found = findButton(current.blocks ?? [], actionId, opts.blockId);
+    const found = findElement(current.blocks ?? [], actionId, opts.blockId);
     if (!found) throw new Error(`sandbox driver: no button with action_id "${actionId}" in message ${ts}`);
+    const { element: button, block } = found;
+    const value = opts.value ?? (typeof button.value === "string" ? button.value : undefined);
+    return this.#postBlockAction(user, current, isEphemeral, opts, {
+      type: "button",
+      action_id: actionId,
+      block_id: block.block_id,
+      text: button.text,
+      ...(value !== undefined ? { value } : {}),
+      ...(typeof button.style === "string" ? { style: button.style } : {}),
+    });
+  }
+
+  /**
+   * Chooses an option of a static select in a message, as Slack sends it (`block_actions` with
+   * `selected_option`). Throws when there is no such select or option.
+   */
+  async chooseOption(
+    userId: string,
+    message: SandboxMessage,
+    actionId: string,
+    value: string,
+    opts: SigningOverrides & { anyValue?: boolean } = {},
+  ): Promise<DriverResponse> {
+    const user = this.#user(userId);
+    const current = this.#workspace.message(message.channel, message.ts);
+    if (!current) throw new Error(`sandbox driver: message ${message.ts} no longer exists`);
+    const found = findElement(current.blocks ?? [], actionId, undefined, "static_select");
+    if (!found)
+      throw new Error(`sandbox driver: no select with action_id "${actionId}" in message ${message.ts}`);
+    const options = Array.isArray(found.element.options) ? found.element.options : [];
+    // `anyValue` sends a value the select does not offer, as a forged payload would.
+    const option =
+      options.find((o) => isObject(o) && o.value === value) ??
+      (opts.anyValue ? { text: { type: "plain_text", text: value } } : undefined);
+    if (!isObject(option)) throw new Error(`sandbox driver: no option "${value}" in select "${actionId}"`);
+    return this.#postBlockAction(user, current, false, opts, {
+      type: "static_select",
+      action_id: actionId,
+      block_id: found.block.block_id,
+      selected_option: { text: option.text, value },
+      ...(isObject(found.element.placeholder) ? { placeholder: found.element.placeholder } : {}),
+    });
+  }
+
+  /**
+   * Posts a signed `block_actions` payload for one action on `current` (a message, or an ephemeral
+   * when `isEphemeral`), with the envelope Slack wraps around it: who, where, a trigger id and a
+   * response_url for that message.
+   */
+  #postBlockAction(
+    user: SandboxUser,
+    current: SandboxMessage | SandboxEphemeral,
+    isEphemeral: boolean,
+    opts: SigningOverrides,
+    action: Record<string, unknown>,
+  ): Promise<DriverResponse> {
+    const ts = "message_ts" in current ? current.message_ts : current.ts;
     const channel = this.#workspace.requireChannel(current.channel);
     const team = this.#workspace.team;
-    const { button, block } = found;
-    const value = opts.value ?? (typeof button.value === "string" ? button.value : undefined);
     const payload: Record<string, unknown> = {
       type: "block_actions",
       user: { id: user.id, username: user.name, name: user.name, team_id: team.id },
@@ -203,76 +259,7 @@ export class SandboxDriver {
         isEphemeral,
         ...(current.thread_ts ? { threadTs: current.thread_ts } : {}),
       }),
-      actions: [
-        {
-          type: "button",
-          action_id: actionId,
-          block_id: block.block_id,
-          text: button.text,
-          ...(value !== undefined ? { value } : {}),
-          ...(typeof button.style === "string" ? { style: button.style } : {}),
-          action_ts: this.#actionTs(),
-        },
-      ],
-    };
-    return this.#post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), opts, payload);
-  }
-
-  /**
-   * Chooses an option of a static select in a message, as Slack sends it (`block_actions` with
-   * `selected_option`). Throws when there is no such select or option.
-   */
-  async chooseOption(
-    userId: string,
-    message: SandboxMessage,
-    actionId: string,
-    value: string,
-    opts: SigningOverrides & { anyValue?: boolean } = {},
-  ): Promise<DriverResponse> {
-    const user = this.#user(userId);
-    const current = this.#workspace.message(message.channel, message.ts);
-    if (!current) throw new Error(`sandbox driver: message ${message.ts} no longer exists`);
-    const found = findButton(current.blocks ?? [], actionId, undefined, "static_select");
-    if (!found)
-      throw new Error(`sandbox driver: no select with action_id "${actionId}" in message ${message.ts}`);
-    const options = Array.isArray(found.button.options) ? found.button.options : [];
-    // `anyValue` sends a value the select does not offer, as a forged payload would.
-    const option =
-      options.find((o) => isObject(o) && o.value === value) ??
-      (opts.anyValue ? { text: { type: "plain_text", text: value } } : undefined);
-    if (!isObject(option)) throw new Error(`sandbox driver: no option "${value}" in select "${actionId}"`);
-    const channel = this.#workspace.requireChannel(current.channel);
-    const team = this.#workspace.team;
-    const payload: Record<string, unknown> = {
-      type: "block_actions",
-      user: { id: user.id, username: user.name, name: user.name, team_id: team.id },
-      api_app_id: this.#workspace.bot.appId,
-      token: SANDBOX_VERIFICATION_TOKEN,
-      container: { type: "message", message_ts: current.ts, channel_id: channel.id, is_ephemeral: false },
-      trigger_id: this.#workspace.triggers.issue(user.id),
-      team: { id: team.id, domain: team.domain },
-      enterprise: null,
-      is_enterprise_install: false,
-      channel: { id: channel.id, name: channelName(channel) },
-      message: toApiMessage(this.#workspace, current),
-      state: { values: {} },
-      response_url: this.#responseUrl({
-        channel: channel.id,
-        user: user.id,
-        messageTs: current.ts,
-        isEphemeral: false,
-        ...(current.thread_ts ? { threadTs: current.thread_ts } : {}),
-      }),
-      actions: [
-        {
-          type: "static_select",
-          action_id: actionId,
-          block_id: found.block.block_id,
-          selected_option: { text: option.text, value },
-          ...(isObject(found.button.placeholder) ? { placeholder: found.button.placeholder } : {}),
-          action_ts: this.#actionTs(),
-        },
-      ],
+      actions: [{ ...action, action_ts: this.#actionTs() }],
     };
     return this.#post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), opts, payload);
   }
