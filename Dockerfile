@@ -1,4 +1,5 @@
-# mlops-bot as a container image: docs/deploy.md. Checked by test/deploy/manifests.test.ts.
+# mlops-bot as a container image: docs/deploy.md. Checked by test/deploy/manifests.test.ts, and
+# followed step by step without Docker by .ci/image-steps.mjs in CI (keep to the instructions it knows).
 #
 #   docker build -t mlops-bot .
 #   docker run --rm -p 3000:3000 -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=… -e DATABASE_URL=… mlops-bot
