@@ -12,6 +12,13 @@ export {
 export { ConfigError } from "./errors.js";
 export { formatPath, loadConfig, parseConfig } from "./load.js";
 export {
+  type LayerConfig,
+  type ScheduleConfig,
+  scheduleSchema,
+  WEEKDAYS,
+  type Weekday,
+} from "./schedules.js";
+export {
   configSchema,
   GROUP_LABELS,
   type GroupLabel,

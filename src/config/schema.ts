@@ -2,6 +2,10 @@ import { validate as isValidCron } from "node-cron";
 import { z } from "zod";
 import { parseDuration } from "../shared/duration.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
+import { schedulesSchema } from "./schedules.js";
+import { timeZoneSchema } from "./time-zone.js";
+
+export { timeZoneSchema } from "./time-zone.js";
 
 /** A duration such as `30s`, `5m`, `1h`, `7d`; parsed to milliseconds. */
 export const durationSchema = z
@@ -66,19 +70,6 @@ const permissionsSchema = z
       ),
   })
   .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
-
-/** An IANA time zone the runtime knows, e.g. `Europe/Berlin`. */
-export const timeZoneSchema = z
-  .string()
-  .refine((name) => {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: name });
-      return true;
-    } catch {
-      return false;
-    }
-  }, "expected an IANA time zone like 'Europe/Berlin' or 'UTC'")
-  .describe("IANA time zone");
 
 const workspaceSchema = z.strictObject({
   name: z.string().default("mlops"),
@@ -323,6 +314,9 @@ const sandboxSchema = z
           name: z.string(),
           real_name: z.string(),
           groups: z.array(z.string()).default([]),
+          tz: timeZoneSchema
+            .optional()
+            .describe("The person's time zone, as Slack's users.info reports it (Etc/UTC when absent)"),
         }),
       )
       .default([]),
@@ -424,6 +418,12 @@ const tierGroupSchema = z
   .regex(/^[a-z][a-z0-9_-]*$/, "expected a user-group key or 'owners'")
   .describe("Key of workspace.user_groups, or 'owners' for the model's owners (L3)");
 
+/** A tier's schedule: a key of `schedules`; its person on call is paged besides the group. */
+const tierScheduleSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a schedule name like ds-oncall")
+  .describe("Key of `schedules`: whoever is on call there gets the tier's DM (docs/oncall.md)");
+
 function escalationTierSchema(d: { group: string; wait: string; dm: boolean }) {
   return z
     .strictObject({
@@ -442,6 +442,7 @@ function escalationTierSchema(d: { group: string; wait: string; dm: boolean }) {
       channel: channelSchema
         .optional()
         .describe("Where this tier is mentioned; the incident's thread when absent"),
+      schedule: tierScheduleSchema.optional(),
     })
     .prefault({});
 }
@@ -453,6 +454,7 @@ const escalationTierOverride = z.strictObject({
   repeat: z.number().int().min(0).max(10).optional(),
   dm: z.boolean().optional(),
   channel: channelSchema.optional(),
+  schedule: tierScheduleSchema.optional(),
 });
 
 /** How incidents of one severity escalate: the tier they start at, and tier overrides. */
@@ -623,6 +625,7 @@ export const configSchema = z
     alerting: alertingSchema.prefault({}),
     sandbox: sandboxSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
+    schedules: schedulesSchema,
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
@@ -686,7 +689,9 @@ export const configSchema = z
           });
       }
     });
-    type TierGroups = Partial<Record<"l1" | "l2" | "l3", { group?: string | undefined } | undefined>>;
+    type TierGroups = Partial<
+      Record<"l1" | "l2" | "l3", { group?: string | undefined; schedule?: string | undefined } | undefined>
+    >;
     const escalationPolicies: [string[], TierGroups][] = [
       [["escalation", "default"], cfg.escalation.default],
       ...Object.entries(cfg.escalation.models).map(([slug, p]): [string[], TierGroups] => [
@@ -705,6 +710,13 @@ export const configSchema = z
             code: "custom",
             path: [...path, tier, "group"],
             message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners"].join(", ")})`,
+          });
+        const schedule = policy[tier]?.schedule;
+        if (schedule && !cfg.schedules[schedule])
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, tier, "schedule"],
+            message: `unknown schedule '${schedule}' (${Object.keys(cfg.schedules).length ? `expected one of: ${Object.keys(cfg.schedules).join(", ")}` : "no schedules are configured"})`,
           });
       }
     }

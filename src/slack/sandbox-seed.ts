@@ -13,7 +13,12 @@ export function sandboxSeedFromConfig(config: MlopsConfig): SandboxSeed {
   ]);
   return {
     team: { id: "T0SANDBOX", name: config.workspace.name, domain: config.workspace.name },
-    users: config.sandbox.users.map((u) => ({ id: u.id, name: u.name, real_name: u.real_name })),
+    users: config.sandbox.users.map((u) => ({
+      id: u.id,
+      name: u.name,
+      real_name: u.real_name,
+      ...(u.tz ? { tz: u.tz } : {}),
+    })),
     channels: [...channelNames].filter((c) => !/^[CG][A-Z0-9]+$/.test(c)).map((name) => ({ name })),
     userGroups: Object.entries(config.workspace.user_groups).map(([key, g]) => ({
       ...(g.id ? { id: g.id } : {}),
