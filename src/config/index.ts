@@ -27,3 +27,4 @@ export {
   type PermissionAction,
   type RetrainingConfig,
 } from "./schema.js";
+export { isTimeZone } from "./time-zone.js";

@@ -1,0 +1,25 @@
+export { OnCallError } from "./errors.js";
+export { FEED_HORIZON, scheduleFeed, USER_PROPERTY } from "./ical-export.js";
+export { CalendarImportError, calendarLayer, type PeopleMap, personOf } from "./ical-import.js";
+export type {
+  OnCallAt,
+  OnCallPerson,
+  OnCallSource,
+  Override,
+  Schedule,
+  ScheduleLayer,
+  Shift,
+} from "./model.js";
+export { rotationLayer } from "./rotation.js";
+export {
+  buildSchedule,
+  buildSchedules,
+  createOnCallService,
+  type NowAndNext,
+  noOverrides,
+  type OnCallDeps,
+  type OnCallService,
+  type OverrideSource,
+} from "./service.js";
+export { onCallAt, shiftsBetween } from "./timeline.js";
+export { instantOf, offsetAt, wallTime } from "./zoned-time.js";
