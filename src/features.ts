@@ -16,6 +16,7 @@ import { createEscalationFeature } from "./wiring/escalation-feature.js";
 import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
+import { createOnCallFeature } from "./wiring/oncall-feature.js";
 import { createReportsFeature } from "./wiring/reports-feature.js";
 import { createRetrainingFeature } from "./wiring/retraining-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
@@ -79,12 +80,14 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     wake: () => incidents.dispatcher.wake(),
   });
   const previousModels = monitoring.commands?.find((c) => c.name === "models");
+  const escalation = createEscalationFeature(ctx, { incidents });
   return [
     incidents,
     monitoring,
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
-    createEscalationFeature(ctx, { incidents }),
+    escalation,
+    createOnCallFeature(ctx, { previous: escalation.commands?.find((c) => c.name === "oncall") }),
     createRetrainingFeature(ctx, { incidents, previousModels }),
     createReportsFeature(ctx, {
       registry: monitoring.registry,

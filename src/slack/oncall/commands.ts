@@ -1,0 +1,61 @@
+import { isTimeZone } from "../../config/index.js";
+import { OnCallError, type OnCallService } from "../../oncall/index.js";
+import type { Clock } from "../../shared/clock.js";
+import { escapeMrkdwn } from "../../shared/text.js";
+import type { CommandContext, Subcommand } from "../commands/types.js";
+import type { SlackApi } from "../web-api.js";
+import { scheduleOnCallReply } from "./blocks.js";
+
+/** What `/mlops oncall` needs. */
+export interface OnCallCommandDeps {
+  oncall: Pick<OnCallService, "names" | "nowAndNext">;
+  /** The `oncall` subcommand this one extends (escalation's: a model's tiers); used for anything but a schedule. */
+  previous?: Subcommand | undefined;
+  clock: Clock;
+  /** The Web API once Slack is connected (for users.info). */
+  slackApi: () => SlackApi | undefined;
+  /** The zone times are shown in when Slack has none for the viewer (`workspace.timezone`). */
+  fallbackTz: string;
+}
+
+/** The viewer's time zone from Slack (`users.info` → `user.tz`), or null when Slack has none. */
+async function viewerTimeZone(api: SlackApi | undefined, user: string): Promise<string | null> {
+  if (!api) return null;
+  try {
+    const res = await api.call("users.info", { user });
+    const tz = (res.user as { tz?: unknown } | undefined)?.tz;
+    return typeof tz === "string" && isTimeZone(tz) ? tz : null;
+  } catch {
+    // Times in the workspace's zone are still right, only less convenient.
+    return null;
+  }
+}
+
+/** `/mlops oncall [model|schedule]`: a schedule's now and next in the viewer's time zone, else the model view. */
+export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
+  const schedules = deps.oncall.names();
+  return {
+    name: "oncall",
+    usage: "[model|schedule]",
+    summary: `Who is on call now: a model's L1, L2 and L3, or a schedule's now and next in your time zone${schedules.length ? ` (${schedules.join(", ")})` : ""}`,
+    async run(ctx: CommandContext, commandDeps) {
+      const arg = ctx.args[0];
+      const isModel = commandDeps.config.models.some((m) => m.slug === arg);
+      const one = ctx.args.length <= 1;
+      // A name that is both a model and a schedule shows the model (its tiers name the schedule).
+      if (deps.previous && one && (!arg || isModel)) return deps.previous.run(ctx, commandDeps);
+      if (!arg || !one || isModel || !schedules.includes(arg))
+        return {
+          text: `\`${escapeMrkdwn((arg ?? "").slice(0, 40))}\` is neither a model nor a schedule (models: ${commandDeps.config.models.map((m) => m.slug).join(", ")}; schedules: ${schedules.join(", ") || "none"}). Usage: \`/mlops oncall [model|schedule]\``,
+        };
+      try {
+        const view = await deps.oncall.nowAndNext(arg, deps.clock.now());
+        const tz = await viewerTimeZone(deps.slackApi(), ctx.userId);
+        return scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null);
+      } catch (err) {
+        if (err instanceof OnCallError) return { text: err.message };
+        throw err;
+      }
+    },
+  };
+}

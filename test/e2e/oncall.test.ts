@@ -1,0 +1,111 @@
+import ICAL from "ical.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiTokenService } from "../../src/api-tokens/index.js";
+import { USER_PROPERTY } from "../../src/oncall/index.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { startTestBot } from "../helpers/bot.js";
+
+type TestBot = Awaited<ReturnType<typeof startTestBot>>;
+let bot: TestBot;
+let readToken: string;
+let ingestToken: string;
+
+/** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
+const NOW = new Date("2026-03-25T12:00:00Z");
+
+beforeAll(async () => {
+  // The demo config: ds-oncall is a weekly rotation of U0DANA and U0DEV from Monday 5 January.
+  bot = await startTestBot({ clock: { now: () => new Date(NOW) } });
+  const tokens = createApiTokenService(bot.database.db, systemClock);
+  readToken = await tokens.create("calendar-reader", ["read"]);
+  ingestToken = await tokens.create("ingest-only", ["ingest"]);
+});
+afterAll(async () => {
+  await bot?.close();
+});
+
+function feed(path: string, token?: string) {
+  return fetch(`${bot.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+/**
+ * The expected shifts, written out without the code under test: every Monday at 09:00 Berlin time
+ * (+01:00 until the clocks go forward on 29 March, +02:00 after), Dana and Dev in turn, over the
+ * feed's horizon (8 weeks back, 12 weeks ahead of NOW): the first shift whole, the last cut.
+ */
+function expectedShifts(): [string, string, string][] {
+  const mondays: string[] = [];
+  for (let d = Date.UTC(2026, 1, 2); d <= Date.UTC(2026, 5, 15); d += 7 * 86_400_000)
+    mondays.push(new Date(d).toISOString().slice(0, 10));
+  const handoff = (day: string) =>
+    new Date(`${day}T09:00:00${day < "2026-03-29" ? "+01:00" : "+02:00"}`).toISOString();
+  const out: [string, string, string][] = [["U0DEV", handoff("2026-01-26"), handoff("2026-02-02")]];
+  mondays.forEach((day, i) => {
+    const end = mondays[i + 1] ? handoff(mondays[i + 1] as string) : "2026-06-17T12:00:00.000Z";
+    out.push([i % 2 === 0 ? "U0DANA" : "U0DEV", handoff(day), end]);
+  });
+  return out;
+}
+
+describe("GET /api/v1/schedules/<name>.ics", () => {
+  it("answers 401 without a token and 403 to a token without the read scope", async () => {
+    const none = await feed("/api/v1/schedules/ds-oncall.ics");
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+    const wrong = await feed("/api/v1/schedules/ds-oncall.ics", ingestToken);
+    expect(wrong.status).toBe(403);
+  });
+
+  it("serves the demo's ds-oncall as iCalendar that parses back with ical.js to the rotation's shifts", async () => {
+    const res = await feed("/api/v1/schedules/ds-oncall.ics", readToken);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/calendar/);
+    const cal = new ICAL.Component(ICAL.parse(await res.text()) as unknown[]);
+    const events = cal.getAllSubcomponents("vevent").map((c) => new ICAL.Event(c));
+    const parsed = events.map((e) => [
+      String(e.component.getFirstPropertyValue(USER_PROPERTY.toLowerCase())),
+      e.startDate.toJSDate().toISOString(),
+      e.endDate.toJSDate().toISOString(),
+    ]);
+    expect(parsed).toEqual(expectedShifts());
+    expect(events[1]?.summary).toBe("On call: Dana Science (L2 data scientist) (@dana)");
+  });
+
+  it("answers 404 naming the known feeds for an unknown schedule", async () => {
+    const res = await feed("/api/v1/schedules/nope.ics", readToken);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain("ds-oncall.ics");
+  });
+});
+
+describe("/mlops oncall <schedule> over signed HTTP", () => {
+  function channelId(name: string): string {
+    const channel = bot.sandbox.workspace.channelByName(name);
+    if (!channel) throw new Error(`no channel ${name}`);
+    return channel.id;
+  }
+  async function ask(user: string, text: string): Promise<string> {
+    const res = await bot.sandbox.driver.command(user, channelId("fraud-alerts"), text);
+    expect(res.status).toBe(200);
+    return JSON.stringify(res.body);
+  }
+
+  it("shows who is on now and next with handoff times in the viewer's Slack time zone", async () => {
+    // Dana's Slack time zone is Europe/Berlin: the handoffs read 09:00 on both sides of the DST change.
+    const dana = await ask("U0DANA", "oncall ds-oncall");
+    expect(dana).toContain("*Now:* <@U0DEV> since Mon 23 Mar 09:00, until Mon 30 Mar 09:00");
+    expect(dana).toContain("*Next:* <@U0DANA> from Mon 30 Mar 09:00 until Mon 6 Apr 09:00");
+    expect(dana).toContain("Times in Europe/Berlin (your Slack time zone)");
+    // Dev is in America/New_York (already on summer time): 08:00Z is 04:00, 07:00Z is 03:00.
+    const dev = await ask("U0DEV", "oncall ds-oncall");
+    expect(dev).toContain("*Now:* <@U0DEV> since Mon 23 Mar 04:00, until Mon 30 Mar 03:00");
+    expect(dev).toContain("Times in America/New_York (your Slack time zone)");
+  });
+
+  it("still shows a model's tiers, and names both kinds for something that is neither", async () => {
+    expect(await ask("U0OLIVIA", "oncall fraud-detector")).toContain("L2");
+    const neither = await ask("U0OLIVIA", "oncall nothing-here");
+    expect(neither).toContain("neither a model nor a schedule");
+    expect(neither).toContain("ds-oncall");
+  });
+});
