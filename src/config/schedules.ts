@@ -89,7 +89,7 @@ export const scheduleSchema = z
         path: s.layers ? ["ical"] : ["layers"],
         message: s.layers
           ? "a schedule has either layers or ical, not both"
-          : "required key missing (layers of rotations, or ical: an iCal file)",
+          : "expected layers of rotations, or ical: an iCal file",
       });
   })
   .describe("An on-call schedule");

@@ -86,7 +86,7 @@ export function buildSchedules(
       else throw err;
     }
   }
-  if (problems.length > 0) throw new ConfigError("schedules", problems);
+  if (problems.length > 0) throw new ConfigError("the schedules' calendar files", problems);
   return out;
 }
 

@@ -1,9 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { startTestBot } from "../helpers/bot.js";
+import { freePort, spawnBot } from "../helpers/process.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
@@ -108,4 +112,45 @@ describe("/mlops oncall <schedule> over signed HTTP", () => {
     expect(neither).toContain("neither a model nor a schedule");
     expect(neither).toContain("ds-oncall");
   });
+});
+
+describe("a bad schedule stops the start", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
+  const cases: [string, (s: string) => string, RegExp][] = [
+    [
+      "a handoff of 25:00",
+      (s) => s.replace('handoff: "09:00"', 'handoff: "25:00"'),
+      /schedules\.ds-oncall\.layers\[0\]\.handoff \(line \d+\): expected a time of day/,
+    ],
+    [
+      "an imported calendar file that is missing",
+      (s) => s.replace(/ {4}layers:\n( {6}.*\n| {8}.*\n)+/, "    ical: { file: ./no-such-export.ics }\n"),
+      /schedules\.ds-oncall\.ical\.file: file not found: \.\/no-such-export\.ics/,
+    ],
+  ];
+  for (const [what, edit, message] of cases) {
+    it(`exits with 78 before listening on ${what}, naming the key`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "mlops-oncall-"));
+      dirs.push(dir);
+      const edited = edit(demo);
+      expect(edited).not.toBe(demo);
+      const file = join(dir, "bad.yaml");
+      writeFileSync(file, edited);
+      const port = await freePort();
+      const bot = spawnBot({
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MLOPS_CONFIG: file,
+        MLOPS_DATA_DIR: dir,
+      });
+      const exit = await bot.exited;
+      expect(exit.code).toBe(78);
+      expect(bot.output()).toMatch(message);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    });
+  }
 });

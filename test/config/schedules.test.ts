@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config/index.js";
+import { buildSchedules } from "../../src/oncall/index.js";
+
+const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, "test.yaml", {});
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("schedules in the config", () => {
+  it("accepts the demo's ds-oncall: a weekly rotation of the two L2 people, handoff 09:00 Berlin", () => {
+    const config = parseConfig(demo, "mlops.config.yaml", {});
+    const s = config.schedules["ds-oncall"];
+    expect(s?.timezone).toBe("Europe/Berlin");
+    expect(s?.layers?.[0]).toMatchObject({ users: ["U0DANA", "U0DEV"], rotation: "weekly", handoff: 540 });
+    const l2 = config.sandbox.users.filter((u) => u.groups.includes("l2")).map((u) => u.id);
+    expect(s?.layers?.[0]?.users).toEqual(l2);
+  });
+
+  it("refuses an unknown time zone, naming the key and line", () => {
+    const p = problems(demo.replace("    timezone: Europe/Berlin\n", "    timezone: Europe/Atlantis\n"));
+    expect(p).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.timezone \(line \d+\): expected an IANA time zone/),
+    ]);
+  });
+
+  it("refuses a handoff of 25:00", () => {
+    const p = problems(demo.replace('handoff: "09:00"', 'handoff: "25:00"'));
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^schedules\.ds-oncall\.layers\[0\]\.handoff \(line \d+\): expected a time of day HH:MM from 00:00 to 23:59/,
+      ),
+    ]);
+  });
+
+  it("refuses a layer without people, and a schedule without layers", () => {
+    expect(problems(demo.replace("users: [U0DANA, U0DEV]", "users: []"))).toEqual([
+      expect.stringMatching(
+        /^schedules\.ds-oncall\.layers\[0\]\.users \(line \d+\): a layer needs at least one person$/,
+      ),
+    ]);
+    const noLayers = demo.replace(/ {4}layers:\n( {6}.*\n| {8}.*\n)+/, "    layers: []\n");
+    expect(noLayers).not.toBe(demo);
+    expect(problems(noLayers)).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.layers .*a schedule needs at least one layer$/),
+    ]);
+  });
+
+  it("refuses a restriction ending at 24:01 and an unknown weekday", () => {
+    const p = problems(
+      demo.replace(
+        "        start: 2026-01-05",
+        '        start: 2026-01-05\n        restrictions: [{ days: [mon, funday], from: "09:00", to: "24:01" }]',
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.layers\[0\]\.restrictions\[0\]\.days\[1\] .*/),
+      expect.stringMatching(/^schedules\.ds-oncall\.layers\[0\]\.restrictions\[0\]\.to .*00:00 to 24:00/),
+    ]);
+  });
+
+  it("refuses a tier naming a schedule that does not exist, listing the known ones", () => {
+    const p = problems(
+      demo.replace(
+        "l2: { group: l2, wait: 15m, dm: true }",
+        "l2: { group: l2, wait: 15m, dm: true, schedule: ds-on-call }",
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^escalation\.default\.l2\.schedule \(line \d+\): unknown schedule 'ds-on-call' \(expected one of: ds-oncall\)$/,
+      ),
+    ]);
+  });
+
+  it("refuses a schedule with both layers and ical, or neither", () => {
+    const both = demo.replace(
+      "    timezone: Europe/Berlin\n",
+      "    timezone: Europe/Berlin\n    ical: { file: oncall.ics }\n",
+    );
+    expect(problems(both)).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.ical .*either layers or ical, not both$/),
+    ]);
+    const neither = demo.replace(/ {4}layers:\n( {6}.*\n| {8}.*\n)+/, "");
+    expect(problems(neither)).toEqual([
+      expect.stringMatching(
+        /^schedules\.ds-oncall\.layers \(line \d+\): required key missing \(expected layers of rotations, or ical: an iCal file\)$/,
+      ),
+    ]);
+  });
+
+  it("stops the start naming schedules.<name>.ical.file when the imported file is missing or not iCalendar", () => {
+    const config = parseConfig(
+      demo.replace(/ {4}layers:\n( {6}.*\n| {8}.*\n)+/, "    ical: { file: ./missing.ics }\n"),
+      "test.yaml",
+      {},
+    );
+    expect(() => buildSchedules(config)).toThrow(ConfigError);
+    expect(() => buildSchedules(config)).toThrow(
+      /schedules\.ds-oncall\.ical\.file: file not found: \.\/missing\.ics/,
+    );
+    expect(() => buildSchedules(config, () => "not a calendar")).toThrow(
+      /schedules\.ds-oncall\.ical\.file: \.\/missing\.ics: not an iCalendar file/,
+    );
+  });
+});
