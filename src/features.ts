@@ -80,14 +80,21 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     wake: () => incidents.dispatcher.wake(),
   });
   const previousModels = monitoring.commands?.find((c) => c.name === "models");
-  const escalation = createEscalationFeature(ctx, { incidents });
+  // Escalation pages a tier's schedule through the on-call engine; /mlops oncall <model> is escalation's view.
+  let escalationOnCall: Subcommand | undefined;
+  const oncall = createOnCallFeature(ctx, { previous: () => escalationOnCall });
+  const escalation = createEscalationFeature(ctx, {
+    incidents,
+    onCall: async (schedule, at) => (await oncall.oncall.whoIsOn(schedule, at))?.user ?? null,
+  });
+  escalationOnCall = escalation.commands?.find((c) => c.name === "oncall");
   return [
     incidents,
     monitoring,
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
     escalation,
-    createOnCallFeature(ctx, { previous: escalation.commands?.find((c) => c.name === "oncall") }),
+    oncall,
     createRetrainingFeature(ctx, { incidents, previousModels }),
     createReportsFeature(ctx, {
       registry: monitoring.registry,

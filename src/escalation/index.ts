@@ -17,7 +17,7 @@ export {
   tierLabel,
   tierOf,
 } from "./model.js";
-export type { EscalationNotifier, PageContext, PageDirectory, PageMessage } from "./ports.js";
+export type { EscalationNotifier, OnCallLookup, PageContext, PageDirectory, PageMessage } from "./ports.js";
 export { createEscalationRepository, type EscalationRepository, type PageRow } from "./repository.js";
 export { createEscalationTicker, type EscalationTicker, type EscalationTickResult } from "./scheduled.js";
 export {

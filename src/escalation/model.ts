@@ -15,6 +15,8 @@ export interface TierPolicy {
   repeat: number;
   dm: boolean;
   channel: string | null;
+  /** The schedule whose person on call is DMed instead of every member (absent in older snapshots). */
+  schedule?: string | null;
 }
 
 /** The policy an escalation runs on, frozen when it starts (stored as JSON). */
@@ -75,6 +77,8 @@ export function policyFor(config: MlopsConfig, modelSlug: string, severity?: Sev
       repeat: merged.repeat,
       dm: merged.dm,
       channel: merged.channel ?? null,
+      // Only when set, so policies without schedules freeze exactly as before.
+      ...(merged.schedule ? { schedule: merged.schedule } : {}),
     };
   };
   return {

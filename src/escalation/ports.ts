@@ -41,9 +41,17 @@ export interface PageMessage {
   threadLink: string | null;
   context: PageContext | null;
   modelName: string;
+  /** The tier's schedule and who was on call in it when the page went out (null: nobody). */
+  onCall?: { schedule: string; user: string | null } | null;
   /** When the timer acts next, if it will. */
   nextAt: Date | null;
 }
+
+/**
+ * Who is on call in a schedule at an instant (the on-call feature's engine); null when nobody is.
+ * The schedule names come from the validated config, so an unknown one never reaches it.
+ */
+export type OnCallLookup = (schedule: string, at: Date) => Promise<string | null>;
 
 /**
  * Slack writes of escalation as outbox rows, queued in the caller's transaction. Each returns the

@@ -221,7 +221,13 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
     let dms: { user: string; channel: string }[] = [];
     try {
       const groupId = await directory.groupId(ref);
-      const members = tier.dm ? await directory.members(ref) : [];
+      // A tier with a schedule pages whoever is on call in it; the group is the audience of the
+      // mention, and its members are DMed only when the schedule has nobody on call right now.
+      const onCall =
+        tier.schedule && deps.onCall
+          ? { schedule: tier.schedule, user: await deps.onCall(tier.schedule, now) }
+          : null;
+      const members = !tier.dm ? [] : onCall?.user ? [onCall.user] : await directory.members(ref);
       for (const user of members) dms.push({ user, channel: await directory.openDm(user) });
       const threadLink =
         card?.resultTs && card.resultChannel ? await directory.link(card.resultChannel, card.resultTs) : null;
@@ -233,6 +239,7 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
         context: await pageContext(db, incident, page.tier),
         modelName: config.models.find((m) => m.slug === incident.model)?.name ?? incident.model,
         nextAt: row.step === page.step ? row.nextAt : null,
+        onCall,
       };
     } catch (err) {
       const backoff = Math.min(30_000, 1000 * 2 ** Math.min(5, page.attempts));
@@ -264,13 +271,14 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           actor: "system",
           via: page.actor === "timer" ? "schedule" : "escalation",
           detail: {
-            what: `${tierLabel(page.tier)} @${ref.handle}${dms.length ? `: ${dms.map((d) => `<@${d.user}>`).join(", ")}` : ""}`,
+            what: `${tierLabel(page.tier)} @${ref.handle}${message.onCall ? ` (on call in ${message.onCall.schedule}: ${message.onCall.user ? `<@${message.onCall.user}>` : "nobody"})` : ""}${dms.length ? `: ${dms.map((d) => `<@${d.user}>`).join(", ")}` : ""}`,
             tier: page.tier,
             step: page.step,
             group: ref.handle,
             reason: page.reason,
             by: page.actor,
             members: dms.map((d) => d.user),
+            ...(message.onCall ? { schedule: message.onCall.schedule, onCall: message.onCall.user } : {}),
             dmOutboxIds: dmIds,
           },
           outboxId: mentionId,

@@ -27,7 +27,7 @@ import {
   tierLabel,
   tierOf,
 } from "./model.js";
-import type { EscalationNotifier, PageDirectory } from "./ports.js";
+import type { EscalationNotifier, OnCallLookup, PageDirectory } from "./ports.js";
 import { createEscalationRepository } from "./repository.js";
 
 /** What the escalation services need; wired once by the feature. */
@@ -39,6 +39,8 @@ export interface EscalationDeps {
   access: Pick<AccessControl, "can" | "groupsOf">;
   notifier: EscalationNotifier;
   directory: PageDirectory;
+  /** Who is on call in a tier's schedule; without it, schedules are ignored and the group is paged. */
+  onCall?: OnCallLookup;
   /** The incident service's acknowledge (a DM's Acknowledge acts exactly like the card's). */
   acknowledge(req: ActionRequest): Promise<ActionResult>;
 }
@@ -65,7 +67,16 @@ export interface EscalateResult {
 export interface OnCall {
   model: string;
   modelName: string;
-  tiers: { tier: number; group: string; handle: string; members: string[]; waitMs: number; dm: boolean }[];
+  tiers: {
+    tier: number;
+    group: string;
+    handle: string;
+    members: string[];
+    waitMs: number;
+    dm: boolean;
+    /** The tier's schedule and who is on call in it now (null: nobody), when it has one. */
+    onCall: { schedule: string; user: string | null } | null;
+  }[];
 }
 
 /** The stored policy of a row (frozen JSON). */
@@ -487,6 +498,10 @@ export function createEscalationService(deps: EscalationDeps) {
             members: await deps.directory.members(ref),
             waitMs: tp.waitMs,
             dm: tp.dm,
+            onCall:
+              tp.schedule && deps.onCall
+                ? { schedule: tp.schedule, user: await deps.onCall(tp.schedule, deps.clock.now()) }
+                : null,
           });
         }
         out.push({ model: m.slug, modelName: m.name, tiers });

@@ -4,6 +4,7 @@ import {
   createEscalationTicker,
   type EscalationService,
   type EscalationTicker,
+  type OnCallLookup,
 } from "../escalation/index.js";
 import type { Feature, FeatureContext } from "../features.js";
 import { escalationCommands } from "../slack/escalation/commands.js";
@@ -32,7 +33,7 @@ export interface EscalationFeature extends Feature {
  */
 export function createEscalationFeature(
   ctx: FeatureContext,
-  deps: { incidents: IncidentsFeature },
+  deps: { incidents: IncidentsFeature; onCall?: OnCallLookup },
   opts: EscalationFeatureOptions = {},
 ): EscalationFeature {
   const { database, clock, logger, config } = ctx;
@@ -52,6 +53,7 @@ export function createEscalationFeature(
     access: ctx.access,
     notifier,
     directory: slackPageDirectory(slackApi),
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
     acknowledge: (req: Parameters<IncidentsFeature["incidents"]["act"]>[0]) => incidents.incidents.act(req),
   };
   const escalation = createEscalationService(escalationDeps);

@@ -16,12 +16,13 @@ export interface OnCallFeature extends Feature {
 }
 
 /**
- * Builds the on-call feature; `previous` is the `oncall` subcommand it extends (escalation's, for
- * models). Reading an imported schedule's file happens here, so a bad one stops the start.
+ * Builds the on-call feature; `previous` gives the `oncall` subcommand it extends (escalation's,
+ * for models; built after this feature, whose engine escalation pages through). Reading an
+ * imported schedule's file happens here, so a bad one stops the start.
  */
 export function createOnCallFeature(
   ctx: FeatureContext,
-  deps: { previous?: Subcommand } = {},
+  deps: { previous?: () => Subcommand | undefined } = {},
 ): OnCallFeature {
   const names = sandboxNames(ctx.config);
   const oncall = createOnCallService({
@@ -38,7 +39,7 @@ export function createOnCallFeature(
     commands: [
       onCallCommand({
         oncall,
-        previous: deps.previous,
+        previous: () => deps.previous?.(),
         clock: ctx.clock,
         slackApi: () => api,
         fallbackTz: ctx.config.workspace.timezone,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
-import { startTestBot } from "../helpers/bot.js";
+import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -19,7 +19,10 @@ const NOW = new Date("2026-03-25T12:00:00Z");
 
 beforeAll(async () => {
   // The demo config: ds-oncall is a weekly rotation of U0DANA and U0DEV from Monday 5 January.
-  bot = await startTestBot({ clock: { now: () => new Date(NOW) } });
+  // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
+  const config = demoConfig();
+  config.escalation.default.l2.schedule = "ds-oncall";
+  bot = await startTestBot({ config, clock: { now: () => new Date(NOW) } });
   const tokens = createApiTokenService(bot.database.db, systemClock);
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
@@ -106,8 +109,9 @@ describe("/mlops oncall <schedule> over signed HTTP", () => {
     expect(dev).toContain("Times in America/New_York (your Slack time zone)");
   });
 
-  it("still shows a model's tiers, and names both kinds for something that is neither", async () => {
-    expect(await ask("U0OLIVIA", "oncall fraud-detector")).toContain("L2");
+  it("shows a model's tiers with the person on call in a tier's schedule, and names both kinds for something that is neither", async () => {
+    const model = await ask("U0OLIVIA", "oncall fraud-detector");
+    expect(model).toContain("*L2* @ds-oncall: <@U0DANA>, <@U0DEV> · on call in ds-oncall: <@U0DEV>");
     const neither = await ask("U0OLIVIA", "oncall nothing-here");
     expect(neither).toContain("neither a model nor a schedule");
     expect(neither).toContain("ds-oncall");

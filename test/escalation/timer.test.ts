@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccessControl } from "../../src/access/index.js";
-import type { MlopsConfig } from "../../src/config/index.js";
+import { configSchema, type MlopsConfig } from "../../src/config/index.js";
 import type { Database } from "../../src/db/index.js";
 import {
   createEscalationRepository,
@@ -10,8 +10,10 @@ import {
   type PageDirectory,
 } from "../../src/escalation/index.js";
 import { createIncidentRepository } from "../../src/incidents/index.js";
+import { createOnCallService } from "../../src/oncall/index.js";
 import { createOutboxRepository } from "../../src/outbox/index.js";
 import { createSlackEscalationNotifier } from "../../src/slack/escalation/notifier.js";
+import { oneModelConfigInput } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import {
   demoDirectory,
@@ -32,8 +34,9 @@ beforeAll(async () => {
 });
 
 /** Escalation on a real database with the real outbox notifier; Slack reads come from the config's people. */
-function setup(config: MlopsConfig) {
+function setup(config: MlopsConfig, opts: { schedules?: boolean } = {}) {
   const clock = manualClock();
+  const oncall = opts.schedules ? createOnCallService({ config, clock }) : undefined;
   const services = incidentServices(database, config, clock);
   const people = demoDirectory(config);
   const directory: PageDirectory = {
@@ -51,6 +54,7 @@ function setup(config: MlopsConfig) {
     notifier: createSlackEscalationNotifier({ clock, wake: () => {}, updateCard: async () => 0 }),
     directory,
     acknowledge: (req) => services.incidents.act(req),
+    ...(oncall ? { onCall: async (s: string, at: Date) => (await oncall.whoIsOn(s, at))?.user ?? null } : {}),
   };
   const escalation = createEscalationService(deps);
   const ticker = createEscalationTicker(deps, escalation);
@@ -68,6 +72,70 @@ function setup(config: MlopsConfig) {
 }
 
 describe("the escalation timer on a manual clock", () => {
+  it("pages the person on call in a tier's schedule instead of every member, and the group when nobody is", async () => {
+    // The manual clock starts Tuesday 2030-01-01 12:00 UTC. ds-oncall has Dev on call from 12:00
+    // to 12:20 UTC and nobody after. L2 is paged at 12:06, 12:17 and 12:28, each page going out
+    // two minutes later (the card is never delivered here, so a page waits a minute for its thread).
+    const t = setup(
+      configSchema.parse(
+        oneModelConfigInput({
+          alerting: { group_by: ["model", "monitor", "subject"] },
+          schedules: {
+            "ds-oncall": {
+              layers: [
+                {
+                  users: ["U0DEV"],
+                  rotation: "daily",
+                  handoff: "00:00",
+                  start: "2030-01-01",
+                  restrictions: [{ from: "12:00", to: "12:20" }],
+                },
+              ],
+            },
+          },
+          escalation: {
+            default: { l1: { wait: "5m" }, l2: { wait: "10m", repeat: 2, schedule: "ds-oncall" } },
+          },
+        }),
+      ),
+      { schedules: true },
+    );
+    const id = await t.open();
+    const before = { dev: await t.dmCount("U0DEV"), dana: await t.dmCount("U0DANA") };
+    const step = async (minutes: number) => {
+      t.clock.advance(minutes * MIN);
+      await t.ticker.tick();
+      t.clock.advance(2 * MIN);
+      await t.ticker.tick();
+    };
+    await t.ticker.tick();
+    await step(6);
+    await step(9);
+    expect((await t.dmCount("U0DEV")) - before.dev).toBe(2);
+    expect((await t.dmCount("U0DANA")) - before.dana).toBe(0);
+    // 12:30: nobody is on call in ds-oncall any more, so the whole L2 group is DMed.
+    await step(9);
+    expect((await t.dmCount("U0DEV")) - before.dev).toBe(3);
+    expect((await t.dmCount("U0DANA")) - before.dana).toBe(1);
+    const paged = (await createIncidentRepository(database.db).timeline(id)).filter(
+      (e) => e.kind === "paged",
+    );
+    expect(paged.map((e) => [e.detail.schedule, e.detail.onCall, e.detail.members])).toEqual([
+      ["ds-oncall", "U0DEV", ["U0DEV"]],
+      ["ds-oncall", "U0DEV", ["U0DEV"]],
+      ["ds-oncall", null, ["U0DANA", "U0DEV"]],
+    ]);
+    expect(paged[0]?.detail.what).toBe("L2 @ds-oncall (on call in ds-oncall: <@U0DEV>): <@U0DEV>");
+    // Resolved, so its L3 step does not reach the next test's counts (they share the database).
+    await t.services.incidents.act({
+      incidentId: id,
+      action: "resolve",
+      actor: "U0DEV",
+      via: "command",
+      note: "ok",
+    });
+  });
+
   it("reminds in the thread while acknowledged but unresolved, and stops once resolved", async () => {
     const t = setup(escalationConfig({ default: { l1: { wait: "5m" }, remind_every: "30m" } }));
     const id = await t.open();

@@ -13,7 +13,10 @@ import type { SlackMessage } from "../blocks/incident-card.js";
 import { clip, slackDate, who } from "../blocks/incident-format.js";
 
 function groupMention(m: PageMessage): string {
-  return m.group.id ? `<!subteam^${m.group.id}>` : `@${escapeMrkdwn(m.group.handle)}`;
+  const group = m.group.id ? `<!subteam^${m.group.id}>` : `@${escapeMrkdwn(m.group.handle)}`;
+  return m.onCall?.user
+    ? `<@${m.onCall.user}> (on call in ${escapeMrkdwn(m.onCall.schedule)}) ${group}`
+    : group;
 }
 
 function why(m: PageMessage): string {
@@ -97,7 +100,7 @@ export function pageMessage(m: PageMessage, kind: "mention" | "dm"): SlackMessag
   const head =
     kind === "mention"
       ? `:rotating_light: ${groupMention(m)} ${tier} page for *${ref}* — ${why(m)}.`
-      : `:rotating_light: You are paged (${tier}, @${escapeMrkdwn(m.group.handle)}) for *${ref}* — ${why(m)}.`;
+      : `:rotating_light: You are paged (${tier}, ${m.onCall?.user ? `on call in ${escapeMrkdwn(m.onCall.schedule)}` : `@${escapeMrkdwn(m.group.handle)}`}) for *${ref}* — ${why(m)}.`;
   const summary = [
     `*${escapeMrkdwn(clip(i.title, 200))}*`,
     `${escapeMrkdwn(m.modelName)} (\`${i.model}\`${i.modelVersion ? ` ${escapeMrkdwn(i.modelVersion)}` : ""}) · ${i.severity} · ${i.state} · opened ${slackDate(i.openedAt)}`,
@@ -150,7 +153,10 @@ export function onCallBlocks(list: OnCall[]): SlackMessage {
     const tiers = m.tiers.map((t) => {
       const people = t.members.length ? t.members.map((u) => `<@${u}>`).join(", ") : "_nobody_";
       const wait = t.tier < 3 ? ` · escalates after ${formatWait(t.waitMs)}` : "";
-      return `*L${t.tier}* @${escapeMrkdwn(t.handle)}: ${people}${wait}${t.dm ? " · DMed" : ""}`;
+      const onCall = t.onCall
+        ? ` · on call in ${escapeMrkdwn(t.onCall.schedule)}: ${t.onCall.user ? `<@${t.onCall.user}>` : "_nobody_ (the group is DMed)"}`
+        : "";
+      return `*L${t.tier}* @${escapeMrkdwn(t.handle)}: ${people}${onCall}${wait}${t.dm ? " · DMed" : ""}`;
     });
     lines.push(
       `${m.modelName} (${m.model}): ${m.tiers.map((t) => `L${t.tier} ${t.members.length}`).join(", ")}`,

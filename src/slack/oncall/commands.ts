@@ -10,7 +10,7 @@ import { scheduleOnCallReply } from "./blocks.js";
 export interface OnCallCommandDeps {
   oncall: Pick<OnCallService, "names" | "nowAndNext">;
   /** The `oncall` subcommand this one extends (escalation's: a model's tiers); used for anything but a schedule. */
-  previous?: Subcommand | undefined;
+  previous?: () => Subcommand | undefined;
   clock: Clock;
   /** The Web API once Slack is connected (for users.info). */
   slackApi: () => SlackApi | undefined;
@@ -43,7 +43,8 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
       const isModel = commandDeps.config.models.some((m) => m.slug === arg);
       const one = ctx.args.length <= 1;
       // A name that is both a model and a schedule shows the model (its tiers name the schedule).
-      if (deps.previous && one && (!arg || isModel)) return deps.previous.run(ctx, commandDeps);
+      const previous = deps.previous?.();
+      if (previous && one && (!arg || isModel)) return previous.run(ctx, commandDeps);
       if (!arg || !one || isModel || !schedules.includes(arg))
         return {
           text: `\`${escapeMrkdwn((arg ?? "").slice(0, 40))}\` is neither a model nor a schedule (models: ${commandDeps.config.models.map((m) => m.slug).join(", ")}; schedules: ${schedules.join(", ") || "none"}). Usage: \`/mlops oncall [model|schedule]\``,
