@@ -8,24 +8,31 @@ import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
+import { alertmanagerFiring } from "../helpers/signals.js";
+import { eventually } from "./incidents-bot.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
 let readToken: string;
 let ingestToken: string;
+let alertsToken: string;
 
 /** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
 const NOW = new Date("2026-03-25T12:00:00Z");
+/** The bot's clock starts at NOW and runs on (the outbox paces writes by it). */
+const started = Date.now();
+const clock = { now: () => new Date(NOW.getTime() + (Date.now() - started)) };
 
 beforeAll(async () => {
   // The demo config: ds-oncall is a weekly rotation of U0DANA and U0DEV from Monday 5 January.
   // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
   const config = demoConfig();
   config.escalation.default.l2.schedule = "ds-oncall";
-  bot = await startTestBot({ config, clock: { now: () => new Date(NOW) } });
+  bot = await startTestBot({ config, clock });
   const tokens = createApiTokenService(bot.database.db, systemClock);
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
+  alertsToken = await tokens.create("alertmanager", ["alerts"]);
 });
 afterAll(async () => {
   await bot?.close();
@@ -74,6 +81,11 @@ describe("GET /api/v1/schedules/<name>.ics", () => {
       e.startDate.toJSDate().toISOString(),
       e.endDate.toJSDate().toISOString(),
     ]);
+    // The last shift is cut at 12 weeks after the bot's clock read it (which runs on from NOW).
+    const cut = Date.parse(parsed[parsed.length - 1]?.[2] as string) - Date.parse("2026-06-17T12:00:00Z");
+    expect(cut).toBeGreaterThanOrEqual(0);
+    expect(cut).toBeLessThan(120_000);
+    (parsed[parsed.length - 1] as string[])[2] = "2026-06-17T12:00:00.000Z";
     expect(parsed).toEqual(expectedShifts());
     expect(events[1]?.summary).toBe("On call: Dana Science (L2 data scientist) (@dana)");
   });
@@ -115,6 +127,33 @@ describe("/mlops oncall <schedule> over signed HTTP", () => {
     const neither = await ask("U0OLIVIA", "oncall nothing-here");
     expect(neither).toContain("neither a model nor a schedule");
     expect(neither).toContain("ds-oncall");
+  });
+});
+
+describe("an L2 page through the ds-oncall schedule", () => {
+  it("DMs only the person on call and names them first in the thread's mention", async () => {
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(alertmanagerFiring("FraudScorerSlow", "warning", "p99 latency above 300 ms")),
+    });
+    expect(fired.status).toBe(200);
+    const { workspace, driver } = bot.sandbox;
+    const channel = workspace.channelByName("fraud-alerts")?.id as string;
+    const card = await eventually("the incident's card", () =>
+      workspace.messages(channel).find((m) => /^INC-\d+ \[/.test(m.text)),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    const res = await driver.command("U0OLIVIA", channel, `escalate ${ref} scorer is slow`);
+    expect(res.status).toBe(200);
+    const dms = (user: string) => workspace.messages(workspace.openDm([user]).channel.id);
+    const page = await eventually("Dev's page", () => dms("U0DEV")[0], 15_000);
+    expect(JSON.stringify(page.blocks)).toContain("on call in ds-oncall");
+    const mention = await eventually("the L2 mention in the thread", () =>
+      workspace.thread(channel, card.ts).find((m) => m.text.includes("L2 page")),
+    );
+    expect(JSON.stringify(mention.blocks)).toContain("<@U0DEV> (on call in ds-oncall) <!subteam^");
+    expect(dms("U0DANA")).toHaveLength(0);
   });
 });
 
