@@ -207,6 +207,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       access,
       apiTokens,
       runbooksDir: env.MLOPS_RUNBOOKS_DIR,
+      dataDir: env.MLOPS_DATA_DIR,
       hostEnv: opts.hostEnv ?? {},
       selfUrl: () => selfUrl,
       liveness: { id: liveness.id, heartbeatMs: liveness.heartbeatMs },

@@ -33,6 +33,8 @@ export interface FeatureContext {
   access: AccessControl;
   /** API bearer tokens (MLOPS_API_TOKEN and those made by `npm run token:create`); see http/bearer-auth. */
   apiTokens: ApiTokenService;
+  /** The data directory (MLOPS_DATA_DIR): fetched schedules keep their last good copy there. */
+  dataDir?: string;
   /** Where the runbooks live (MLOPS_RUNBOOKS_DIR); `./runbooks` when unset. */
   runbooksDir?: string;
   /** The bot's environment, from which runbooks' `env` allowlists take values. */

@@ -1,5 +1,6 @@
 /** The `schedules` section of the config: on-call rotations in layers, or an imported iCal file. */
 import { z } from "zod";
+import { parseDuration } from "../shared/duration.js";
 import { timeZoneSchema } from "./time-zone.js";
 
 /** Days of the week as the config writes them, Monday first. */
@@ -64,7 +65,20 @@ const layerSchema = z
 
 const icalSourceSchema = z
   .strictObject({
-    file: z.string().min(1).describe("Path of the .ics file (relative to the working directory)"),
+    file: z.string().min(1).optional().describe("Path of the .ics file (relative to the working directory)"),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "Where to fetch the .ics from (a secret token in it: write ${ENV_VAR}); fetched at start and every refresh_every, the last good copy kept",
+      ),
+    refresh_every: z
+      .string()
+      .regex(/^\d+(s|m|h|d)$/, "expected a duration like 15m or 1h")
+      .transform((s) => parseDuration(s))
+      .refine((ms) => ms >= 60_000, "expected at least 1m")
+      .prefault("1h")
+      .describe("How often `url` is fetched again"),
     users: z
       .record(z.string().min(1), slackUserSchema)
       .default({})
@@ -72,7 +86,15 @@ const icalSourceSchema = z
         "Who an event names → Slack user id: attendee e-mail addresses or event summaries; a summary that is a user id (U0123 or <@U0123>) needs no entry",
       ),
   })
-  .describe("An external iCalendar file (PagerDuty, Grafana OnCall or Google Calendar export)");
+  .superRefine((s, ctx) => {
+    if (!s.file === !s.url)
+      ctx.addIssue({
+        code: "custom",
+        path: s.file ? ["url"] : ["file"],
+        message: s.file ? "give either file or url, not both" : "expected file (a path) or url",
+      });
+  })
+  .describe("An external iCalendar file or URL (PagerDuty, Grafana OnCall or Google Calendar export)");
 
 /** One schedule: layers of rotations, or an imported iCal file. */
 export const scheduleSchema = z

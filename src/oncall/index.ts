@@ -1,4 +1,5 @@
 export { OnCallError } from "./errors.js";
+export { fileCalendarCache, memoryCalendarCache } from "./file-cache.js";
 export { FEED_HORIZON, scheduleFeed, USER_PROPERTY } from "./ical-export.js";
 export { CalendarImportError, calendarLayer, type PeopleMap, personOf } from "./ical-import.js";
 export type {
@@ -10,7 +11,9 @@ export type {
   ScheduleLayer,
   Shift,
 } from "./model.js";
+export type { CalendarCache, CalendarFetcher } from "./ports.js";
 export { rotationLayer } from "./rotation.js";
+export { type CalendarRefresher, createCalendarRefresher } from "./scheduled.js";
 export {
   buildSchedule,
   buildSchedules,
@@ -20,6 +23,7 @@ export {
   type OnCallDeps,
   type OnCallService,
   type OverrideSource,
+  type RemoteStatus,
 } from "./service.js";
 export { onCallAt, shiftsBetween } from "./timeline.js";
 export { instantOf, offsetAt, wallTime } from "./zoned-time.js";

@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { ConfigError, type MlopsConfig, type ScheduleConfig } from "../config/index.js";
 import type { Clock } from "../shared/clock.js";
 import { OnCallError } from "./errors.js";
+import { memoryCalendarCache } from "./file-cache.js";
 import { FEED_HORIZON, scheduleFeed } from "./ical-export.js";
 import { CalendarImportError, calendarLayer } from "./ical-import.js";
 import type { OnCallAt, Override, Schedule, Shift } from "./model.js";
+import type { CalendarCache, CalendarFetcher } from "./ports.js";
 import { rotationLayer } from "./rotation.js";
 import { onCallAt, shiftsBetween } from "./timeline.js";
 
@@ -27,6 +29,19 @@ export interface OnCallDeps {
   readFile?: (path: string) => string;
   /** A person's display name for the feed; the user id when unknown. */
   displayName?: (user: string) => string | undefined;
+  /** Fetches schedules configured with `ical.url`; without it they keep their stored copy. */
+  fetchCalendar?: CalendarFetcher;
+  /** Where fetched schedules' last good copies are kept; memory only when absent. */
+  cache?: CalendarCache;
+}
+
+/** How fetching a schedule's URL went, for /readyz and the logs. */
+export interface RemoteStatus {
+  schedule: string;
+  /** When the copy in use was fetched (this process); null: a stored copy from before, or none. */
+  fetchedAt: Date | null;
+  /** The last failure since the last success, if any. */
+  error: { at: Date; message: string } | null;
 }
 
 /** Who is on call in a schedule now, and who takes over next. */
@@ -43,20 +58,21 @@ const LOOK_AHEAD_MS = 12 * 7 * 86_400_000;
 
 /**
  * Builds one schedule from its config, reading an imported iCal file with `readFile`. Throws
- * CalendarImportError for a file that is not iCalendar, and the read error for a missing one.
+ * CalendarImportError for a file that is not iCalendar, and the read error for a missing one. A
+ * schedule fetched from a URL starts from `cached` (its last good copy), or with nobody on call
+ * until its first fetch.
  */
 export function buildSchedule(
   name: string,
   config: ScheduleConfig,
   readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+  cached?: string,
 ): Schedule {
   if (config.ical) {
-    const layer = calendarLayer(
-      readFile(config.ical.file),
-      config.ical.users,
-      config.timezone,
-      config.ical.file,
-    );
+    const { file, users, url } = config.ical;
+    const text = file ? readFile(file) : cached;
+    if (text === undefined) return { name, timezone: config.timezone, layers: [] };
+    const layer = calendarLayer(text, users, config.timezone, file ?? url ?? name);
     return { name, timezone: config.timezone, layers: [layer] };
   }
   const layers = (config.layers ?? []).map((l, i) => rotationLayer(l, i, config.timezone));
@@ -70,10 +86,21 @@ export function buildSchedule(
 export function buildSchedules(
   config: MlopsConfig,
   readFile?: (path: string) => string,
+  cache?: CalendarCache,
 ): Map<string, Schedule> {
   const out = new Map<string, Schedule>();
   const problems: string[] = [];
   for (const [name, s] of Object.entries(config.schedules)) {
+    if (s.ical?.url) {
+      // A fetched schedule never stops the start: a bad stored copy is as good as none.
+      const cached = cache?.read(name);
+      try {
+        out.set(name, buildSchedule(name, s, readFile, cached));
+      } catch {
+        out.set(name, buildSchedule(name, s, readFile));
+      }
+      continue;
+    }
     try {
       out.set(name, buildSchedule(name, s, readFile));
     } catch (err) {
@@ -92,8 +119,14 @@ export function buildSchedules(
 
 /** Creates the on-call service over the configured schedules. */
 export function createOnCallService(deps: OnCallDeps) {
-  const schedules = buildSchedules(deps.config, deps.readFile);
+  const cache = deps.cache ?? memoryCalendarCache();
+  const schedules = buildSchedules(deps.config, deps.readFile, cache);
   const overrides = deps.overrides ?? noOverrides;
+  const remote = new Map<string, RemoteStatus>(
+    Object.entries(deps.config.schedules)
+      .filter(([, s]) => s.ical?.url)
+      .map(([name]) => [name, { schedule: name, fetchedAt: null, error: null }]),
+  );
 
   function get(name: string): Schedule {
     const s = schedules.get(name);
@@ -111,6 +144,37 @@ export function createOnCallService(deps: OnCallDeps) {
   }
 
   return {
+    /**
+     * Fetches schedule `name` from its URL and uses it when it parses; on any failure the copy in
+     * use stays (the last good one) and the failure is kept in `remoteStatus`. True when replaced.
+     */
+    async refresh(name: string): Promise<boolean> {
+      const config = deps.config.schedules[name];
+      const url = config?.ical?.url;
+      const status = remote.get(name);
+      if (!config || !url || !status)
+        throw new OnCallError("unknown_schedule", `\`${name}\` is not fetched from a URL.`);
+      try {
+        if (!deps.fetchCalendar) throw new Error("no calendar fetcher is wired");
+        const text = await deps.fetchCalendar(url);
+        const schedule = buildSchedule(name, config, deps.readFile, text);
+        // An export that lost its events must not empty the schedule: keep the last good copy.
+        if (!/^BEGIN:VEVENT\r?$/im.test(text)) throw new Error("the calendar has no events");
+        schedules.set(name, schedule);
+        remote.set(name, { schedule: name, fetchedAt: deps.clock.now(), error: null });
+        await cache.write(name, text);
+        return true;
+      } catch (err) {
+        remote.set(name, { ...status, error: { at: deps.clock.now(), message: (err as Error).message } });
+        return false;
+      }
+    },
+
+    /** How fetching each URL schedule went. */
+    remoteStatus(): RemoteStatus[] {
+      return [...remote.values()];
+    },
+
     /** The configured schedules' names. */
     names(): string[] {
       return [...schedules.keys()];

@@ -2,13 +2,37 @@
  * On-call schedules: the engine over the config's schedules, their iCalendar feeds, and
  * `/mlops oncall [model|schedule]` (schedules here, models through escalation's command).
  */
+
+import { join } from "node:path";
 import type { Feature, FeatureContext } from "../features.js";
 import { scheduleRoutes } from "../http/schedule-routes.js";
 import { sandboxNames } from "../incidents/index.js";
-import { createOnCallService, type OnCallService } from "../oncall/index.js";
+import {
+  type CalendarFetcher,
+  createCalendarRefresher,
+  createOnCallService,
+  fileCalendarCache,
+  memoryCalendarCache,
+  type OnCallService,
+} from "../oncall/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
 import { type SlackApi, slackApiOf } from "../slack/web-api.js";
+
+/** The largest calendar a schedule URL may answer with. */
+const MAX_CALENDAR_BYTES = 5 * 1024 * 1024;
+
+/** GET a calendar URL: 10 s at most, 2xx only, at most 5 MB. */
+const fetchCalendarText: CalendarFetcher = async (url) => {
+  const res = await fetch(url, {
+    headers: { accept: "text/calendar, */*;q=0.5" },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const text = await res.text();
+  if (text.length > MAX_CALENDAR_BYTES) throw new Error(`larger than ${MAX_CALENDAR_BYTES} bytes`);
+  return text;
+};
 
 /** The on-call feature plus its service, for the escalation path and tests. */
 export interface OnCallFeature extends Feature {
@@ -30,6 +54,13 @@ export function createOnCallFeature(
     clock: ctx.clock,
     // The sandbox's made-up people by name; with real Slack the feed shows user ids.
     displayName: (user) => names.get(user),
+    fetchCalendar: fetchCalendarText,
+    cache: ctx.dataDir ? fileCalendarCache(join(ctx.dataDir, "schedules")) : memoryCalendarCache(),
+  });
+  const refresher = createCalendarRefresher({
+    oncall,
+    config: ctx.config,
+    logger: ctx.logger.child({ component: "oncall" }),
   });
   let api: SlackApi | undefined;
   return {
@@ -47,6 +78,24 @@ export function createOnCallFeature(
     ],
     slack(app) {
       api = slackApiOf(app.client, ctx.logger);
+    },
+    start() {
+      refresher.start();
+    },
+    stop() {
+      refresher.stop();
+    },
+    degraded() {
+      const failing = oncall.remoteStatus().filter((s) => s.error);
+      if (!failing.length) return undefined;
+      return {
+        schedules: Object.fromEntries(
+          failing.map((s) => [
+            s.schedule,
+            { error: s.error?.message, since: s.error?.at, fetchedAt: s.fetchedAt },
+          ]),
+        ),
+      };
     },
   };
 }

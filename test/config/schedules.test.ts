@@ -112,3 +112,24 @@ describe("schedules in the config", () => {
     );
   });
 });
+
+describe("a schedule fetched from a URL in the config", () => {
+  const withIcal = (ical: string) => demo.replace(/ {4}layers:\n( {6}.*\n| {8}.*\n)+/, `    ical: ${ical}\n`);
+
+  it("accepts a url with a refresh interval (1h by default)", () => {
+    const config = parseConfig(withIcal("{ url: https://calendar.example.com/x.ics }"), "test.yaml", {});
+    expect(config.schedules["ds-oncall"]?.ical).toMatchObject({ refresh_every: 3_600_000 });
+  });
+
+  it("refuses both file and url, neither, and a refresh under a minute", () => {
+    expect(problems(withIcal("{ file: a.ics, url: https://calendar.example.com/x.ics }"))).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.ical\.url .*either file or url, not both$/),
+    ]);
+    expect(problems(withIcal("{ users: {} }"))).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.ical\.file .*expected file \(a path\) or url/),
+    ]);
+    expect(problems(withIcal("{ url: https://calendar.example.com/x.ics, refresh_every: 30s }"))).toEqual([
+      expect.stringMatching(/^schedules\.ds-oncall\.ical\.refresh_every .*at least 1m/),
+    ]);
+  });
+});
