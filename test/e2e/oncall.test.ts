@@ -124,6 +124,7 @@ describe("/mlops oncall <schedule> over signed HTTP", () => {
   it("shows a model's tiers with the person on call in a tier's schedule, and names both kinds for something that is neither", async () => {
     const model = await ask("U0OLIVIA", "oncall fraud-detector");
     expect(model).toContain("*L2* @ds-oncall: <@U0DANA>, <@U0DEV> · on call in ds-oncall: <@U0DEV>");
+    expect(await ask("U0OLIVIA", "oncall")).toContain("Schedules: `/mlops oncall ds-oncall`");
     const neither = await ask("U0OLIVIA", "oncall nothing-here");
     expect(neither).toContain("neither a model nor a schedule");
     expect(neither).toContain("ds-oncall");

@@ -44,7 +44,18 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
       const one = ctx.args.length <= 1;
       // A name that is both a model and a schedule shows the model (its tiers name the schedule).
       const previous = deps.previous?.();
-      if (previous && one && (!arg || isModel)) return previous.run(ctx, commandDeps);
+      if (previous && one && (!arg || isModel)) {
+        const reply = await previous.run(ctx, commandDeps);
+        if (arg || !schedules.length) return reply;
+        // The overview also says where the schedules are.
+        const hint = `Schedules: ${schedules.map((n) => `\`/mlops oncall ${n}\``).join(", ")}`;
+        return {
+          ...reply,
+          ...(reply.blocks
+            ? { blocks: [...reply.blocks, { type: "context", elements: [{ type: "mrkdwn", text: hint }] }] }
+            : { text: `${reply.text}\n${hint}` }),
+        };
+      }
       if (!arg || !one || isModel || !schedules.includes(arg))
         return {
           text: `\`${escapeMrkdwn((arg ?? "").slice(0, 40))}\` is neither a model nor a schedule (models: ${commandDeps.config.models.map((m) => m.slug).join(", ")}; schedules: ${schedules.join(", ") || "none"}). Usage: \`/mlops oncall [model|schedule]\``,
