@@ -110,7 +110,13 @@ export function calendarLayer(
       masters.set(uid, new ICAL.Event(c));
     }
   }
-  for (const c of exceptions) masters.get(String(c.getFirstPropertyValue("uid")))?.relateException(c);
+  for (const c of exceptions) {
+    const uid = String(c.getFirstPropertyValue("uid"));
+    const master = masters.get(uid);
+    // An exception whose series is not in the file is a shift of its own.
+    if (master) master.relateException(c);
+    else masters.set(`${uid}#${masters.size}`, new ICAL.Event(c));
+  }
   const occurrences: Occurrence[] = [];
 
   const tzidOf = (c: ICAL.Component, prop: string): string | undefined => {
@@ -132,7 +138,9 @@ export function calendarLayer(
     } else {
       e = instantOfTime(end, tzidOf(c, "dtstart"), fallbackTz);
     }
-    if (e > s) occurrences.push({ ...personOf(c, people), start: s, end: e, order: rank });
+    // Google exports a deleted instance of a series as an exception with STATUS:CANCELLED.
+    const cancelled = String(c.getFirstPropertyValue("status") ?? "").toUpperCase() === "CANCELLED";
+    if (e > s && !cancelled) occurrences.push({ ...personOf(c, people), start: s, end: e, order: rank });
   };
 
   const states: EventState[] = [...masters.values()].map((event, rank) => ({
@@ -147,6 +155,7 @@ export function calendarLayer(
   /** Expands every event's occurrences that start before `until`. */
   function expand(until: number): void {
     if (until <= expandedTo) return;
+    let complete = true;
     for (const st of states) {
       if (st.done) continue;
       if (!st.iterator) {
@@ -165,8 +174,10 @@ export function calendarLayer(
         st.next = instantOfTime(time, tzidOf(st.event.component, "dtstart"), fallbackTz);
         add(item, details.startDate, details.endDate, st.rank);
       }
+      if (!st.done && st.next < until) complete = false;
     }
-    expandedTo = until;
+    // Only when every series got there: a capped one goes on from where it stopped next time.
+    if (complete) expandedTo = until;
   }
 
   return {

@@ -59,6 +59,41 @@ describe("a schedule imported from an iCal export", () => {
     expect(who(s, "2026-03-10T22:30:00Z")).toBe("U0OMAR");
   });
 
+  it("leaves out an instance the export marks CANCELLED, and keeps an exception whose series is missing", () => {
+    const text = [
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "BEGIN:VEVENT",
+      "UID:series@example.com",
+      "DTSTART:20260302T080000Z",
+      "DTEND:20260303T080000Z",
+      "RRULE:FREQ=DAILY;COUNT=3",
+      "SUMMARY:U0DANA",
+      "END:VEVENT",
+      "BEGIN:VEVENT",
+      "UID:series@example.com",
+      "RECURRENCE-ID:20260303T080000Z",
+      "DTSTART:20260303T080000Z",
+      "DTEND:20260304T080000Z",
+      "STATUS:CANCELLED",
+      "SUMMARY:U0DANA",
+      "END:VEVENT",
+      "BEGIN:VEVENT",
+      "UID:other-series@example.com",
+      "RECURRENCE-ID:20260310T080000Z",
+      "DTSTART:20260310T080000Z",
+      "DTEND:20260310T200000Z",
+      "SUMMARY:U0DEV",
+      "END:VEVENT",
+      "END:VCALENDAR",
+    ].join("\r\n");
+    const s: Schedule = { name: "x", timezone: "UTC", layers: [calendarLayer(text, {}, "UTC")] };
+    expect(who(s, "2026-03-02T12:00:00Z")).toBe("U0DANA");
+    expect(who(s, "2026-03-03T12:00:00Z")).toBeNull();
+    expect(who(s, "2026-03-04T12:00:00Z")).toBe("U0DANA");
+    expect(who(s, "2026-03-10T12:00:00Z")).toBe("U0DEV");
+  });
+
   it("refuses text that is not iCalendar", () => {
     expect(() => calendarLayer("hello", {}, "UTC")).toThrow(CalendarImportError);
   });
