@@ -11,6 +11,7 @@ import {
   createRetrainingService,
   createRetrainingTicker,
   createRolloutService,
+  queueChampionChecks,
   type RetrainingService,
   type RetrainingTicker,
   type RolloutService,
@@ -40,6 +41,8 @@ export type RetrainingFeature = Feature & {
   rollout: RolloutService;
   ticker: RetrainingTicker;
   scheduler: Scheduler;
+  /** Compares each model registry's champion alias with the bot's (queued calls; run at start). */
+  checkRegistries(): Promise<number>;
 };
 
 /** Builds the retraining feature on top of the incidents feature (threads, outbox). */
@@ -98,6 +101,7 @@ export function createRetrainingFeature(
     rollout,
     ticker,
     scheduler,
+    checkRegistries: () => queueChampionChecks(retrainingDeps),
     commands: retrainingCommands({ service, rollout, models, previousModels: deps.previousModels }),
     slack(app) {
       api = slackApiOf(app.client, ctx.logger);
@@ -121,7 +125,10 @@ export function createRetrainingFeature(
       api ??= slackApiOf(slack.client, ctx.logger);
       ticker?.start(opts.tickMs);
       if (opts.schedule !== false) scheduler.start();
-      void ticker?.kick();
+      // A registry that disagrees with the bot at start is reported, never overwritten.
+      void queueChampionChecks(retrainingDeps)
+        .catch((err: unknown) => logger.error({ err }, "could not queue the registry champion checks"))
+        .finally(() => void ticker?.kick());
     },
     async stop() {
       await scheduler.stop();
