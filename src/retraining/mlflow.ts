@@ -133,6 +133,15 @@ export function createMlflowClient(cfg: RegistryConfig, signal?: AbortSignal) {
         throw new MlflowError(200, "BAD_RESPONSE", "MLflow answered without a model_version", false);
       return body.model_version;
     },
+    /** The newest versions of the model (at most `max`), newest first. */
+    async newestVersions(max: number): Promise<string[]> {
+      const body = await request<{ model_versions?: MlflowModelVersion[] }>("GET", "/model-versions/search", {
+        filter: `name='${cfg.model_name.replace(/'/g, "\\'")}'`,
+        max_results: String(max),
+        order_by: "version_number DESC",
+      });
+      return (body.model_versions ?? []).map((v) => v.version);
+    },
     /** The run a version was logged from (metrics and tags). */
     async run(runId: string): Promise<MlflowRun> {
       const body = await request<{ run?: MlflowRun }>("GET", "/runs/get", { run_id: runId });

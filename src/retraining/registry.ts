@@ -48,6 +48,16 @@ function runUrlOf(cfg: RegistryConfig, version: string, runId: string | null, ru
   return `${ui}/#/models/${encodeURIComponent(cfg.model_name)}/versions/${encodeURIComponent(version)}`;
 }
 
+/** A missing version's failure, naming the newest versions the registry has (a typo shows). */
+async function missingVersion(
+  mlflow: ReturnType<typeof createMlflowClient>,
+  err: MlflowError,
+): Promise<AdapterOutcome> {
+  const newest = await mlflow.newestVersions(5).catch(() => null);
+  const hint = newest ? ` (its newest versions: ${newest.join(", ") || "none"})` : "";
+  return { ok: false, retry: false, error: `${err.message}${hint}` };
+}
+
 /** Looks a reported version up: the version, then its run (metrics, tags). */
 export async function describeVersion(
   cfg: RegistryConfig,
@@ -77,6 +87,12 @@ export async function describeVersion(
     };
     return { ok: true, result: { registry: described } };
   } catch (err) {
+    if (
+      err instanceof MlflowError &&
+      err.code === "RESOURCE_DOES_NOT_EXIST" &&
+      err.message.includes("/model-versions/get")
+    )
+      return missingVersion(mlflow, err);
     return failure(err);
   }
 }

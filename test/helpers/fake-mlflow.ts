@@ -81,10 +81,10 @@ export async function startFakeMlflow(opts: { model: string; token: string }) {
         : error(fail.status, "TEMPORARILY_UNAVAILABLE", "The registry is unavailable");
     }
     const name = String(r.query.name ?? r.body.name ?? "");
-    if (
+    const named =
       r.path.startsWith("/api/2.0/mlflow/registered-models/") ||
-      r.path.startsWith("/api/2.0/mlflow/model-versions/")
-    )
+      (r.path.startsWith("/api/2.0/mlflow/model-versions/") && !r.path.endsWith("/search"));
+    if (named)
       if (name !== opts.model)
         return error(404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`);
     switch (key) {
@@ -123,11 +123,14 @@ export async function startFakeMlflow(opts: { model: string; token: string }) {
         return { status: 200, body: { model_version: versionProto(v) } };
       }
       case "GET /api/2.0/mlflow/model-versions/search": {
-        // Only the filter the docs lead with: name='<model>'.
+        // Only the filter the docs lead with, name='<model>', and order_by version_number.
         const filter = r.query.filter ?? "";
         if (filter && !/^name\s*=\s*'[^']*'$/.test(filter))
           return error(400, "INVALID_PARAMETER_VALUE", `Invalid filter '${filter}'`);
-        return { status: 200, body: { model_versions: [...versions.values()].map(versionProto) } };
+        const all = [...versions.values()].sort((a, b) => Number(a.version) - Number(b.version));
+        if (/DESC$/i.test(r.query.order_by ?? "")) all.reverse();
+        const max = Number(r.query.max_results ?? 200_000);
+        return { status: 200, body: { model_versions: all.slice(0, max).map(versionProto) } };
       }
       case "GET /api/2.0/mlflow/runs/get": {
         const run = runs.get(r.query.run_id ?? "");

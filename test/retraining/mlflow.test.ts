@@ -73,10 +73,17 @@ describe("the MLflow registry client against a fake of the REST API 2.0", () => 
     });
   });
 
-  it("a version the registry does not have is RESOURCE_DOES_NOT_EXIST (404), which is not retried", async () => {
+  it("a version the registry does not have is RESOURCE_DOES_NOT_EXIST (404), not retried, and the newest versions are named", async () => {
     const out = await describeVersion(cfg, "9");
     expect(out).toMatchObject({ ok: false, retry: false });
     expect(!out.ok && out.error).toContain("HTTP 404 RESOURCE_DOES_NOT_EXIST");
+    expect(!out.ok && out.error).toContain("(its newest versions: 3, 2, 1)");
+    const search = mlflow.requests.filter((r) => r.path === "/api/2.0/mlflow/model-versions/search").at(-1);
+    expect(search?.query).toEqual({
+      filter: "name='fraud'",
+      max_results: "5",
+      order_by: "version_number DESC",
+    });
   });
 
   it("a bad token (401) or one without rights (403) is not retried, and the token never shows in the error", async () => {
