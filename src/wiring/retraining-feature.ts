@@ -41,8 +41,6 @@ export type RetrainingFeature = Feature & {
   rollout: RolloutService;
   ticker: RetrainingTicker;
   scheduler: Scheduler;
-  /** Compares each model registry's champion alias with the bot's (queued calls; run at start). */
-  checkRegistries(): Promise<number>;
 };
 
 /** Builds the retraining feature on top of the incidents feature (threads, outbox). */
@@ -101,7 +99,6 @@ export function createRetrainingFeature(
     rollout,
     ticker,
     scheduler,
-    checkRegistries: () => queueChampionChecks(retrainingDeps),
     commands: retrainingCommands({ service, rollout, models, previousModels: deps.previousModels }),
     slack(app) {
       api = slackApiOf(app.client, ctx.logger);
@@ -125,7 +122,8 @@ export function createRetrainingFeature(
       api ??= slackApiOf(slack.client, ctx.logger);
       ticker?.start(opts.tickMs);
       if (opts.schedule !== false) scheduler.start();
-      // A registry that disagrees with the bot at start is reported, never overwritten.
+      // A registry that disagrees with the bot at start is reported, never overwritten. The
+      // monitoring feature started before this one, so the config's champions are synced.
       void queueChampionChecks(retrainingDeps)
         .catch((err: unknown) => logger.error({ err }, "could not queue the registry champion checks"))
         .finally(() => void ticker?.kick());
