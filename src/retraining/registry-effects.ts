@@ -15,7 +15,7 @@ import {
   record,
   retrainingOf,
 } from "./deps.js";
-import type { AdapterCall } from "./model.js";
+import type { AdapterCall, Candidate } from "./model.js";
 import type { RegistryVersion } from "./registry.js";
 import { createRetrainingRepository } from "./repository.js";
 
@@ -41,6 +41,19 @@ export async function queueChampionChecks(deps: RetrainingDeps): Promise<number>
     if (done) queued++;
   }
   return queued;
+}
+
+/** Queues the registry look-up of a reported candidate, in the caller's transaction. */
+export async function queueVersionLookup(tx: Db, c: Candidate, now: Date): Promise<void> {
+  await createRetrainingRepository(tx).enqueueCall({
+    kind: "registry",
+    model: c.model,
+    candidateId: c.id,
+    payload: { op: "describe", version: c.version },
+    state: "pending",
+    availableAt: now,
+    createdAt: now,
+  });
 }
 
 /** Applies a registry call that succeeded. */

@@ -22,6 +22,7 @@ import {
   requiredMetrics,
 } from "./model.js";
 import type { ThreadTarget } from "./ports.js";
+import { queueVersionLookup } from "./registry-effects.js";
 import { createRetrainingRepository } from "./repository.js";
 
 /** SHA-256 of a callback token, as stored. */
@@ -273,17 +274,8 @@ export function createRequestService(deps: RetrainingDeps) {
             "duplicate_version",
             `version ${report.version} of ${model} was reported already`,
           );
-        if (rules.registry)
-          // The registry describes the version (its run, metrics, who trained it) on the card.
-          await repo.enqueueCall({
-            kind: "registry",
-            model,
-            candidateId: inserted.id,
-            payload: { op: "describe", version: report.version },
-            state: "pending",
-            availableAt: now,
-            createdAt: now,
-          });
+        // The registry describes the version (its run, metrics, who trained it) on the card.
+        if (rules.registry) await queueVersionLookup(tx, inserted, now);
         const cardId = await notifier.postCard(tx, thread, await cardOf(deps, tx, inserted));
         const stored = await repo.updateCandidate(inserted.id, { cardOutboxId: cardId });
         if (request)
