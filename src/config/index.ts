@@ -18,5 +18,6 @@ export {
   type MlopsConfig,
   type ModelConfig,
   type PermissionAction,
+  type RegistryConfig,
   type RetrainingConfig,
 } from "./schema.js";

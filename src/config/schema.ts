@@ -202,6 +202,29 @@ const githubActionsAdapter = z.strictObject({
   timeout: durationSchema.prefault("10s"),
 });
 
+/** A model registry the bot keeps the champion in: MLflow's Model Registry (REST API 2.0). */
+const mlflowRegistry = z.strictObject({
+  type: z.literal("mlflow"),
+  url: httpUrl.describe("Base URL of the MLflow tracking server (the REST API is under /api/2.0/mlflow)"),
+  token: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Sent as `Authorization: Bearer <token>`; write ${ENV_VAR}. Never logged"),
+  model_name: z.string().min(1).max(256).describe("The registered model's name in MLflow"),
+  champion_alias: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, "expected an alias like champion")
+    .default("champion")
+    .describe("The alias that names the champion version"),
+  trained_by_tag: z
+    .string()
+    .min(1)
+    .default("mlflow.user")
+    .describe("The tag (on the model version, else on its run) that says who trained it"),
+  timeout: durationSchema.prefault("10s").describe("Timeout of each request to MLflow"),
+});
+
 const metricRule = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a metric name like f1"),
   direction: z.enum(["higher", "lower"]).default("higher").describe("Which way is better"),
@@ -217,6 +240,11 @@ const retrainingSchema = z
       .optional()
       .describe(
         "What moves traffic for canary, promote and roll back; without it those only update the registry",
+      ),
+    registry: mlflowRegistry
+      .optional()
+      .describe(
+        "The model registry that holds the champion (an alias); candidates are looked up in it, and promote and roll back move the alias",
       ),
     primary_metric: metricRule
       .extend({
@@ -734,5 +762,7 @@ export type MlopsConfig = z.output<typeof configSchema>;
 export type ModelConfig = MlopsConfig["models"][number];
 /** One model's retraining settings. */
 export type RetrainingConfig = NonNullable<ModelConfig["retraining"]>;
+/** One model's registry (MLflow). */
+export type RegistryConfig = NonNullable<RetrainingConfig["registry"]>;
 /** An action guarded by `workspace.permissions`. */
 export type PermissionAction = keyof MlopsConfig["workspace"]["permissions"];
