@@ -20,6 +20,8 @@ export type Half = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 /** Longest `ce-id` taken: row ids get `#<index>` appended and are capped at 200 characters. */
 export const MAX_EVENT_ID = 180;
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
 /** One logged half of an inference. */
 export interface LoggedEvent {
   id: string;
@@ -80,10 +82,14 @@ export function parseLoggedEvent(headers: Record<string, unknown>, body: string)
   const service = text(parsed.inferenceservicename);
   if (!service)
     throw new InvalidEventError("ce-inferenceservicename: required (the InferenceService's name)");
+  // The SDK fills in "now" for an event without a time, so the sender's own is read here.
+  const sent = (flat["content-type"] ?? "").startsWith("application/cloudevents+json")
+    ? (JSON.parse(body) as { time?: unknown }).time
+    : flat["ce-time"];
   let time: Date | null = null;
-  if (parsed.time !== undefined) {
-    time = new Date(String(parsed.time));
-    if (Number.isNaN(time.getTime())) throw new InvalidEventError("ce-time: not an RFC 3339 time");
+  if (sent !== undefined) {
+    time = typeof sent === "string" && RFC3339.test(sent) ? new Date(sent) : null;
+    if (!time || Number.isNaN(time.getTime())) throw new InvalidEventError("ce-time: not an RFC 3339 time");
   }
   if (parsed.data === undefined) throw new InvalidEventError("the event has no data");
   return {
