@@ -1,9 +1,11 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiTokenService } from "../../src/api-tokens/index.js";
 import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
 import { emptyRollup, mergeRollup } from "../../src/rollups/model.js";
 import { createRollupRepository } from "../../src/rollups/repository.js";
+import { systemClock } from "../../src/shared/clock.js";
 import { irisConfig, kserveEvent, postEvent, startCloudEventsBot } from "../helpers/cloudevents.js";
 import { openTestDatabase } from "../helpers/db.js";
 import { makeToken, manualClock } from "../helpers/monitoring.js";
@@ -214,6 +216,8 @@ describe("POST /api/v1/ingest/cloudevents (KServe payload logging)", () => {
     expect((await postEvent(bot.url, event)).status).toBe(401);
     expect((await postEvent(bot.url, event, { "x-forwarded-for": "192.0.2.7" })).status).toBe(401);
     expect((await postEvent(bot.url, event, { authorization: "Bearer not-a-token" })).status).toBe(401);
+    const readOnly = await createApiTokenService(database.db, systemClock).create("reader", ["read"]);
+    expect((await postEvent(bot.url, event, { authorization: `Bearer ${readOnly}` })).status).toBe(403);
     expect(await count("payload_halves")).toBe(before);
     const allowed = await postEvent(bot.url, event, { "x-forwarded-for": "10.1.2.3" });
     expect(allowed).toMatchObject({ status: 202, body: { status: "waiting" } });
@@ -249,5 +253,13 @@ describe("POST /api/v1/ingest/cloudevents (KServe payload logging)", () => {
     const metrics = await (await fetch(`${bot.url}/metrics`)).text();
     expect(metrics).toContain('mlops_cloudevents_unpaired_total{model="iris",half="request"} 2');
     expect(metrics).toContain('mlops_cloudevents_halves{model="iris",state="unpaired"} 2');
+  });
+
+  it("a partner that comes after its half expired still pairs, and the half leaves the unpaired count", async () => {
+    const late = await postEvent(bot.url, kserveEvent("v1-response", { "ce-id": "lonely-1" }), auth);
+    expect(late).toMatchObject({ status: 200, body: { status: "paired", stored: 2 } });
+    const report = await unpairedReport();
+    expect(report.recent_unpaired.map((u) => u.id)).toEqual(["auth-1"]);
+    expect(report.models).toContainEqual(expect.objectContaining({ model: "iris", unpaired: 1 }));
   });
 });
