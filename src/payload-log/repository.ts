@@ -113,7 +113,7 @@ export function createPayloadRepository(db: Db) {
       return rows.map((r) => ({ modelId: r.modelId, row: toRow(r) }));
     },
 
-    /** Marks halves whose window has passed without their partner as expired; returns them. */
+    /** Marks lone halves whose window has passed as expired; returns them. */
     async expire(now: Date): Promise<{ modelId: number; eventId: string; half: Half }[]> {
       const rows = await db
         .update(payloadHalves)
@@ -123,6 +123,8 @@ export function createPayloadRepository(db: Db) {
             isNull(payloadHalves.pairedAt),
             isNull(payloadHalves.expiredAt),
             lte(payloadHalves.expiresAt, now),
+            // A complete pair is never unpaired: the sweep ingests it instead.
+            or(isNull(payloadHalves.request), isNull(payloadHalves.response)),
           ),
         )
         .returning({
@@ -137,14 +139,15 @@ export function createPayloadRepository(db: Db) {
       }));
     },
 
-    /** Deletes paired and expired rows older than `before`; returns how many. */
+    /** Deletes rows paired, expired or received before `before`; returns how many. */
     async purge(before: Date): Promise<number> {
       const rows = await db
         .delete(payloadHalves)
         .where(
           or(
             lt(payloadHalves.pairedAt, before),
-            and(isNull(payloadHalves.pairedAt), lt(payloadHalves.expiredAt, before)),
+            // Unpaired halves, and pairs no sweep could store for that long (their model left the config).
+            and(isNull(payloadHalves.pairedAt), lt(payloadHalves.receivedAt, before)),
           ),
         )
         .returning({ eventId: payloadHalves.eventId });

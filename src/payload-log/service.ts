@@ -120,8 +120,16 @@ export function createPayloadLogService(deps: {
       for (const { modelId, row } of await repo.unfinished(SWEEP_BATCH)) {
         const slug = slugOf(modelId);
         if (!slug) continue;
-        await finish(slug, modelId, row);
-        completed++;
+        try {
+          await finish(slug, modelId, row);
+          completed++;
+        } catch (err) {
+          // One pair that cannot be stored must not keep the others from expiring; it is retried next sweep.
+          deps.logger.error(
+            { err, model: slug, id: row.eventId },
+            "a logged inference pair could not be stored",
+          );
+        }
       }
       const now = deps.clock.now();
       const expired = (await repo.expire(now)).map((e) => ({
@@ -141,7 +149,7 @@ export function createPayloadLogService(deps: {
     /** Waiting and unpaired halves by model, and the latest unpaired ones: what an operator looks at. */
     async report(limit = 50) {
       const counts = await repo.counts();
-      const recent = await repo.recentExpired(limit);
+      const recent = limit > 0 ? await repo.recentExpired(limit) : [];
       return {
         pair_window_ms: settings.pair_window,
         models: counts.map((c) => ({
