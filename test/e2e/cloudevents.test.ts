@@ -262,4 +262,13 @@ describe("POST /api/v1/ingest/cloudevents (KServe payload logging)", () => {
     expect(report.recent_unpaired.map((u) => u.id)).toEqual(["auth-1"]);
     expect(report.models).toContainEqual(expect.objectContaining({ model: "iris", unpaired: 1 }));
   });
+
+  it("after ingest.cloudevents.keep the sweep forgets paired ids and unpaired halves", async () => {
+    expect(await count("payload_halves")).toBeGreaterThan(0);
+    clock.advance(7 * 86_400_000 + 60_000);
+    const swept = await bot.payloadLog.sweep();
+    expect(swept.purged).toBeGreaterThan(0);
+    expect(await count("payload_halves")).toBe(0);
+    expect((await unpairedReport()).recent_unpaired).toEqual([]);
+  });
 });
