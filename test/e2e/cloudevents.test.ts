@@ -131,6 +131,25 @@ describe("POST /api/v1/ingest/cloudevents (KServe payload logging)", () => {
     expect(rows[0]?.ts).toBe("2021-04-10T00:23:26.078Z");
   });
 
+  it("halves of many inferences sent at once, each pair's two halves concurrently, all pair exactly once", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+    const answers = await Promise.all(
+      ids.flatMap((id) =>
+        ["v2-request", "v2-response"].map((name) =>
+          postEvent(bot.url, kserveEvent(name, { "ce-id": id }), auth),
+        ),
+      ),
+    );
+    expect(answers.filter((a) => a.body.status === "paired")).toHaveLength(20);
+    expect(answers.filter((a) => a.body.status === "waiting")).toHaveLength(20);
+    const rows = resultRows<{ n: number }>(
+      await database.db.execute(
+        sql`select count(*)::int as n from predictions where request_id like 'race-%'`,
+      ),
+    );
+    expect(rows[0]?.n).toBe(40);
+  });
+
   it("a redelivered half of a pair already stored is answered as a duplicate and stores nothing twice", async () => {
     const before = await count("predictions");
     for (const name of ["v1-request", "v1-response"]) {
