@@ -28,7 +28,9 @@ export const payloadLocatorSchema = z
       .min(1)
       .max(200)
       .optional()
-      .describe("V1: the key in an object instance or prediction (a feature's own name when absent)"),
+      .describe(
+        "V1: the key in an object instance or prediction; SeldonMessage: the column's name in data.names (a feature's own name when absent)",
+      ),
   })
   .describe("Where a value sits: tensor (V2), column (array index) and/or key (object member)");
 

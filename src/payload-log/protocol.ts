@@ -3,13 +3,15 @@
  * `inference_logger` mapping: a request becomes features per instance, a response a prediction
  * (and confidence, and version when V2 names one) per instance. V1 bodies are `{"instances": […]}`
  * and `{"predictions": […]}`; V2 (Open Inference Protocol) bodies `{"inputs": [tensor…]}` and
- * `{"outputs": [tensor…]}`. Each half is checked on its own, so a bad body is refused when it
+ * `{"outputs": [tensor…]}`; Seldon Core's SeldonMessage (`{"data": {"ndarray": …}}`, see seldon.ts)
+ * is read like V1. Each half is checked on its own, so a bad body is refused when it
  * arrives, not when its partner does.
  */
 import type { InferenceLoggerConfig, PayloadLocator } from "../config/inference-logger.js";
 import { MAX_BATCH_ROWS } from "../ingest/index.js";
 import { isStorable } from "../shared/storable.js";
 import { InvalidEventError } from "./errors.js";
+import { seldonRows } from "./seldon.js";
 import { readTensors, rowCount, type Tensor, tensorRow } from "./tensors.js";
 
 /** A feature value as the ingest API takes it. */
@@ -30,10 +32,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** One value of a V1 instance or prediction: by column (array), key (object) or itself (scalar). */
-function pickV1(item: unknown, loc: Locator, fallbackKey: string | undefined, at: string): unknown {
+/**
+ * One value of a V1 instance or prediction: by column (array), key (object, or an array whose
+ * columns are named as a SeldonMessage names them) or itself (scalar).
+ */
+function pickV1(
+  item: unknown,
+  loc: Locator,
+  fallbackKey: string | undefined,
+  at: string,
+  names: string[] | null = null,
+): unknown {
   if (Array.isArray(item)) {
     if (loc.max) return maxOf(item, at);
+    const named = names && (loc.key ?? (loc.column === undefined ? fallbackKey : undefined));
+    if (names && named) {
+      const index = names.indexOf(named);
+      if (index < 0 || index >= item.length)
+        throw new InvalidEventError(`${at}: no column named '${named}' in data.names`);
+      return item[index];
+    }
     if (loc.column === undefined) throw new InvalidEventError(`${at}: the value is an array; set column`);
     if (loc.column >= item.length)
       throw new InvalidEventError(`${at}: no column ${loc.column} (the array has ${item.length} values)`);
@@ -100,15 +118,18 @@ function tensorFor(tensors: Tensor[], name: string | undefined, at: string, fall
 /** Maps a request body; throws InvalidEventError naming the mapping key or body field at fault. */
 export function mapRequest(body: unknown, mapping: InferenceLoggerConfig): RequestPart {
   const features = Object.entries(mapping.features);
-  if (isObject(body) && Array.isArray(body.instances)) {
-    const instances = body.instances;
-    checkCount(instances.length, "instances");
+  const seldon = seldonRows(body);
+  const v1 = isObject(body) && Array.isArray(body.instances) ? body.instances : null;
+  const instances = seldon?.items ?? v1;
+  if (instances) {
+    const where = seldon ? "data" : "instances";
+    checkCount(instances.length, where);
     return {
       rows: instances.map((inst, i) =>
         Object.fromEntries(
           features.map(([name, loc]) => {
-            const at = `instances[${i}] (inference_logger.features.${name})`;
-            return [name, featureValue(pickV1(inst, loc, name, at), at)];
+            const at = `${where}[${i}] (inference_logger.features.${name})`;
+            return [name, featureValue(pickV1(inst, loc, name, at, seldon?.names), at)];
           }),
         ),
       ),
@@ -138,26 +159,30 @@ export function mapRequest(body: unknown, mapping: InferenceLoggerConfig): Reque
     };
   }
   throw new InvalidEventError(
-    'the request body is neither V1 ({"instances": [...]}) nor V2 ({"inputs": [tensor...]})',
+    'the request body is neither V1 ({"instances": [...]}), V2 ({"inputs": [tensor...]}) nor a SeldonMessage ({"data": {"ndarray": [...]}})',
   );
 }
 
 /** Maps a response body; throws InvalidEventError naming the mapping key or body field at fault. */
 export function mapResponse(body: unknown, mapping: InferenceLoggerConfig): ResponsePart {
   const conf = mapping.confidence;
-  if (isObject(body) && Array.isArray(body.predictions)) {
-    const predictions = body.predictions;
-    checkCount(predictions.length, "predictions");
+  const seldon = seldonRows(body);
+  const v1 = isObject(body) && Array.isArray(body.predictions) ? body.predictions : null;
+  const predictions = seldon?.items ?? v1;
+  if (predictions) {
+    const where = seldon ? "data" : "predictions";
+    const names = seldon?.names ?? null;
+    checkCount(predictions.length, where);
     return {
       version: null,
       rows: predictions.map((pred, i) => {
-        const at = `predictions[${i}]`;
+        const at = `${where}[${i}]`;
         const p = predictionValue(
-          pickV1(pred, mapping.prediction, undefined, `${at} (inference_logger.prediction)`),
+          pickV1(pred, mapping.prediction, undefined, `${at} (inference_logger.prediction)`, names),
           at,
         );
         const c = conf
-          ? confidenceValue(pickV1(pred, conf, undefined, `${at} (inference_logger.confidence)`), at)
+          ? confidenceValue(pickV1(pred, conf, undefined, `${at} (inference_logger.confidence)`, names), at)
           : null;
         return { p, c };
       }),
@@ -198,6 +223,6 @@ export function mapResponse(body: unknown, mapping: InferenceLoggerConfig): Resp
     };
   }
   throw new InvalidEventError(
-    'the response body is neither V1 ({"predictions": [...]}) nor V2 ({"outputs": [tensor...]})',
+    'the response body is neither V1 ({"predictions": [...]}), V2 ({"outputs": [tensor...]}) nor a SeldonMessage ({"data": {"ndarray": [...]}})',
   );
 }

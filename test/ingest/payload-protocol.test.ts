@@ -162,6 +162,46 @@ describe("mapping V1 bodies", () => {
   });
 });
 
+describe("mapping Seldon Core SeldonMessage bodies", () => {
+  // Request body of Seldon Core's request-logger test (SeldonIO/seldon-core, testing/scripts,
+  // iris deployment); response body of seldon-request-logger/README.md's example document.
+  const request = {
+    data: {
+      names: ["SL", "SW", "PL", "PW"],
+      ndarray: [
+        [6.8, 2.8, 4.8, 1.4],
+        [6.1, 3.4, 4.5, 1.6],
+      ],
+    },
+  };
+  const response = { meta: {}, data: { names: ["proba"], ndarray: [[0.1951846770138402]] } };
+
+  it("reads ndarray rows, by column or by the names Seldon gives the columns", () => {
+    const byName = mapping({ features: { sepal_length: { key: "SL" }, petal_width: { key: "PW" } } });
+    expect(mapRequest(request, byName).rows).toEqual([
+      { sepal_length: 6.8, petal_width: 1.4 },
+      { sepal_length: 6.1, petal_width: 1.6 },
+    ]);
+    expect(mapRequest(request, mapping()).rows[1]).toMatchObject({ sepal_length: 6.1, petal_width: 1.6 });
+    expect(mapResponse(response, mapping({ prediction: { key: "proba" } })).rows).toEqual([
+      { p: 0.1951846770138402, c: null },
+    ]);
+  });
+
+  it("reads a tensor, and a flat ndarray as long as its names as one row", () => {
+    const tensor = { data: { names: ["a", "b"], tensor: { shape: [2, 2], values: [1, 2, 3, 4] } } };
+    expect(mapRequest(tensor, mapping({ features: { b: {} } })).rows).toEqual([{ b: 2 }, { b: 4 }]);
+    const flat = { data: { names: ["f0", "f1"], ndarray: [0.77, 0.63] } };
+    expect(mapRequest(flat, mapping({ features: { f1: {} } })).rows).toEqual([{ f1: 0.63 }]);
+  });
+
+  it("refuses a mapped name Seldon did not send", () => {
+    expect(() => mapRequest(request, mapping({ features: { x: { key: "XX" } } }))).toThrow(
+      /data\[0\] \(inference_logger\.features\.x\): no column named 'XX' in data\.names/,
+    );
+  });
+});
+
 describe("mapping Open Inference Protocol (V2) bodies", () => {
   it("reads KServe's documented sklearn-v2-iris tensors (nested data, shape [2, 4]) and the response's model_version", () => {
     expect(mapRequest(parse("v2-request").data, mapping()).rows[1]).toEqual({
