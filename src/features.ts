@@ -16,6 +16,7 @@ import { createEscalationFeature } from "./wiring/escalation-feature.js";
 import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
+import { createPayloadLogFeature } from "./wiring/payload-log-feature.js";
 import { createReportsFeature } from "./wiring/reports-feature.js";
 import { createRetrainingFeature } from "./wiring/retraining-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
@@ -82,6 +83,11 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   return [
     incidents,
     monitoring,
+    createPayloadLogFeature(ctx, {
+      registry: monitoring.registry,
+      ingest: monitoring.ingest,
+      ready: monitoring.ready,
+    }),
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
     createEscalationFeature(ctx, { incidents }),

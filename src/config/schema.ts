@@ -1,7 +1,9 @@
+import { isIP } from "node:net";
 import { validate as isValidCron } from "node-cron";
 import { z } from "zod";
 import { parseDuration } from "../shared/duration.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
+import { inferenceLoggerSchema } from "./inference-logger.js";
 
 /** A duration such as `30s`, `5m`, `1h`, `7d`; parsed to milliseconds. */
 export const durationSchema = z
@@ -326,6 +328,7 @@ const modelSchema = z.strictObject({
     ),
   features: z.array(featureSchema).min(1),
   retraining: retrainingSchema.optional(),
+  inference_logger: inferenceLoggerSchema.optional(),
   expect_traffic_within: durationSchema
     .optional()
     .describe(
@@ -632,6 +635,41 @@ const reportsSchema = z
   })
   .describe("`/mlops report` and the weekly digest");
 
+const ingestSchema = z
+  .strictObject({
+    cloudevents: z
+      .strictObject({
+        pair_window: durationSchema
+          .refine((ms) => ms >= 1000, "expected a window of at least 1s")
+          .prefault("5m")
+          .describe(
+            "How long the first half of a request/response pair waits for the other; after that it is counted as unpaired",
+          ),
+        keep: durationSchema
+          .prefault("7d")
+          .describe(
+            "How long paired ids (to recognise redeliveries) and unpaired halves (for the report) are kept",
+          ),
+        allow_from: z
+          .array(
+            z.string().refine((entry) => {
+              const [address = "", prefix, extra] = entry.split("/");
+              const family = isIP(address);
+              if (family === 0 || extra !== undefined) return false;
+              if (prefix === undefined) return true;
+              const bits = Number(prefix);
+              return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+            }, "expected an IP address or CIDR range like 10.0.0.0/8"),
+          )
+          .default([])
+          .describe(
+            "Client addresses (IPs or CIDR ranges, as TRUST_PROXY decides the client address) admitted without a bearer token, for loggers that cannot send one",
+          ),
+      })
+      .prefault({}),
+  })
+  .describe("Ingest paths other than the JSON batch API");
+
 const livenessSchema = z
   .strictObject({
     heartbeat: durationSchema
@@ -654,6 +692,7 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
+    ingest: ingestSchema.prefault({}),
 
     liveness: livenessSchema.prefault({}),
   })
@@ -711,6 +750,46 @@ export const configSchema = z
             code: "custom",
             path: ["models", i, "monitors", "drift", "features", feature],
             message: `unknown feature '${feature}' (not in models[${i}].features)`,
+          });
+      }
+    });
+    const services = new Map<string, number>();
+    cfg.models.forEach((m, i) => {
+      const logger = m.inference_logger;
+      if (!logger) return;
+      const names = new Set(m.features.map((f) => f.name));
+      for (const feature of Object.keys(logger.features)) {
+        if (!names.has(feature))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "inference_logger", "features", feature],
+            message: `unknown feature '${feature}' (not in models[${i}].features)`,
+          });
+      }
+      const other = services.get(logger.inference_service);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "inference_logger", "inference_service"],
+          message: `'${logger.inference_service}' is already mapped by models[${other}] (an InferenceService maps to one model)`,
+        });
+      services.set(logger.inference_service, i);
+      if (!logger.version && !m.champion)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "inference_logger", "version"],
+          message:
+            "required key missing (the model has no champion to name the version of logged predictions)",
+        });
+      for (const [path, locator] of [
+        ["prediction", logger.prediction],
+        ["confidence", logger.confidence],
+      ] as const) {
+        if (locator && "max" in locator && locator.max && locator.column !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "inference_logger", path, "max"],
+            message: "give either column or max: true, not both",
           });
       }
     });
