@@ -53,8 +53,6 @@ export interface BotOptions {
   hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Replaces the shipped features (tests of one feature in isolation). */
   features?: (ctx: FeatureContext) => Feature[];
-  /** Socket Mode's pong deadline and reconnect backoff step (default 5 s; tests shorten it). */
-  socketPingTimeoutMs?: number;
 }
 
 /** The built-in sandbox, present when the bot runs without Slack credentials. */
@@ -367,7 +365,6 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
           logger,
           metrics,
           ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
-          ...(opts.socketPingTimeoutMs !== undefined ? { pingTimeoutMs: opts.socketPingTimeoutMs } : {}),
         })
       : undefined;
     slack = createSlackApp({

@@ -5,6 +5,7 @@ import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
 import { envelopeProblem, storableStrings } from "./envelope.js";
 import { EnvelopeDedupe } from "./envelope-dedupe.js";
+import { type ReconnectPolicy, SocketConnection } from "./socket-connection.js";
 
 /** How long a redelivered envelope waits for its first delivery's ack before it is acked empty. */
 const REDELIVERY_ACK_WAIT_MS = 2_500;
@@ -17,13 +18,10 @@ export interface SocketReceiverOptions {
   apiUrl: string;
   logger: Logger;
   metrics: Metrics;
-  /** Retries of `apps.connections.open` per attempt (tests pass 0; reconnects still back off). */
+  /** Retries of one `apps.connections.open` call (default 2; tests pass 0); reconnects back off besides. */
   retries?: number;
-  /**
-   * The client's pong deadline, which is also its reconnect backoff step (attempt n waits n times
-   * this). Default 5 s, the client's own; tests shorten it.
-   */
-  pingTimeoutMs?: number;
+  /** Backoff between reconnect attempts. */
+  reconnect?: ReconnectPolicy;
   dedupe?: EnvelopeDedupe;
 }
 
@@ -74,8 +72,8 @@ function envelopeKind(type: string, body: Record<string, unknown>): string {
 
 /**
  * A Bolt receiver over Socket Mode (`@slack/socket-mode`): the client opens the connection with
- * `apps.connections.open`, reconnects on `disconnect` and when the socket drops (backing off), and
- * this receiver acknowledges every envelope exactly once by `envelope_id`: a redelivered envelope
+ * `apps.connections.open`, SocketConnection reopens it after a `disconnect` or a drop (backing
+ * off), and this receiver acknowledges every envelope exactly once by `envelope_id`: a redelivered envelope
  * (Slack resends those whose ack it did not get) is re-acknowledged with the first ack's payload
  * and not handled twice. Used instead of Bolt's SocketModeReceiver, which does not deduplicate.
  */
@@ -84,37 +82,36 @@ export class SocketReceiver implements Receiver {
   readonly client: SocketModeClient;
   private bolt: App | undefined;
   private readonly dedupe: EnvelopeDedupe;
+  private readonly connection: SocketConnection;
 
   constructor(private readonly opts: SocketReceiverOptions) {
     this.dedupe = opts.dedupe ?? new EnvelopeDedupe();
     this.client = new SocketModeClient({
       appToken: opts.appToken,
       logger: socketLogger(opts.logger),
-      clientPingTimeout: opts.pingTimeoutMs ?? 5_000,
-      clientOptions: {
-        slackApiUrl: opts.apiUrl,
-        ...(opts.retries !== undefined ? { retryConfig: { retries: opts.retries } } : {}),
-      },
+      // Reconnection is SocketConnection's (see there why not the client's).
+      autoReconnectEnabled: false,
+      clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: opts.retries ?? 2 } },
     });
+    this.connection = new SocketConnection(this.client, opts.logger, opts.reconnect);
     this.client.on("slack_event", (args: SlackEventArgs) => {
       void this.handle(args);
     });
     this.client.on("connected", () => opts.logger.info("Socket Mode connected"));
-    this.client.on("reconnecting", () => opts.logger.warn("Socket Mode connection lost; reconnecting"));
   }
 
   init(app: App): void {
     this.bolt = app;
   }
 
-  /** Opens the connection; resolves once Slack said hello. */
-  async start(): Promise<unknown> {
-    return this.client.start();
+  /** Opens the connection; resolves once Slack said hello (or, Slack unreachable, keeps trying). */
+  async start(): Promise<void> {
+    await this.connection.start();
   }
 
   /** Closes the connection and stops reconnecting. */
   async stop(): Promise<void> {
-    await this.client.disconnect();
+    await this.connection.stop();
   }
 
   private async handle(args: SlackEventArgs): Promise<void> {

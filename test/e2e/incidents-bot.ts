@@ -30,8 +30,6 @@ export async function startIncidentBot(
     clock?: Clock;
     /** Further environment variables (e.g. MLOPS_SANDBOX_SOCKET=1). */
     env?: Record<string, string>;
-    /** Socket Mode's pong deadline and reconnect step. */
-    socketPingTimeoutMs?: number;
   } = {},
 ): Promise<IncidentBot> {
   const database = await openTestDatabase();
@@ -50,7 +48,6 @@ export async function startIncidentBot(
     slackRetries: 0,
     database,
     ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.socketPingTimeoutMs ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
     ...(opts.allFeatures
       ? {}
       : {

@@ -11,15 +11,12 @@ let bot: TestBot;
 let socket: SandboxSocketMode;
 /** How many times each probe command's work ran. */
 const runs = new Map<string, number>();
-/** Reconnect step of the bot's Socket Mode client (the first reconnect waits this long). */
-const RECONNECT_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   bot = await startTestBot({
     env: { MLOPS_SANDBOX_SOCKET: "1" },
-    socketPingTimeoutMs: RECONNECT_MS,
     features: () => [
       {
         name: "probe",
@@ -63,7 +60,14 @@ function channel(): string {
 describe("a disconnect in the middle of a command over Socket Mode", () => {
   it("when the ack could not be sent before the socket closed, the redelivery is acked with the same answer and the command runs once", async () => {
     const opened = socket.opened;
-    // The command answers 200 ms in, while the bot is between connections: its ack cannot go out.
+    // The bot's reconnect takes 800 ms (a slow apps.connections.open); the command answers 200 ms
+    // in, while the bot is between connections, so its ack cannot go out.
+    bot.sandbox.workspace.faults.add({
+      method: "apps.connections.open",
+      kind: "slow",
+      delayMs: 800,
+      times: 1,
+    });
     const res = await bot.sandbox.driver.command("U0DANA", channel(), "count lost 200");
     expect(res.body).toMatchObject({ response_type: "ephemeral", text: "lost ran 1 time(s)" });
     expect(runs.get("lost")).toBe(1);
@@ -79,7 +83,8 @@ describe("a disconnect in the middle of a command over Socket Mode", () => {
 
   it("when the redelivery arrives while the first delivery is still being handled, the command runs once and both acks carry its answer", async () => {
     const opened = socket.opened;
-    const res = await bot.sandbox.driver.command("U0DANA", channel(), `count busy ${RECONNECT_MS + 800}`);
+    // The bot reconnects at once; the command is still working for a second.
+    const res = await bot.sandbox.driver.command("U0DANA", channel(), "count busy 1000");
     expect(res.body).toMatchObject({ text: "busy ran 1 time(s)" });
     expect(runs.get("busy")).toBe(1);
     const sent = socket.deliveries.filter((d) => d.envelopeId === res.envelopeId);

@@ -16,8 +16,6 @@ beforeAll(async () => {
     config: oneIncidentPerFinding(),
     feature: { tickMs: 200 },
     env: { MLOPS_SANDBOX_SOCKET: "1" },
-    // Reconnects 1.5 s after a disconnect instead of the client's 5 s.
-    socketPingTimeoutMs: 1_500,
   });
   socket = bot.sandbox.socket as SandboxSocketMode;
 });

@@ -70,8 +70,6 @@ export async function startTestBot(
     clock?: BotOptions["clock"];
     /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN, MLOPS_SANDBOX_SOCKET). */
     env?: Record<string, string>;
-    /** Socket Mode's pong deadline and reconnect step. */
-    socketPingTimeoutMs?: number;
   } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {
   const database = await openTestDatabase();
@@ -85,7 +83,6 @@ export async function startTestBot(
     clock: opts.clock,
     slackRetries: 0,
     database,
-    ...(opts.socketPingTimeoutMs ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
   });
   if (!bot.sandbox) throw new Error("expected sandbox mode");
   const close = bot.close;

@@ -45,7 +45,8 @@ export async function sandboxSocketRoutes(
       duplex.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
   };
   app.server.on("upgrade", onUpgrade);
-  app.addHook("onClose", async () => {
+  // Before the server closes: it would otherwise wait for the WebSocket connections forever.
+  app.addHook("preClose", async () => {
     app.server.off("upgrade", onUpgrade);
     await socket.close();
   });
