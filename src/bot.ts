@@ -439,6 +439,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     };
   } catch (err) {
     await demo?.shutdown();
+    // A Socket Mode connection (or its reconnect loop) would otherwise keep the process alive.
+    await slack?.stop().catch(() => {});
     await stopFeatures();
     await liveness?.stop();
     await http?.close().catch(() => {});
