@@ -60,15 +60,15 @@ function channel(): string {
 describe("a disconnect in the middle of a command over Socket Mode", () => {
   it("when the ack could not be sent before the socket closed, the redelivery is acked with the same answer and the command runs once", async () => {
     const opened = socket.opened;
-    // The bot's reconnect takes 800 ms (a slow apps.connections.open); the command answers 200 ms
+    // The bot's reconnect takes 1.5 s (a slow apps.connections.open); the command answers 500 ms
     // in, while the bot is between connections, so its ack cannot go out.
     bot.sandbox.workspace.faults.add({
       method: "apps.connections.open",
       kind: "slow",
-      delayMs: 800,
+      delayMs: 1_500,
       times: 1,
     });
-    const res = await bot.sandbox.driver.command("U0DANA", channel(), "count lost 200");
+    const res = await bot.sandbox.driver.command("U0DANA", channel(), "count lost 500");
     expect(res.body).toMatchObject({ response_type: "ephemeral", text: "lost ran 1 time(s)" });
     expect(runs.get("lost")).toBe(1);
     const sent = socket.deliveries.filter((d) => d.envelopeId === res.envelopeId);

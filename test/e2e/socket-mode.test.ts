@@ -111,6 +111,18 @@ describe("the bot over Socket Mode against the sandbox", () => {
     ]);
   });
 
+  it("the sandbox's act route (the page's and the console's way in) sends its command over the socket", async () => {
+    const before = socket.acks.length;
+    const res = await bot.http.inject({
+      method: "POST",
+      url: "/sandbox/act/command",
+      payload: { user: "dana", channel: CHANNEL, text: "/mlops whoami" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(JSON.stringify(res.json().body)).toContain("U0DANA");
+    expect(socket.acks.slice(before).map((a) => a.type)).toEqual(["slash_commands"]);
+  });
+
   it("when the server drops the socket, the bot reconnects and the next command works", async () => {
     const opened = socket.opened;
     expect(socket.drop()).toBe(1);

@@ -148,12 +148,16 @@ export class SandboxSocketMode extends EventEmitter {
     });
   }
 
-  /** Sends `disconnect` to every open connection (the client should reconnect); returns how many. */
-  disconnect(reason: DisconnectReason = "refresh_requested"): number {
+  /**
+   * Sends `disconnect` to every open connection (the client should reconnect) and, like Slack,
+   * closes a connection that is still open `closeAfterMs` later (default 10 s); returns how many.
+   */
+  disconnect(reason: DisconnectReason = "refresh_requested", closeAfterMs = 10_000): number {
     const open = [...this.#connections.values()].filter((c) => !c.draining);
     for (const c of open) {
       c.draining = true;
       c.ws.send(JSON.stringify({ type: "disconnect", reason, debug_info: { host: "sandbox" } }));
+      setTimeout(() => c.ws.close(1001, "disconnected"), closeAfterMs).unref();
     }
     return open.length;
   }

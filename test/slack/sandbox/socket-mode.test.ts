@@ -132,4 +132,21 @@ describe("envelopes over the sandbox's Socket Mode", () => {
     const ack = await socket.deliver("slash_commands", { command: "/mlops", text: "ping" });
     expect(ack).toMatchObject({ connection: 2, payload: { text: "pong" } });
   });
+
+  it("closes a connection told to reconnect that is still open after the grace period, and redelivers its envelopes", async () => {
+    await start();
+    const socket = server.socket as NonNullable<SandboxServer["socket"]>;
+    const asApp = new WebClient(APP_TOKEN, { slackApiUrl: server.apiUrl, retryConfig: { retries: 0 } });
+    // A raw client that ignores the disconnect message and never acks.
+    const stubborn = new WebSocket((await asApp.apps.connections.open()).url as string);
+    await socket.waitForConnection(1);
+    const waiting = socket.deliver("slash_commands", { command: "/mlops", text: "status" });
+    socket.disconnect("warning", 100);
+    const closed = await new Promise<number>((resolve) => stubborn.once("close", (code) => resolve(code)));
+    expect(closed).toBe(1001);
+    const c = client();
+    c.on("slash_commands", async ({ ack }) => ack({ text: "late but once" }));
+    await c.start();
+    await expect(waiting).resolves.toMatchObject({ connection: 2, payload: { text: "late but once" } });
+  });
 });
