@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { networkInterfaces } from "node:os";
-import type { App } from "@slack/bolt";
+import type { App, Receiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { createAccessControl } from "./access/index.js";
@@ -21,10 +21,17 @@ import { createSlackApp } from "./slack/app.js";
 import { createCommandRouter } from "./slack/commands/router.js";
 import { slackGroupDirectory } from "./slack/group-directory.js";
 import { FastifySlackReceiver } from "./slack/receiver.js";
-import { registerSandbox, SANDBOX_BOT, SandboxDriver, SandboxWorkspace } from "./slack/sandbox/index.js";
+import {
+  registerSandbox,
+  SANDBOX_BOT,
+  SandboxDriver,
+  SandboxSocketMode,
+  SandboxWorkspace,
+} from "./slack/sandbox/index.js";
 import { sandboxPageRoutes } from "./slack/sandbox/web/routes.js";
 import { sandboxActRoutes } from "./slack/sandbox-routes.js";
 import { sandboxSeedFromConfig } from "./slack/sandbox-seed.js";
+import { SocketReceiver } from "./slack/socket-receiver.js";
 
 /** The model whose traffic the sandbox page's demo control streams (the shipped config's). */
 const DEMO_MODEL = "fraud-detector";
@@ -53,6 +60,8 @@ export interface SandboxHandle {
   workspace: SandboxWorkspace;
   driver: SandboxDriver;
   signingSecret: string;
+  /** The sandbox's Socket Mode side, when the bot reaches it over Socket Mode (`MLOPS_SANDBOX_SOCKET=1`). */
+  socket: SandboxSocketMode | undefined;
 }
 
 /** A running bot. */
@@ -220,11 +229,18 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       mode === "sandbox"
         ? randomBytes(16).toString("hex")
         : (env.SLACK_SIGNING_SECRET ?? "unused-in-socket-mode");
-    const receiver =
-      mode === "socket"
-        ? undefined
-        : new FastifySlackReceiver({ signingSecret, logger, metrics, now: opts.now });
+    // Socket Mode with Slack (SLACK_APP_TOKEN), or against the sandbox's own Socket Mode endpoint.
+    const sandboxSocket = mode === "sandbox" && env.MLOPS_SANDBOX_SOCKET === "1";
+    const useSocket = mode === "socket" || sandboxSocket;
+    const receiver = useSocket
+      ? undefined
+      : new FastifySlackReceiver({ signingSecret, logger, metrics, now: opts.now });
     const workspace = mode === "sandbox" ? new SandboxWorkspace(sandboxSeedFromConfig(config)) : undefined;
+    const appToken = sandboxSocket ? `xapp-sandbox-${randomBytes(12).toString("hex")}` : env.SLACK_APP_TOKEN;
+    const socketHub =
+      workspace && sandboxSocket
+        ? new SandboxSocketMode({ appToken: appToken as string, appId: workspace.bot.appId })
+        : undefined;
     let sandbox: SandboxHandle | undefined;
     const inject = async (url: string, contentType: string, payload: string) => {
       if (!http) throw new Error("the HTTP server is not ready yet");
@@ -258,7 +274,12 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
 
     const sandboxPlugins: FastifyPluginAsync[] = workspace
       ? [
-          async (scope: FastifyInstance) => registerSandbox(scope, { workspace, token: sandboxToken }),
+          async (scope: FastifyInstance) =>
+            registerSandbox(scope, {
+              workspace,
+              token: sandboxToken,
+              ...(socketHub ? { socket: socketHub } : {}),
+            }),
           sandboxPageRoutes({
             workspace,
             driver: () => {
@@ -338,12 +359,19 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     const identity = workspace
       ? { botId: SANDBOX_BOT.botId, botUserId: SANDBOX_BOT.userId }
       : await checkToken(env.SLACK_BOT_TOKEN as string, apiUrl, logger);
+    const socketReceiver = useSocket
+      ? new SocketReceiver({
+          appToken: appToken as string,
+          apiUrl,
+          logger,
+          metrics,
+          ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
+        })
+      : undefined;
     slack = createSlackApp({
       token: workspace ? sandboxToken : (env.SLACK_BOT_TOKEN as string),
       apiUrl,
-      transport: receiver
-        ? { kind: "receiver", receiver }
-        : { kind: "socket", appToken: env.SLACK_APP_TOKEN as string },
+      transport: { kind: "receiver", receiver: (receiver ?? socketReceiver) as Receiver },
       logger,
       router,
       commandDeps: { config, audit, access },
@@ -351,7 +379,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       listeners: features.flatMap((f) => (f.slack ? [f.slack] : [])),
       ...(identity ? { identity } : {}),
     });
-    if (mode === "socket") await slack.start();
+    if (socketReceiver) await slack.start();
     for (const f of started) {
       await f.start?.(slack);
       running.push(f);
@@ -361,17 +389,24 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       ? {
           workspace,
           signingSecret,
+          socket: socketHub,
           driver: new SandboxDriver({
             botUrl: `${url}/slack/events`,
             signingSecret,
             workspace,
             sandboxBaseUrl: `${url}/sandbox/`,
+            ...(socketHub ? { socket: socketHub } : {}),
           }),
         }
       : undefined;
     http.setStarted();
     logger.info(
-      { url, slack: mode, database: database.kind, process: liveness.id },
+      {
+        url,
+        slack: sandboxSocket ? "sandbox over Socket Mode" : mode,
+        database: database.kind,
+        process: liveness.id,
+      },
       "mlops-bot is listening",
     );
 
@@ -390,7 +425,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
         closing ??= (async () => {
           httpApp.setDraining();
           await demo?.shutdown();
-          if (mode === "socket") await slackApp.stop().catch(() => {});
+          if (useSocket) await slackApp.stop().catch(() => {});
           await httpApp.close();
           await stopFeatures();
           await apiTokens.close();
@@ -405,6 +440,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     };
   } catch (err) {
     await demo?.shutdown();
+    // A Socket Mode connection (or its reconnect loop) would otherwise keep the process alive.
+    await slack?.stop().catch(() => {});
     await stopFeatures();
     await liveness?.stop();
     await http?.close().catch(() => {});

@@ -17,6 +17,7 @@ import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
 import { createOnCallFeature } from "./wiring/oncall-feature.js";
+import { createPayloadLogFeature } from "./wiring/payload-log-feature.js";
 import { createReportsFeature } from "./wiring/reports-feature.js";
 import { createRetrainingFeature } from "./wiring/retraining-feature.js";
 import { createRunbooksFeature } from "./wiring/runbooks-feature.js";
@@ -93,6 +94,11 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   return [
     incidents,
     monitoring,
+    createPayloadLogFeature(ctx, {
+      registry: monitoring.registry,
+      ingest: monitoring.ingest,
+      ready: monitoring.ready,
+    }),
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
     escalation,

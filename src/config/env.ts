@@ -61,6 +61,8 @@ export const envSchema = z.object({
   MLOPS_API_TOKEN: optionalString,
   /** `1` says the sandbox is meant even though `DATABASE_URL` is set. */
   MLOPS_SANDBOX: z.enum(["", "0", "1"]).default(""),
+  /** `1`: the bot reaches the built-in sandbox over Socket Mode instead of HTTP. */
+  MLOPS_SANDBOX_SOCKET: z.enum(["", "0", "1"]).default(""),
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `pretty` for people, `json` for log collectors; `auto` is pretty on a terminal, JSON otherwise. */
@@ -127,6 +129,11 @@ export function checkBotEnv(env: Env): void {
   }
   if (mode !== "sandbox" && env.MLOPS_SANDBOX === "1") {
     problems.push("MLOPS_SANDBOX: set to 1, but Slack credentials are set too; unset one of them");
+  }
+  if (mode !== "sandbox" && env.MLOPS_SANDBOX_SOCKET === "1") {
+    problems.push(
+      "MLOPS_SANDBOX_SOCKET: set to 1, but Slack credentials are set, so there is no sandbox; unset it (SLACK_APP_TOKEN alone selects Socket Mode with Slack)",
+    );
   }
   if (mode !== "sandbox" && env.MLOPS_API_TOKEN && env.MLOPS_API_TOKEN.length < MIN_API_TOKEN_LENGTH) {
     problems.push(

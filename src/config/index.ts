@@ -25,6 +25,7 @@ export {
   type MlopsConfig,
   type ModelConfig,
   type PermissionAction,
+  type RegistryConfig,
   type RetrainingConfig,
 } from "./schema.js";
 export { isTimeZone } from "./time-zone.js";

@@ -1,7 +1,9 @@
+import { isIP } from "node:net";
 import { validate as isValidCron } from "node-cron";
 import { z } from "zod";
 import { parseDuration } from "../shared/duration.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
+import { inferenceLoggerSchema } from "./inference-logger.js";
 import { schedulesSchema } from "./schedules.js";
 import { timeZoneSchema } from "./time-zone.js";
 
@@ -193,6 +195,29 @@ const githubActionsAdapter = z.strictObject({
   timeout: durationSchema.prefault("10s"),
 });
 
+/** A model registry the bot keeps the champion in: MLflow's Model Registry (REST API 2.0). */
+const mlflowRegistry = z.strictObject({
+  type: z.literal("mlflow"),
+  url: httpUrl.describe("Base URL of the MLflow tracking server (the REST API is under /api/2.0/mlflow)"),
+  token: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Sent as `Authorization: Bearer <token>`; write ${ENV_VAR}. Never logged"),
+  model_name: z.string().min(1).max(256).describe("The registered model's name in MLflow"),
+  champion_alias: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, "expected an alias like champion")
+    .default("champion")
+    .describe("The alias that names the champion version"),
+  trained_by_tag: z
+    .string()
+    .min(1)
+    .default("mlflow.user")
+    .describe("The tag (on the model version, else on its run) that says who trained it"),
+  timeout: durationSchema.prefault("10s").describe("Timeout of each request to MLflow"),
+});
+
 const metricRule = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a metric name like f1"),
   direction: z.enum(["higher", "lower"]).default("higher").describe("Which way is better"),
@@ -208,6 +233,11 @@ const retrainingSchema = z
       .optional()
       .describe(
         "What moves traffic for canary, promote and roll back; without it those only update the registry",
+      ),
+    registry: mlflowRegistry
+      .optional()
+      .describe(
+        "The model registry that holds the champion (an alias); candidates are looked up in it, and promote and roll back move the alias",
       ),
     primary_metric: metricRule
       .extend({
@@ -289,6 +319,7 @@ const modelSchema = z.strictObject({
     ),
   features: z.array(featureSchema).min(1),
   retraining: retrainingSchema.optional(),
+  inference_logger: inferenceLoggerSchema.optional(),
   expect_traffic_within: durationSchema
     .optional()
     .describe(
@@ -606,6 +637,41 @@ const reportsSchema = z
   })
   .describe("`/mlops report` and the weekly digest");
 
+const ingestSchema = z
+  .strictObject({
+    cloudevents: z
+      .strictObject({
+        pair_window: durationSchema
+          .refine((ms) => ms >= 1000, "expected a window of at least 1s")
+          .prefault("5m")
+          .describe(
+            "How long the first half of a request/response pair waits for the other; after that it is counted as unpaired",
+          ),
+        keep: durationSchema
+          .prefault("7d")
+          .describe(
+            "How long paired ids (to recognise redeliveries) and unpaired halves (for the report) are kept",
+          ),
+        allow_from: z
+          .array(
+            z.string().refine((entry) => {
+              const [address = "", prefix, extra] = entry.split("/");
+              const family = isIP(address);
+              if (family === 0 || extra !== undefined) return false;
+              if (prefix === undefined) return true;
+              const bits = Number(prefix);
+              return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+            }, "expected an IP address or CIDR range like 10.0.0.0/8"),
+          )
+          .default([])
+          .describe(
+            "Client addresses (IPs or CIDR ranges, as TRUST_PROXY decides the client address) admitted without a bearer token, for loggers that cannot send one",
+          ),
+      })
+      .prefault({}),
+  })
+  .describe("Ingest paths other than the JSON batch API");
+
 const livenessSchema = z
   .strictObject({
     heartbeat: durationSchema
@@ -629,6 +695,7 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
+    ingest: ingestSchema.prefault({}),
 
     liveness: livenessSchema.prefault({}),
   })
@@ -689,6 +756,46 @@ export const configSchema = z
           });
       }
     });
+    const services = new Map<string, number>();
+    cfg.models.forEach((m, i) => {
+      const logger = m.inference_logger;
+      if (!logger) return;
+      const names = new Set(m.features.map((f) => f.name));
+      for (const feature of Object.keys(logger.features)) {
+        if (!names.has(feature))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "inference_logger", "features", feature],
+            message: `unknown feature '${feature}' (not in models[${i}].features)`,
+          });
+      }
+      const other = services.get(logger.inference_service);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "inference_logger", "inference_service"],
+          message: `'${logger.inference_service}' is already mapped by models[${other}] (an InferenceService maps to one model)`,
+        });
+      services.set(logger.inference_service, i);
+      if (!logger.version && !m.champion)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "inference_logger", "version"],
+          message:
+            "required key missing (the model has no champion to name the version of logged predictions)",
+        });
+      for (const [path, locator] of [
+        ["prediction", logger.prediction],
+        ["confidence", logger.confidence],
+      ] as const) {
+        if (locator && "max" in locator && locator.max && locator.column !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "inference_logger", path, "max"],
+            message: "give either column or max: true, not both",
+          });
+      }
+    });
     type TierGroups = Partial<
       Record<"l1" | "l2" | "l3", { group?: string | undefined; schedule?: string | undefined } | undefined>
     >;
@@ -746,5 +853,7 @@ export type MlopsConfig = z.output<typeof configSchema>;
 export type ModelConfig = MlopsConfig["models"][number];
 /** One model's retraining settings. */
 export type RetrainingConfig = NonNullable<ModelConfig["retraining"]>;
+/** One model's registry (MLflow). */
+export type RegistryConfig = NonNullable<RetrainingConfig["registry"]>;
 /** An action guarded by `workspace.permissions`. */
 export type PermissionAction = keyof MlopsConfig["workspace"]["permissions"];

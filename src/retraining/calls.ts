@@ -6,10 +6,12 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../db/index.js";
 import { createModelRepository } from "../models/index.js";
-import type { AdapterConfig } from "./adapters.js";
-import { candidateThread, cardOf, type RetrainingDeps, record, retrainingOf } from "./deps.js";
+import { candidateThread, cardOf, type RetrainingDeps, record } from "./deps.js";
 import type { AdapterCall } from "./model.js";
 import { formatRequestRef } from "./model.js";
+import { callBudgetMs, performCall } from "./perform.js";
+import type { AliasMoved } from "./ports.js";
+import { registryDone, registryFailed } from "./registry-effects.js";
 import { createRetrainingRepository } from "./repository.js";
 import { hashCallbackToken } from "./requests.js";
 
@@ -26,24 +28,18 @@ export function createCallWorker(deps: RetrainingDeps) {
   const { db, clock, notifier, logger } = deps;
   const inflight = new Set<Promise<void>>();
 
-  function adapterFor(call: AdapterCall): AdapterConfig | undefined {
-    const rules = retrainingOf(deps.config, call.model);
-    return call.kind === "pipeline" ? rules.pipeline : rules.deploy;
-  }
-
   /** The lease of a claim: longer than any adapter's timeout, so a live call is never taken back. */
   function leaseMs(): number {
     let max = 10_000;
     for (const m of deps.config.models) {
       const r = m.retraining;
       if (!r) continue;
-      max = Math.max(max, r.pipeline.timeout, r.deploy?.timeout ?? 0);
+      max = Math.max(max, callBudgetMs(r));
     }
     return max + 30_000;
   }
 
   async function execute(call: AdapterCall): Promise<void> {
-    const adapter = adapterFor(call);
     const secrets: Record<string, string> = {};
     if (call.kind === "pipeline" && call.retrainRequestId) {
       // Recorded before the call: each attempt gets its own one-time token for the report.
@@ -55,14 +51,7 @@ export function createCallWorker(deps: RetrainingDeps) {
       );
       secrets.callback_token = token;
     }
-    const outcome = adapter
-      ? await deps.adapters.call(adapter, {
-          id: call.id,
-          event: eventOf(call),
-          payload: call.payload,
-          secrets,
-        })
-      : { ok: true as const, result: { skipped: "no deploy adapter configured" } };
+    const outcome = await performCall(deps, call, secrets);
     if (!outcome.ok)
       logger.warn({ call: call.id, kind: call.kind, err: outcome.error }, "adapter call failed");
     await db.transaction(async (tx) => {
@@ -81,6 +70,8 @@ export function createCallWorker(deps: RetrainingDeps) {
       } else if (outcome.retry && locked.attempts < locked.maxAttempts) {
         await repo.updateCall(call.id, {
           state: "pending",
+          // Steps this attempt finished (an alias already moved), so the next attempt skips them.
+          ...(outcome.progress ? { result: { progress: outcome.progress } } : {}),
           lastError: outcome.error.slice(0, 1000),
           availableAt: new Date(now.getTime() + callRetryDelayMs(locked.attempts)),
           leaseUntil: null,
@@ -98,6 +89,7 @@ export function createCallWorker(deps: RetrainingDeps) {
   }
 
   async function onDone(tx: Db, call: AdapterCall, result: Record<string, unknown>): Promise<void> {
+    if (call.kind === "registry") return registryDone(deps, tx, call, result);
     const repo = createRetrainingRepository(tx);
     const now = clock.now();
     if (call.kind === "pipeline" && call.retrainRequestId) {
@@ -126,6 +118,7 @@ export function createCallWorker(deps: RetrainingDeps) {
     if (!c) return;
     const target = `${c.model}@${c.version}`;
     const actor = String(call.payload.actor ?? "system");
+    const registry = aliasMovedOf(result);
     if (call.kind === "canary" && c.state === "canary_starting") {
       const updated = await repo.updateCandidate(c.id, {
         state: "canary",
@@ -155,6 +148,7 @@ export function createCallWorker(deps: RetrainingDeps) {
         kind: "promoted",
         candidate: updated,
         actor,
+        ...(registry ? { registry } : {}),
       });
       await notifier.updateCard(tx, await cardOf(deps, tx, updated));
       await record(deps, tx, {
@@ -163,10 +157,16 @@ export function createCallWorker(deps: RetrainingDeps) {
         actor,
         via: "schedule",
         target,
-        detail: { previousChampion: c.championVersion },
+        detail: { previousChampion: c.championVersion, ...(registry ? { registry } : {}) },
         outboxId: id,
       });
     } else if (call.kind === "rollback" && c.state === "rolling_back") {
+      // A promoted version rolled back: its previous champion is the champion again.
+      if (call.payload.after_promotion === true && c.championVersion) {
+        const models = createModelRepository(tx);
+        const model = await models.bySlug(c.model);
+        if (model) await models.promote(model.id, c.championVersion, now);
+      }
       const updated = await repo.updateCandidate(c.id, {
         state: "rolled_back",
         canaryShare: 0,
@@ -176,6 +176,7 @@ export function createCallWorker(deps: RetrainingDeps) {
         kind: "rolled_back",
         candidate: updated,
         actor,
+        ...(registry ? { registry } : {}),
       });
       await notifier.updateCard(tx, await cardOf(deps, tx, updated));
       await record(deps, tx, {
@@ -184,13 +185,14 @@ export function createCallWorker(deps: RetrainingDeps) {
         actor,
         via: "schedule",
         target,
-        detail: { champion: c.championVersion },
+        detail: { champion: c.championVersion, ...(registry ? { registry } : {}) },
         outboxId: id,
       });
     }
   }
 
   async function onFailed(tx: Db, call: AdapterCall, error: string): Promise<void> {
+    if (call.kind === "registry") return registryFailed(deps, tx, call, error);
     const repo = createRetrainingRepository(tx);
     const now = clock.now();
     if (call.kind === "pipeline" && call.retrainRequestId) {
@@ -221,8 +223,10 @@ export function createCallWorker(deps: RetrainingDeps) {
     if (!call.candidateId) return;
     const c = await repo.candidate(call.candidateId, true);
     if (!c) return;
-    // A failed canary start ends the candidate; a failed promote or roll back leaves the canary as it was.
-    const back = call.kind === "canary" ? "failed" : "canary";
+    // A failed canary start ends the candidate; a failed promote or roll back leaves the canary as
+    // it was (a roll back after promotion leaves the promotion).
+    const back =
+      call.kind === "canary" ? "failed" : call.payload.after_promotion === true ? "promoted" : "canary";
     const updated = await repo.updateCandidate(c.id, { state: back, updatedAt: now });
     const action = call.kind as "canary" | "promote" | "rollback";
     const id = await notifier.reply(tx, candidateThread(updated), {
@@ -279,8 +283,10 @@ export function createCallWorker(deps: RetrainingDeps) {
   };
 }
 
-function eventOf(call: AdapterCall): string {
-  return call.kind === "pipeline" ? "retrain.requested" : `deploy.${call.kind}`;
+/** The alias a promote or roll back moved, from the call's result (none without a registry). */
+function aliasMovedOf(result: Record<string, unknown>): AliasMoved | undefined {
+  const r = result.registry as { alias?: string; modelName?: string; to?: string } | undefined;
+  return r?.alias && r.modelName && r.to ? { alias: r.alias, modelName: r.modelName, to: r.to } : undefined;
 }
 
 /** The adapter-call worker. */

@@ -3,12 +3,14 @@ import { createAuditRepository } from "../audit/index.js";
 import type { MlopsConfig, RetrainingConfig } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import { channelOf, createIncidentRepository, formatRef } from "../incidents/index.js";
+import { createModelRepository } from "../models/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { AdapterClient } from "./adapters.js";
 import { RetrainingError } from "./errors.js";
-import { approvalStatus, type Candidate } from "./model.js";
-import type { CandidateCard, RetrainingNotifier, ThreadTarget } from "./ports.js";
+import { type AdapterCall, approvalStatus, type Candidate } from "./model.js";
+import type { CandidateCard, RegistryLookup, RetrainingNotifier, ThreadTarget } from "./ports.js";
+import type { RegistryVersion } from "./registry.js";
 import { createRetrainingRepository } from "./repository.js";
 
 /** What the retraining services need; wired once by the feature. */
@@ -58,8 +60,18 @@ export function modelChannel(config: MlopsConfig, model: string): string {
 
 /** Reads what the card shows, in `tx`. */
 export async function cardOf(deps: RetrainingDeps, tx: Db, candidate: Candidate): Promise<CandidateCard> {
-  const decisions = await createRetrainingRepository(tx).decisions(candidate.id);
+  const repo = createRetrainingRepository(tx);
+  const decisions = await repo.decisions(candidate.id);
+  const registry = retrainingOf(deps.config, candidate.model).registry
+    ? registryLookupOf(await repo.callsOf({ candidateId: candidate.id }))
+    : undefined;
+  const rollbackable =
+    candidate.state === "promoted" &&
+    candidate.championVersion !== null &&
+    (await championOf(tx, candidate.model)) === candidate.version;
   return {
+    ...(registry ? { registry } : {}),
+    rollbackable,
     candidate,
     modelName: modelNameOf(deps.config, candidate.model),
     status: approvalStatus(decisions, candidate.approvalsRequired, candidate.requestedBy),
@@ -68,6 +80,23 @@ export async function cardOf(deps: RetrainingDeps, tx: Db, candidate: Candidate)
       .map((d) => ({ userId: d.userId, reason: d.reason })),
     now: deps.clock.now(),
   };
+}
+
+/** The model's champion as the bot records it (promoted, or from the config), if any. */
+export async function championOf(db: Db, slug: string): Promise<string | null> {
+  const models = createModelRepository(db);
+  const model = await models.bySlug(slug);
+  return model ? ((await models.champion(model.id))?.version ?? null) : null;
+}
+
+/** Where the newest registry look-up of a candidate stands (undefined: none was made). */
+function registryLookupOf(calls: AdapterCall[]): RegistryLookup | undefined {
+  const call = calls.filter((c) => c.kind === "registry" && c.payload.op === "describe").at(-1);
+  if (!call) return undefined;
+  if (call.state === "done" && call.result?.registry)
+    return { state: "found", version: call.result.registry as RegistryVersion };
+  if (call.state === "failed") return { state: "failed", error: call.lastError ?? "unknown error" };
+  return { state: "pending" };
 }
 
 /** Who did it, as the audit log names the source. */

@@ -24,7 +24,16 @@ export {
   type RetrainRequest,
   type RuleSnapshot,
 } from "./model.js";
-export type { CandidateCard, RetrainingNote, RetrainingNotifier, ThreadTarget } from "./ports.js";
+export type {
+  AliasMoved,
+  CandidateCard,
+  RegistryLookup,
+  RetrainingNote,
+  RetrainingNotifier,
+  ThreadTarget,
+} from "./ports.js";
+export type { RegistryVersion } from "./registry.js";
+export { queueChampionChecks } from "./registry-effects.js";
 export { createRetrainingRepository } from "./repository.js";
 export {
   createRolloutService,

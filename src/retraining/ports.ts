@@ -1,6 +1,7 @@
 import type { Db } from "../db/index.js";
 import type { CanaryComparison } from "./canary.js";
 import type { ApprovalStatus, Candidate, RetrainRequest } from "./model.js";
+import type { RegistryVersion } from "./registry.js";
 
 /** Where a retraining message goes: a channel, and the outbox row of the post it replies under. */
 export interface ThreadTarget {
@@ -16,6 +17,23 @@ export interface CandidateCard {
   /** Reject reasons by person. */
   rejections: { userId: string; reason: string | null }[];
   now: Date;
+  /** The candidate as the model registry describes it, when the model has one. */
+  registry?: RegistryLookup;
+  /** A promoted candidate that is still the champion may be rolled back to the previous one. */
+  rollbackable?: boolean;
+}
+
+/** Where a candidate's registry look-up stands. */
+export type RegistryLookup =
+  | { state: "pending" }
+  | { state: "found"; version: RegistryVersion }
+  | { state: "failed"; error: string };
+
+/** The alias a promote or roll back moved in the registry. */
+export interface AliasMoved {
+  alias: string;
+  modelName: string;
+  to: string;
 }
 
 /** A thread message, said in domain terms; the Slack layer words it. */
@@ -28,8 +46,18 @@ export type RetrainingNote =
   | { kind: "expired"; candidate: Candidate }
   | { kind: "canary_started"; candidate: Candidate }
   | { kind: "deploy_failed"; candidate: Candidate; action: "canary" | "promote" | "rollback"; error: string }
-  | { kind: "promoted"; candidate: Candidate; actor: string }
-  | { kind: "rolled_back"; candidate: Candidate; actor: string };
+  | { kind: "promoted"; candidate: Candidate; actor: string; registry?: AliasMoved }
+  | { kind: "rolled_back"; candidate: Candidate; actor: string; registry?: AliasMoved }
+  | { kind: "registry_lookup_failed"; candidate: Candidate; error: string }
+  | {
+      kind: "registry_disagrees";
+      model: string;
+      modelName: string;
+      alias: string;
+      registryVersion: string | null;
+      botChampion: string | null;
+    }
+  | { kind: "registry_unreadable"; model: string; error: string };
 
 /**
  * Slack writes of the retraining feature, queued in the caller's transaction (the outbox). Each

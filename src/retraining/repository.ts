@@ -172,6 +172,22 @@ export function createRetrainingRepository(db: Db) {
         .where(inArray(adapterCalls.id, ids))
         .orderBy(asc(adapterCalls.id));
     },
+    /** Whether a registry champion check of `model` is queued or running. */
+    async openRegistryCheck(model: string): Promise<boolean> {
+      const rows = await db
+        .select({ id: adapterCalls.id })
+        .from(adapterCalls)
+        .where(
+          and(
+            eq(adapterCalls.model, model),
+            eq(adapterCalls.kind, "registry"),
+            inArray(adapterCalls.state, ["pending", "calling"]),
+            sql`${adapterCalls.payload} ->> 'op' = 'check'`,
+          ),
+        )
+        .limit(1);
+      return rows.length > 0;
+    },
     async call(id: number, lock = false): Promise<AdapterCall | undefined> {
       const q = db.select().from(adapterCalls).where(eq(adapterCalls.id, id));
       const [row] = lock ? await q.for("update") : await q;

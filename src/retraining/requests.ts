@@ -3,6 +3,7 @@ import { describePrincipals } from "../access/index.js";
 import { createIncidentRepository, formatRef } from "../incidents/index.js";
 import {
   cardOf,
+  championOf,
   incidentRefOf,
   modelChannel,
   modelNameOf,
@@ -21,6 +22,7 @@ import {
   requiredMetrics,
 } from "./model.js";
 import type { ThreadTarget } from "./ports.js";
+import { queueVersionLookup } from "./registry-effects.js";
 import { createRetrainingRepository } from "./repository.js";
 
 /** SHA-256 of a callback token, as stored. */
@@ -230,7 +232,9 @@ export function createRequestService(deps: RetrainingDeps) {
             `retrain_request_id: no retrain request ${requestId} of ${model}`,
             "retrain_request_id",
           );
-        const champion = report.champion_version ?? m.champion ?? null;
+        // Without one in the report, the champion is the bot's current one (a promotion outranks
+        // the config's), which is also where the registry's alias must point for a promote.
+        const champion = report.champion_version ?? (await championOf(tx, model)) ?? m.champion ?? null;
         if (champion === report.version)
           throw new RetrainingError("invalid_candidate", "version: is the champion already", "version");
         const incidentId = request?.incidentId ?? null;
@@ -270,6 +274,8 @@ export function createRequestService(deps: RetrainingDeps) {
             "duplicate_version",
             `version ${report.version} of ${model} was reported already`,
           );
+        // The registry describes the version (its run, metrics, who trained it) on the card.
+        if (rules.registry) await queueVersionLookup(tx, inserted, now);
         const cardId = await notifier.postCard(tx, thread, await cardOf(deps, tx, inserted));
         const stored = await repo.updateCandidate(inserted.id, { cardOutboxId: cardId });
         if (request)
@@ -290,6 +296,7 @@ export function createRequestService(deps: RetrainingDeps) {
         return stored;
       });
       notifier.wake();
+      if (rules.registry) deps.kick();
       return candidate;
     },
   };

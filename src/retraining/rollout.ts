@@ -3,11 +3,19 @@
  * champion / challenger overview. The deploy calls themselves are made by the call worker.
  */
 import { describePrincipals } from "../access/index.js";
+import type { Db } from "../db/index.js";
 import { createModelRepository } from "../models/index.js";
 import { deployPayload } from "./approvals.js";
 import { type CallWorker, createCallWorker } from "./calls.js";
 import { type CanaryComparison, compareArms } from "./canary.js";
-import { candidateThread, type RetrainingDeps, type RetrainVia, record, retrainingOf } from "./deps.js";
+import {
+  candidateThread,
+  championOf,
+  type RetrainingDeps,
+  type RetrainVia,
+  record,
+  retrainingOf,
+} from "./deps.js";
 import { RetrainingError } from "./errors.js";
 import type { Candidate } from "./model.js";
 import { createRetrainingRepository } from "./repository.js";
@@ -104,6 +112,22 @@ export function createRolloutService(deps: RetrainingDeps, worker: CallWorker = 
     return comparison;
   }
 
+  /**
+   * Why a promoted candidate cannot be rolled back now (null: it can): it must still be the
+   * champion, have a previous champion to go back to, and no other canary may be under way.
+   */
+  async function refuseRollbackAfterPromotion(tx: Db, c: Candidate): Promise<string | null> {
+    const target = `${c.model}@${c.version}`;
+    if (!c.championVersion) return `${target} had no previous champion to go back to; nothing was changed.`;
+    const champion = await championOf(tx, c.model);
+    if (champion !== c.version)
+      return `${target} is no longer the champion (${champion ?? "none"} is); nothing was changed.`;
+    const running = await createRetrainingRepository(tx).canaryOf(c.model);
+    if (running)
+      return `${c.model}@${running.version} is in canary now; finish it before rolling back ${target}.`;
+    return null;
+  }
+
   return {
     runDueCalls: worker.runDueCalls,
     idle: worker.idle,
@@ -167,7 +191,14 @@ export function createRolloutService(deps: RetrainingDeps, worker: CallWorker = 
           return { outcome: "refused", message };
         }
         const locked = (await repo.candidate(c.id, true)) as Candidate;
-        if (locked.state !== "canary") {
+        const afterPromotion = req.action === "rollback" && locked.state === "promoted";
+        if (afterPromotion) {
+          const refusal = await refuseRollbackAfterPromotion(tx, locked);
+          if (refusal) {
+            await tell(refusal);
+            return { outcome: "unchanged", message: refusal };
+          }
+        } else if (locked.state !== "canary") {
           const message = `${target} is not in canary (it is ${locked.state.replace(/_/g, " ")}); nothing was changed.`;
           await tell(message);
           return { outcome: "unchanged", message };
@@ -194,6 +225,7 @@ export function createRolloutService(deps: RetrainingDeps, worker: CallWorker = 
           payload: {
             ...deployPayload(locked, req.action, req.action === "promote" ? 1 : 0),
             actor: req.actor,
+            ...(afterPromotion ? { after_promotion: true } : {}),
           },
           state: "pending",
           availableAt: now,
@@ -212,7 +244,7 @@ export function createRolloutService(deps: RetrainingDeps, worker: CallWorker = 
           message:
             req.action === "promote"
               ? `Promoting ${target} to champion.`
-              : `Rolling back ${target}; ${c.championVersion ?? "the champion"} takes all traffic.`,
+              : `Rolling back ${target}; ${c.championVersion ?? "the champion"} takes all traffic${afterPromotion ? " and is the champion again" : ""}.`,
         };
       });
       notifier.wake();

@@ -4,8 +4,11 @@ import { boltLogger } from "./bolt-logger.js";
 import type { CommandRouter } from "./commands/router.js";
 import { COMMAND_WORKING_TEXT, type CommandDeps, type CommandReply } from "./commands/types.js";
 
-/** How the Bolt app reaches Slack and how Slack reaches it. */
-export type SlackTransport = { kind: "receiver"; receiver: Receiver } | { kind: "socket"; appToken: string };
+/**
+ * How Slack reaches the Bolt app: the fastify receiver (HTTP) or the Socket Mode receiver, which
+ * deduplicates redelivered envelopes (Bolt's own `socketMode: true` receiver does not).
+ */
+export type SlackTransport = { kind: "receiver"; receiver: Receiver };
 
 /** Everything the Slack layer needs, passed in by the composition root. */
 export interface SlackAppDeps {
@@ -50,10 +53,7 @@ export function createSlackApp(deps: SlackAppDeps): App {
       ...(deps.retries !== undefined ? { retryConfig: { retries: deps.retries } } : {}),
     },
   };
-  const app =
-    deps.transport.kind === "socket"
-      ? new App({ ...common, appToken: deps.transport.appToken, socketMode: true })
-      : new App({ ...common, receiver: deps.transport.receiver });
+  const app = new App({ ...common, receiver: deps.transport.receiver });
 
   app.error(async (error) => {
     logger.error({ err: error.original ?? error, code: error.code }, "Slack listener failed");

@@ -11,6 +11,7 @@ import {
   createRetrainingService,
   createRetrainingTicker,
   createRolloutService,
+  queueChampionChecks,
   type RetrainingService,
   type RetrainingTicker,
   type RolloutService,
@@ -121,7 +122,11 @@ export function createRetrainingFeature(
       api ??= slackApiOf(slack.client, ctx.logger);
       ticker?.start(opts.tickMs);
       if (opts.schedule !== false) scheduler.start();
-      void ticker?.kick();
+      // A registry that disagrees with the bot at start is reported, never overwritten. The
+      // monitoring feature started before this one, so the config's champions are synced.
+      void queueChampionChecks(retrainingDeps)
+        .catch((err: unknown) => logger.error({ err }, "could not queue the registry champion checks"))
+        .finally(() => void ticker?.kick());
     },
     async stop() {
       await scheduler.stop();

@@ -28,10 +28,18 @@ export async function startIncidentBot(
     allFeatures?: boolean;
     /** The clock deadlines are read with (the Slack signature window keeps real time). */
     clock?: Clock;
+    /** Further environment variables (e.g. MLOPS_SANDBOX_SOCKET=1). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<IncidentBot> {
   const database = await openTestDatabase();
-  const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", MLOPS_API_TOKEN: API_TOKEN });
+  const env = parseEnv({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    MLOPS_API_TOKEN: API_TOKEN,
+    ...opts.env,
+  });
   let feature: IncidentsFeature | undefined;
   const bot = await startBot({
     env,

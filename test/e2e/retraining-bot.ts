@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { type Bot, startBot } from "../../src/bot.js";
 import { type MlopsConfig, parseEnv, type RetrainingConfig } from "../../src/config/index.js";
 import type { Clock } from "../../src/shared/clock.js";
+import type { Logger } from "../../src/shared/logger.js";
 import { createIncidentsFeature, type IncidentsFeature } from "../../src/wiring/incidents-feature.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
 import { createRetrainingFeature, type RetrainingFeature } from "../../src/wiring/retraining-feature.js";
@@ -112,7 +113,11 @@ export function shiftableClock(): Clock & { shift(ms: number): void } {
 }
 
 /** Starts the bot with a fresh test database; the cron timers stay off (tests tick by hand). */
-export async function startRetrainingBot(config: MlopsConfig, clock?: Clock): Promise<RetrainingBot> {
+export async function startRetrainingBot(
+  config: MlopsConfig,
+  clock?: Clock,
+  logger: Logger = testLogger,
+): Promise<RetrainingBot> {
   const database = await openTestDatabase();
   const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", MLOPS_API_TOKEN: API_TOKEN });
   let features:
@@ -121,7 +126,7 @@ export async function startRetrainingBot(config: MlopsConfig, clock?: Clock): Pr
   const bot = await startBot({
     env,
     config,
-    logger: testLogger,
+    logger,
     slackRetries: 0,
     database,
     ...(clock ? { clock } : {}),

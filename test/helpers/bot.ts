@@ -68,7 +68,7 @@ export async function startTestBot(
     now?: () => number;
     features?: BotOptions["features"];
     clock?: BotOptions["clock"];
-    /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN). */
+    /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN, MLOPS_SANDBOX_SOCKET). */
     env?: Record<string, string>;
   } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {

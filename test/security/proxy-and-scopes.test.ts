@@ -150,6 +150,8 @@ describe("token scopes", () => {
     readRuns: ["GET", `/api/v1/models/${model}/runs`, undefined],
     reference: ["POST", `/api/v1/models/${model}/reference`, "{}"],
     monitorRun: ["POST", `/api/v1/models/${model}/monitors/nonsense/run`, undefined],
+    cloudevents: ["POST", "/api/v1/ingest/cloudevents", "{}"],
+    unpaired: ["GET", "/api/v1/ingest/cloudevents/unpaired", undefined],
   } as const;
   type Route = keyof typeof routes;
   const need: Record<Route, string> = {
@@ -162,6 +164,8 @@ describe("token scopes", () => {
     readRuns: "read",
     reference: "admin",
     monitorRun: "admin",
+    cloudevents: "ingest",
+    unpaired: "read",
   };
 
   async function statusOf(token: string, route: Route) {

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-const manifest = parse(readFileSync(new URL("../../slack-manifest.yaml", import.meta.url), "utf8"));
+const read = (name: string) => parse(readFileSync(new URL(`../../${name}`, import.meta.url), "utf8"));
+const manifest = read("slack-manifest.yaml");
+const socketManifest = read("slack-manifest.socket.yaml");
 
 describe("slack-manifest.yaml", () => {
   it("declares the bot user, /mlops and interactivity at /slack/events", () => {
@@ -30,5 +32,21 @@ describe("slack-manifest.yaml", () => {
         "im:history",
       ].sort(),
     );
+  });
+});
+
+describe("slack-manifest.socket.yaml", () => {
+  it("enables Socket Mode and names no request URL", () => {
+    expect(socketManifest.settings.socket_mode_enabled).toBe(true);
+    expect(socketManifest.settings.interactivity).toEqual({ is_enabled: true });
+    expect(JSON.stringify(socketManifest)).not.toMatch(/https?:/);
+  });
+
+  it("is slack-manifest.yaml in every other respect, so the two never drift apart", () => {
+    const http = structuredClone(manifest);
+    for (const command of http.features.slash_commands) delete command.url;
+    delete http.settings.interactivity.request_url;
+    http.settings.socket_mode_enabled = true;
+    expect(socketManifest).toEqual(http);
   });
 });

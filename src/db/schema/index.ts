@@ -7,6 +7,7 @@ export * from "./incidents.js";
 export * from "./models.js";
 export * from "./monitoring.js";
 export * from "./outbox.js";
+export * from "./payload-log.js";
 export * from "./predictions.js";
 export * from "./processes.js";
 export * from "./retraining.js";

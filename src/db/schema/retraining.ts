@@ -142,8 +142,8 @@ export const adapterCalls = pgTable(
   "adapter_calls",
   {
     id: bigserial({ mode: "number" }).primaryKey(),
-    /** pipeline | canary | promote | rollback */
-    kind: text().$type<"pipeline" | "canary" | "promote" | "rollback">().notNull(),
+    /** pipeline | canary | promote | rollback | registry (a model registry request; no SQL change) */
+    kind: text().$type<"pipeline" | "canary" | "promote" | "rollback" | "registry">().notNull(),
     model: text().notNull(),
     retrainRequestId: integer().references(() => retrainRequests.id),
     candidateId: integer().references(() => candidates.id),

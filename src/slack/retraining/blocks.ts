@@ -1,12 +1,14 @@
 /** Block Kit for retraining: the approval card, thread notes, the live comparison, the reject modal. */
 import type { KnownBlock, View } from "@slack/types";
 import {
+  type AliasMoved,
   type CanaryComparison,
   type Candidate,
   type CandidateCard,
   fmtP,
   formatRequestRef,
   type ModelRollout,
+  type RegistryLookup,
   type RetrainingNote,
   type RuleSnapshot,
 } from "../../retraining/index.js";
@@ -93,8 +95,24 @@ export function candidateCard(card: CandidateCard): { text: string; blocks: Know
         },
       ],
     },
-    { type: "section", text: { type: "mrkdwn", text: state } },
   ];
+  const registry = registryLine(card.registry);
+  if (registry) blocks.push({ type: "section", text: { type: "mrkdwn", text: registry } });
+  blocks.push({ type: "section", text: { type: "mrkdwn", text: state } });
+  if (c.state === "promoted" && card.rollbackable)
+    blocks.push({
+      type: "actions",
+      block_id: `promoted:${c.id}`,
+      elements: [
+        {
+          type: "button",
+          action_id: ACTION_IDS.canaryRollback,
+          text: { type: "plain_text", text: "Roll back" },
+          style: "danger",
+          value: String(c.id),
+        },
+      ],
+    });
   if (c.state === "pending_approval") {
     const value = String(c.id);
     blocks.push({
@@ -150,12 +168,42 @@ export function noteText(note: RetrainingNote): string {
     case "canary_started":
       return `:bird: Canary started: ${Math.round((note.candidate.canaryShare ?? 0) * 100)}% of traffic goes to \`${note.candidate.version}\`, the rest to \`${note.candidate.championVersion ?? "the champion"}\`. The comparison follows once both arms have enough predictions (or ask with \`/mlops canary ${note.candidate.model}\`).`;
     case "deploy_failed":
-      return `:x: The deploy call to ${note.action === "canary" ? "start the canary" : note.action === "promote" ? "promote" : "roll back"} \`${note.candidate.version}\` failed: ${escapeMrkdwn(clip(note.error, 300))}. ${note.action === "canary" ? "No traffic was moved." : "The canary stays as it was."}`;
+      return `:x: The deploy call to ${note.action === "canary" ? "start the canary" : note.action === "promote" ? "promote" : "roll back"} \`${note.candidate.version}\` failed: ${escapeMrkdwn(clip(note.error, 300))}. ${note.action === "canary" ? "No traffic was moved." : note.candidate.state === "promoted" ? "It stays the champion." : "The canary stays as it was."}`;
     case "promoted":
-      return `:trophy: ${who(note.actor)} promoted \`${note.candidate.version}\`: it is the champion of \`${note.candidate.model}\` now (was \`${note.candidate.championVersion ?? "none"}\`).`;
+      return `:trophy: ${who(note.actor)} promoted \`${note.candidate.version}\`: it is the champion of \`${note.candidate.model}\` now (was \`${note.candidate.championVersion ?? "none"}\`).${aliasLine(note.registry)}`;
     case "rolled_back":
-      return `:leftwards_arrow_with_hook: ${who(note.actor)} rolled back \`${note.candidate.version}\`; \`${note.candidate.championVersion ?? "the champion"}\` takes all traffic again.`;
+      return `:leftwards_arrow_with_hook: ${who(note.actor)} rolled back \`${note.candidate.version}\`; \`${note.candidate.championVersion ?? "the champion"}\` takes all traffic again.${aliasLine(note.registry)}`;
+    case "registry_lookup_failed":
+      return `:warning: Version \`${note.candidate.version}\` could not be looked up in the model registry: ${escapeMrkdwn(clip(note.error, 300))}. Promoting it would fail until the registry has it.`;
+    case "registry_disagrees":
+      return `:warning: *${escapeMrkdwn(note.modelName)}*: the registry's alias \`${escapeMrkdwn(note.alias)}\` points at version \`${escapeMrkdwn(note.registryVersion ?? "nothing")}\`, but the bot's champion is \`${escapeMrkdwn(note.botChampion ?? "none")}\`. Neither was changed: move the alias in MLflow, or set \`champion:\` in the config, whichever is right.`;
+    case "registry_unreadable":
+      return `:warning: The model registry of \`${escapeMrkdwn(note.model)}\` could not be read to check its champion: ${escapeMrkdwn(clip(note.error, 300))}.`;
   }
+}
+
+/** " MLflow alias `champion` of `fraud` → version `7`." (empty without a registry). */
+function aliasLine(moved: AliasMoved | undefined): string {
+  return moved
+    ? ` The registry's alias \`${escapeMrkdwn(moved.alias)}\` of \`${escapeMrkdwn(moved.modelName)}\` points at version \`${escapeMrkdwn(moved.to)}\`.`
+    : "";
+}
+
+/** The card's registry line: version, who trained it, the run, and the run's metrics. */
+function registryLine(lookup: RegistryLookup | undefined): string | null {
+  if (!lookup) return null;
+  if (lookup.state === "pending") return ":hourglass: Looking the version up in the model registry…";
+  if (lookup.state === "failed")
+    return `:warning: Not found in the model registry: ${escapeMrkdwn(clip(lookup.error, 300))}`;
+  const v = lookup.version;
+  const metrics = Object.entries(v.metrics)
+    .slice(0, 12)
+    .map(([k, x]) => `\`${escapeMrkdwn(k)}\` ${num(x)}`)
+    .join(" · ");
+  return clip(
+    `*MLflow* \`${escapeMrkdwn(v.modelName)}\` version ${escapeMrkdwn(v.version)} · trained by ${escapeMrkdwn(v.trainedBy ?? "unknown")} · <${v.runUrl}|MLflow run>${metrics ? `\nRun metrics: ${metrics}` : ""}`,
+    2900,
+  );
 }
 
 /** The live comparison of the two arms, with Promote / Roll back. */

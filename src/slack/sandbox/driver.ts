@@ -3,6 +3,7 @@ import { signSlackRequest } from "../signature.js";
 import { toApiMessage } from "./api-message.js";
 import { applyResponse, type ResponseOutcome } from "./response-apply.js";
 import type { ResponseTarget } from "./response-url-registry.js";
+import type { SandboxSocketMode } from "./socket-hub.js";
 import { formatTs } from "./ts-clock.js";
 import type { Block, SandboxChannel, SandboxEphemeral, SandboxMessage, SandboxUser } from "./types.js";
 import { buildViewState, type ViewInputValue } from "./view-state.js";
@@ -21,6 +22,11 @@ export interface SandboxDriverOptions {
   sandboxBaseUrl: string;
   /** Epoch-ms clock for request timestamps and action_ts; defaults to `Date.now`. */
   clock?: () => number;
+  /**
+   * Socket Mode: commands and interactions go to the bot as envelopes over this connection instead
+   * of signed HTTP posts (signing overrides then do not apply), and the ack's payload is the answer.
+   */
+  socket?: SandboxSocketMode;
 }
 
 /** Overrides for negative tests: a forged timestamp or signature, extra or replaced headers. */
@@ -70,6 +76,8 @@ export interface DriverResponse {
   ack?: ResponseOutcome;
   /** The body is a command's late answer, posted to its response_url after a "working on it" ack. */
   deferred?: boolean;
+  /** Socket Mode: the envelope it was sent in. */
+  envelopeId?: string;
 }
 
 /** A message or ephemeral that a user can click in. */
@@ -109,6 +117,7 @@ export class SandboxDriver {
   readonly #workspace: SandboxWorkspace;
   readonly #base: string;
   readonly #clock: () => number;
+  readonly #socket: SandboxSocketMode | undefined;
 
   constructor(options: SandboxDriverOptions) {
     this.#botUrl = options.botUrl;
@@ -116,6 +125,7 @@ export class SandboxDriver {
     this.#workspace = options.workspace;
     this.#base = options.sandboxBaseUrl.endsWith("/") ? options.sandboxBaseUrl : `${options.sandboxBaseUrl}/`;
     this.#clock = options.clock ?? Date.now;
+    this.#socket = options.socket;
   }
 
   /** Sends `/mlops <text>` from a user in a channel (id or name); applies the ack body as the command's reply. */
@@ -343,6 +353,13 @@ export class SandboxDriver {
     overrides: SigningOverrides,
     payload: Record<string, unknown>,
   ): Promise<DriverResponse> {
+    if (this.#socket) {
+      // Over Socket Mode a command's fields and an interaction's payload travel as the envelope's
+      // payload; the ack's payload plays the HTTP response body (none: an empty 200).
+      const type = typeof payload.type === "string" ? "interactive" : "slash_commands";
+      const ack = await this.#socket.deliver(type, payload);
+      return { status: 200, body: ack.payload ?? "", headers: {}, payload, envelopeId: ack.envelopeId };
+    }
     const response = await this.rawPost(body, this.signedHeaders(body, overrides));
     return { ...response, payload };
   }

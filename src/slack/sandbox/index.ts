@@ -26,6 +26,15 @@ export {
   type StartSandboxOptions,
   startSandboxServer,
 } from "./server.js";
+export {
+  type DeliverOptions,
+  type DisconnectReason,
+  type EnvelopeType,
+  SandboxSocketMode,
+  type SandboxSocketOptions,
+  type SocketAck,
+  type SocketDelivery,
+} from "./socket-hub.js";
 export { TRIGGER_TTL_MS } from "./trigger-registry.js";
 export { compareTs, formatTs } from "./ts-clock.js";
 export type * from "./types.js";

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { sandboxResponseUrls } from "./response-url.js";
+import { SandboxSocketMode } from "./socket-hub.js";
+import { sandboxSocketRoutes } from "./socket-routes.js";
 import { sandboxWebApi } from "./web-api.js";
 import { type SandboxSeed, SandboxWorkspace } from "./workspace.js";
 
@@ -12,14 +14,17 @@ export interface RegisterSandboxOptions {
   prefix?: string;
   /** Public base url (ending in `/`) for upload_urls; derived from each request when absent. */
   publicUrl?: string;
+  /** Socket Mode: serves `apps.connections.open` and the WebSocket endpoint `/socket`. */
+  socket?: SandboxSocketMode;
 }
 
 /** Mounts the sandbox routes (Web API, uploads, response_urls) on a fastify instance, each in its own encapsulated scope. */
 export function registerSandbox(app: FastifyInstance, options: RegisterSandboxOptions): void {
-  const { workspace, token, prefix, publicUrl } = options;
+  const { workspace, token, prefix, publicUrl, socket } = options;
   const mount = prefix ? { prefix } : {};
   app.register(sandboxWebApi, { workspace, token, ...(publicUrl ? { publicUrl } : {}), ...mount });
   app.register(sandboxResponseUrls, { workspace, ...mount });
+  if (socket) app.register(sandboxSocketRoutes, { workspace, socket, ...mount });
 }
 
 /** How to start a standalone sandbox server. */
@@ -36,6 +41,8 @@ export interface StartSandboxOptions {
   clock?: () => number;
   /** The only bot token the Web API accepts. */
   token: string;
+  /** Serve Socket Mode too, accepting this app-level token (`xapp-…`). */
+  appToken?: string;
 }
 
 /** A running sandbox server. */
@@ -45,6 +52,8 @@ export interface SandboxServer {
   /** `url + "api/"`: give it to `WebClient`'s / Bolt's `slackApiUrl`. */
   apiUrl: string;
   workspace: SandboxWorkspace;
+  /** The Socket Mode side, when started with an `appToken`. */
+  socket: SandboxSocketMode | undefined;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -56,7 +65,10 @@ export async function startSandboxServer(options: StartSandboxOptions): Promise<
     options.workspace ??
     new SandboxWorkspace(options.seed ?? {}, options.clock ? { clock: options.clock } : {});
   const app = Fastify({ logger: false });
-  registerSandbox(app, { workspace, token: options.token });
+  const socket = options.appToken
+    ? new SandboxSocketMode({ appToken: options.appToken, appId: workspace.bot.appId })
+    : undefined;
+  registerSandbox(app, { workspace, token: options.token, ...(socket ? { socket } : {}) });
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
@@ -66,6 +78,7 @@ export async function startSandboxServer(options: StartSandboxOptions): Promise<
     url,
     apiUrl: `${url}api/`,
     workspace,
+    socket,
     app,
     close: async () => {
       await app.close();
