@@ -105,6 +105,7 @@ export function createIngestService(deps: {
         model.id,
         rows.map((r) => ({ i: r.id, l: String(r.label) })),
         deps.clock.now(),
+        model.task === "regression",
       );
       return { received: rows.length, matched, pending };
     },
@@ -137,6 +138,7 @@ export function createIngestService(deps: {
       const features = {
         numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),
         categorical: new Set(active.filter((f) => f.type === "categorical").map((f) => f.name)),
+        regression: model.task === "regression",
       };
       for (let i = 0; i < profiles.length; i++) {
         const problem = checkProfile(profiles[i] as Profile, features);

@@ -69,8 +69,32 @@ export interface RollupData {
   prediction: CategoricalAgg;
   /** Predictions parsed as numbers (regression models): null when no prediction was numeric. */
   predictionNumeric: NumericAgg | null;
-  /** Labelled rows: prediction → label → confidence bin (or "-1") → rows. */
+  /** Labelled rows: prediction → label → confidence bin (or "-1") → rows. A regression model's
+   * rows whose prediction and label are both numbers are in `regression` instead. */
   labels: Record<string, Record<string, Record<string, number>>>;
+  /** Regression models: moments of the labelled rows' errors (absent or null: none). */
+  regression?: RegressionAgg | null;
+}
+
+/**
+ * The labelled rows of a regression model as mergeable moments, e = label − prediction, y = label:
+ * enough for MAE, RMSE, MAPE and R² of any set of buckets, plus the residual's distribution.
+ */
+export interface RegressionAgg {
+  /** Labelled rows whose prediction and label are both numbers. */
+  n: number;
+  /** Σe, Σ|e|, Σe². */
+  sumErr: number;
+  sumAbsErr: number;
+  sumSqErr: number;
+  /** Σ|e|/|y| over the rows with y ≠ 0, and how many those are (MAPE leaves y = 0 out). */
+  sumApe: number;
+  nonZero: number;
+  /** Σy and Σy² (the total sum of squares of R²). */
+  sumY: number;
+  sumSqY: number;
+  /** The residual e as a numeric column (its drift is checked like a feature's). */
+  residual: NumericAgg;
 }
 
 /** An empty numeric column. */
@@ -104,7 +128,54 @@ export function emptyRollup(): RollupData {
     prediction: emptyCategorical(),
     predictionNumeric: null,
     labels: {},
+    regression: null,
   };
+}
+
+/** An empty regression aggregate. */
+export function emptyRegression(): RegressionAgg {
+  return {
+    n: 0,
+    sumErr: 0,
+    sumAbsErr: 0,
+    sumSqErr: 0,
+    sumApe: 0,
+    nonZero: 0,
+    sumY: 0,
+    sumSqY: 0,
+    residual: emptyNumeric(),
+  };
+}
+
+/** Adds (count = 1) or takes out (count = −1) one labelled regression row. */
+export function addRegression(r: RollupData, prediction: number, label: number, count = 1): void {
+  r.regression ??= emptyRegression();
+  const a = r.regression;
+  const e = label - prediction;
+  a.n += count;
+  a.sumErr += e * count;
+  a.sumAbsErr += Math.abs(e) * count;
+  a.sumSqErr += e * e * count;
+  if (label !== 0) {
+    a.sumApe += (Math.abs(e) / Math.abs(label)) * count;
+    a.nonZero += count;
+  }
+  a.sumY += label * count;
+  a.sumSqY += label * label * count;
+  addNumeric(a.residual, e, count);
+}
+
+/** Adds `b` into `a`. */
+export function mergeRegression(a: RegressionAgg, b: RegressionAgg): void {
+  a.n += b.n;
+  a.sumErr += b.sumErr;
+  a.sumAbsErr += b.sumAbsErr;
+  a.sumSqErr += b.sumSqErr;
+  a.sumApe += b.sumApe;
+  a.nonZero += b.nonZero;
+  a.sumY += b.sumY;
+  a.sumSqY += b.sumSqY;
+  mergeNumeric(a.residual, b.residual);
 }
 
 /** The entry of `key`, made by `make` when absent. */
@@ -123,11 +194,11 @@ function bump(map: Record<string, number>, key: string, count: number): void {
   else map[key] = next;
 }
 
-/** Adds one value to a numeric column. */
-export function addNumeric(a: NumericAgg, x: number): void {
-  a.n += 1;
-  a.sum += x;
-  a.sumsq += x * x;
+/** Adds one value to a numeric column (count −1 takes one out again: a relabelled residual). */
+export function addNumeric(a: NumericAgg, x: number, count = 1): void {
+  a.n += count;
+  a.sum += x * count;
+  a.sumsq += x * x * count;
   // The aligned histogram is re-fitted only when the range grows (the hot path of ingest).
   const widened = a.min === null || a.max === null || x < a.min || x > a.max;
   if (a.min === null || x < a.min) a.min = x;
@@ -135,18 +206,19 @@ export function addNumeric(a: NumericAgg, x: number): void {
   if (a.values) {
     const key = String(x);
     const seen = a.values[key];
-    if (seen !== undefined) a.values[key] = seen + 1;
+    if (seen !== undefined) bump(a.values, key, count);
     else if (Object.keys(a.values).length >= EXACT_VALUES_MAX) a.values = null;
-    else a.values[key] = 1;
+    else a.values[key] = count;
   }
-  sketchAdd(a.sketch, x);
+  sketchAdd(a.sketch, x, count);
   if (widened) alignedFit(a.aligned, a.min, a.max);
-  alignedAdd(a.aligned, x);
+  alignedAdd(a.aligned, x, count);
 }
 
 /** Adds `b` into `a`. */
 export function mergeNumeric(a: NumericAgg, b: NumericAgg): void {
-  if (b.n === 0) return;
+  // A relabel's delta can hold n = 0 with one residual out and another in: only never-used is empty.
+  if (b.n === 0 && b.min === null) return;
   a.n += b.n;
   a.sum += b.sum;
   a.sumsq += b.sumsq;
@@ -211,6 +283,10 @@ export function mergeRollup(a: RollupData, b: RollupData, cap = DEFAULT_MAX_CATE
     a.predictionNumeric ??= emptyNumeric();
     mergeNumeric(a.predictionNumeric, b.predictionNumeric);
   }
+  if (b.regression) {
+    a.regression ??= emptyRegression();
+    mergeRegression(a.regression, b.regression);
+  }
   for (const p in b.labels) {
     const into = entry(a.labels, p, () => ({}));
     mergeNested(into, b.labels[p] as Record<string, Record<string, number>>);
@@ -232,7 +308,7 @@ export function labelledRows(r: RollupData): number {
   let n = 0;
   for (const p in r.labels)
     for (const l in r.labels[p]) for (const b in r.labels[p]?.[l]) n += r.labels[p]?.[l]?.[b] as number;
-  return n;
+  return n + (r.regression?.n ?? 0);
 }
 
 /** Adds (count = 1) or takes out (count = −1) one label of a prediction. */
@@ -312,7 +388,28 @@ export function addRow(r: RollupData, row: RollupRow, layout: RollupLayout): voi
     r.predictionNumeric ??= emptyNumeric();
     addNumeric(r.predictionNumeric, Number(row.p));
   }
-  if (row.l !== undefined && row.l !== null) addLabel(r, row.p, row.l, row.c);
+  if (row.l !== undefined && row.l !== null) addLabelled(r, row.p, row.l, row.c, layout.regression);
+}
+
+/** Whether a stored prediction or label reads as a number (the same pattern as the raw-row SQL). */
+export const isNumberText = (s: string): boolean => NUMBER.test(s);
+
+/**
+ * Adds (count = 1) or takes out (count = −1) the label of one prediction: into the regression
+ * moments when the model is a regression and both read as numbers (continuous values would make
+ * one label cell per distinct pair), else into the label cells.
+ */
+export function addLabelled(
+  r: RollupData,
+  prediction: string,
+  label: string,
+  confidence: number | null,
+  regression: boolean,
+  count = 1,
+): void {
+  if (regression && NUMBER.test(prediction) && NUMBER.test(label))
+    addRegression(r, Number(prediction), Number(label), count);
+  else addLabel(r, prediction, label, confidence, count);
 }
 
 /** The UTC minute a timestamp falls in. */
