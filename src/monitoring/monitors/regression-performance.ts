@@ -6,7 +6,7 @@
  */
 import { type PerformanceMetric, risesWhenWorse } from "../../shared/performance-metrics.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import { type RegressionMetrics, regressionMetrics } from "../stats/index.js";
+import { type Band, type RegressionMetrics, regressionMetrics } from "../stats/index.js";
 import { type MonitorContext, skipped } from "./context.js";
 
 /** How far a metric may move from the reference without a band: ×1.2 for errors, −0.05 for R². */
@@ -18,6 +18,30 @@ export function regressionSummary(m: Partial<RegressionMetrics>): string {
   const n = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : String(round(x)));
   const pct = m.mape === null || m.mape === undefined ? "n/a" : `${round(m.mape * 100)}%`;
   return `MAE ${n(m.mae)}, RMSE ${n(m.rmse)}, MAPE ${pct}, R² ${n(m.r2)}`;
+}
+
+/**
+ * The rule, pure: an error metric fires above the band's upper edge, R² below its lower edge;
+ * without a band (fewer than two reference chunks with labels) a fixed margin off the reference.
+ */
+export function judgeRegression(
+  metric: PerformanceMetric,
+  value: number | null,
+  band: Band | null,
+  reference: number | null,
+): { rises: boolean; limit: number | null; fired: boolean } {
+  const rises = risesWhenWorse(metric);
+  const limit = band
+    ? rises
+      ? band.upper
+      : band.lower
+    : reference === null
+      ? null
+      : rises
+        ? reference * FIXED_ERROR_FACTOR
+        : reference - FIXED_R2_DROP;
+  const fired = value !== null && limit !== null && (rises ? value > limit : value < limit);
+  return { rises, limit, fired };
 }
 
 /** Runs the performance monitor for a regression model over `window`. */
@@ -41,22 +65,12 @@ export async function runRegressionPerformance(
   const all = regressionMetrics(moments);
   const metric = cfg.metric as keyof RegressionMetrics;
   const value = all[metric];
-  const rises = risesWhenWorse(cfg.metric);
   const band = profile.bands[metric] ?? null;
   const reference = profile.performance?.[metric] ?? band?.mean ?? null;
-  const limit = band
-    ? rises
-      ? band.upper
-      : band.lower
-    : reference === null
-      ? null
-      : rises
-        ? reference * FIXED_ERROR_FACTOR
-        : reference - FIXED_R2_DROP;
+  const { rises, limit, fired } = judgeRegression(cfg.metric, value, band, reference);
   const rule = band
     ? `realised ${metric} ${rises ? ">" : "<"} ${round(limit)} (learned: reference mean ${round(band.mean)} ${rises ? "+" : "−"} 3σ over ${profile.chunks} chunks)`
     : `realised ${metric} ${rises ? `> reference × ${FIXED_ERROR_FACTOR}` : `< reference − ${FIXED_R2_DROP}`} (fixed threshold)`;
-  const fired = value !== null && limit !== null && (rises ? value > limit : value < limit);
   const findings: Finding[] = fired
     ? [
         {
