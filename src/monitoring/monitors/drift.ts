@@ -1,8 +1,7 @@
 /**
  * Drift: each feature, the prediction and (regression models) the residual against the reference
- * profile, with the method chosen
- * by column type and reference size (or configured), per-feature overrides, optional Bonferroni
- * correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
+ * profile, with the method chosen by column type and reference size (or configured), per-feature
+ * overrides, optional Bonferroni correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
  * reference's own bin edges and to category counts.
  */
 import { type DriftEvidence, driftDistributionChart, driftRank } from "../../charts/monitor-charts.js";
