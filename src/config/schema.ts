@@ -358,11 +358,13 @@ const modelSchema = z
       .prefault({}),
   })
   // The performance metric's default depends on the task, so it is filled in once the task is known.
+  // (In place: the monitors' order is the order `/mlops check` runs and lists them in.)
   .transform((m) => {
-    const { performance: perf, ...rest } = m.monitors;
-    const monitors: typeof rest & { performance?: NonNullable<typeof perf> & { metric: PerformanceMetric } } =
-      perf ? { ...rest, performance: { ...perf, metric: perf.metric ?? defaultMetric(m.task) } } : rest;
-    return { ...m, monitors };
+    const perf = m.monitors.performance;
+    if (perf) perf.metric ??= defaultMetric(m.task);
+    return m as typeof m & {
+      monitors: { performance?: NonNullable<typeof perf> & { metric: PerformanceMetric } };
+    };
   });
 
 const sandboxSchema = z
