@@ -1,5 +1,7 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
+import { resultRows } from "../../src/db/client.js";
 import { oneModelConfigInput, startTestBot } from "../helpers/bot.js";
 import { makeToken, normal, seeded } from "../helpers/monitoring.js";
 import {
@@ -97,5 +99,23 @@ describe("a regression model through the bot's API and /mlops check", () => {
     expect(text).toMatch(/drift: Drift in \(residual\)/);
     const blocks = JSON.stringify(posted.blocks);
     expect(blocks).toMatch(/realised rmse [\d.]+ \(MAE [\d.]+, RMSE [\d.]+, MAPE [\d.]+, R² [\d.]+\)/);
+  });
+
+  it("a label that is not a number is refused for a regression model, naming the row, and nothing is stored", async () => {
+    const res = await api("labels", [
+      { id: "live-0", label: 231.5 },
+      { id: "live-1", label: "expensive" },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      error: "invalid_batch",
+      message: "row 1: label: expected a number (the true value) for a regression model",
+      row: 1,
+      field: "label",
+    });
+    const [stored] = resultRows<{ label: string }>(
+      await bot.database.db.execute(sql`select label from predictions where request_id = 'live-0'`),
+    );
+    expect(Number(stored?.label)).not.toBe(231.5);
   });
 });
