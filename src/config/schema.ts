@@ -774,6 +774,8 @@ export const configSchema = z
           message: `'${metric}' does not apply to a ${m.task} model (expected one of: ${metricsOfTask(m.task).join(", ")})`,
         });
       for (const feature of Object.keys(m.monitors.drift?.features ?? {})) {
+        // A regression model's residual is drift-checked like a feature, under this name.
+        if (m.task === "regression" && feature === "(residual)") continue;
         if (!names.has(feature))
           ctx.addIssue({
             code: "custom",

@@ -46,4 +46,14 @@ describe("the performance monitor's metric and the model's task", () => {
       "rmse",
     );
   });
+
+  it("a regression model's drift may override the method of its (residual) column; a classifier's may not", () => {
+    const line = "          amount: { method: psi, threshold: 0.2 }\n";
+    const override = (text: string) => text.replace(line, `${line}          "(residual)": { method: psi }\n`);
+    const config = parseConfig(regression(override(demo)).replace("metric: f1", "metric: mae"), "t.yaml", {});
+    expect(config.models[0]?.monitors.drift?.features["(residual)"]?.method).toBe("psi");
+    expect(problems(override(demo))[0]).toMatch(
+      /^models\[0\]\.monitors\.drift\.features\.\(residual\).*unknown feature '\(residual\)'/,
+    );
+  });
 });
