@@ -20,6 +20,7 @@ import { evaluateDrift } from "../../src/monitoring/monitors/drift.js";
 import { judgeRegression } from "../../src/monitoring/monitors/regression-performance.js";
 import type { NumericProfile, ReferenceProfile } from "../../src/monitoring/profile.js";
 import { regressionReference } from "../../src/monitoring/regression-reference.js";
+import { createMonitoringRepository } from "../../src/monitoring/repository.js";
 import { learnedBand, type RegressionMoments, regressionMetrics } from "../../src/monitoring/stats/index.js";
 import type { WindowRepository } from "../../src/monitoring/window-repository.js";
 import { addRegression, emptyRollup, type RegressionAgg } from "../../src/rollups/model.js";
@@ -226,5 +227,29 @@ describe("regression performance and residual drift: seeded simulation", () => {
     // residual's drift check (a per-column rule at its nominal level); RMSE and MAE never.
     expect({ falseAlarms, perCheck }).toEqual({ falseAlarms: 3, perCheck: { rmse: 0, mae: 0, residual: 3 } });
     expect(caught).toBe(SEEDS);
+  });
+
+  it("a reference made before regression metrics is read: performance asks for a new baseline, drift skips the residual", async () => {
+    const runs = createMonitoringRepository(database.db);
+    const model = feature.registry.get("reg");
+    const current = (await runs.latestProfile(model.id))?.profile as ReferenceProfile;
+    const { residual: _, ...older } = structuredClone(current);
+    for (const k of ["mae", "rmse", "mape", "r2"] as const) {
+      delete older.bands[k];
+      delete older.chunkValues[k];
+    }
+    await runs.saveProfile({
+      modelId: model.id,
+      modelVersion: null,
+      source: { kind: "window", from: T0.toISOString(), to: NOW.toISOString() },
+      profile: { ...older, performance: null },
+      createdBy: "test",
+      at: clock.now(),
+    });
+    const perf = await feature.monitoring.runMonitor("reg", "performance", "manual");
+    expect(perf.status).toBe("skipped");
+    expect(perf.note).toMatch(/^the reference has no rmse .*: set a new baseline$/);
+    const drift = await feature.monitoring.runMonitor("reg", "drift", "manual");
+    expect(Object.keys(drift.metrics.columns as object)).toEqual(["x", "prediction"]);
   });
 });

@@ -67,6 +67,12 @@ export async function runRegressionPerformance(
   const value = all[metric];
   const band = profile.bands[metric] ?? null;
   const reference = profile.performance?.[metric] ?? band?.mean ?? null;
+  if (!band && reference === null)
+    return skipped(
+      window,
+      `the reference has no ${metric} (fewer than 50 labelled rows, or made before regression metrics): set a new baseline`,
+      { rows: summary.rows, labelledRows: labelled },
+    );
   const { rises, limit, fired } = judgeRegression(cfg.metric, value, band, reference);
   const rule = band
     ? `realised ${metric} ${rises ? ">" : "<"} ${round(limit)} (learned: reference mean ${round(band.mean)} ${rises ? "+" : "−"} 3σ over ${profile.chunks} chunks)`
