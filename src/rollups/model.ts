@@ -6,41 +6,26 @@
  * any order and a late label is one more delta. Documents of the earlier format 1 are read
  * through format.ts.
  */
-import {
-  type AlignedHistogram,
-  alignedAdd,
-  alignedFit,
-  alignedMerge,
-  emptyAligned,
-  emptySketch,
-  type Sketch,
-  sketchAdd,
-  sketchMerge,
-} from "./sketch.js";
+import { addNumeric, bump, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
+import { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
+
+export {
+  addNumeric,
+  EXACT_VALUES_MAX,
+  emptyNumeric,
+  mergeNumeric,
+  type NumericAgg,
+} from "./numeric.js";
+export { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
 
 /** The version of the rollup / profile format this code writes (2: binnings as dense counts). */
 export const ROLLUP_FORMAT = 2;
-/** Exact value counts are kept for numeric columns with at most this many distinct values. */
-export const EXACT_VALUES_MAX = 32;
 /** Confidence is counted in bins of this width (so a threshold with 3 decimals is exact). */
 export const CONFIDENCE_BINS = 1000;
 /** Default cap of distinct values per categorical column; the rest is counted as `(other)`. */
 export const DEFAULT_MAX_CATEGORIES = 1000;
 /** The label cell key of a prediction that had no confidence. */
 export const NO_CONFIDENCE = "-1";
-
-/** A numeric column: present values, exact moments and extremes, and two mergeable binnings. */
-export interface NumericAgg {
-  n: number;
-  min: number | null;
-  max: number | null;
-  sum: number;
-  sumsq: number;
-  /** Exact counts per value while the column has at most EXACT_VALUES_MAX distinct values, else null. */
-  values: Record<string, number> | null;
-  sketch: Sketch;
-  aligned: AlignedHistogram;
-}
 
 /** A categorical column: present values, counts per value (capped) and the rest as `other`. */
 export interface CategoricalAgg {
@@ -76,41 +61,6 @@ export interface RollupData {
   regression?: RegressionAgg | null;
 }
 
-/**
- * The labelled rows of a regression model as mergeable moments, e = label − prediction, y = label:
- * enough for MAE, RMSE, MAPE and R² of any set of buckets, plus the residual's distribution.
- */
-export interface RegressionAgg {
-  /** Labelled rows whose prediction and label are both numbers. */
-  n: number;
-  /** Σe, Σ|e|, Σe². */
-  sumErr: number;
-  sumAbsErr: number;
-  sumSqErr: number;
-  /** Σ|e|/|y| over the rows with y ≠ 0, and how many those are (MAPE leaves y = 0 out). */
-  sumApe: number;
-  nonZero: number;
-  /** Σy and Σy² (the total sum of squares of R²). */
-  sumY: number;
-  sumSqY: number;
-  /** The residual e as a numeric column (its drift is checked like a feature's). */
-  residual: NumericAgg;
-}
-
-/** An empty numeric column. */
-export function emptyNumeric(): NumericAgg {
-  return {
-    n: 0,
-    min: null,
-    max: null,
-    sum: 0,
-    sumsq: 0,
-    values: {},
-    sketch: emptySketch(),
-    aligned: emptyAligned(),
-  };
-}
-
 /** An empty categorical column. */
 export const emptyCategorical = (): CategoricalAgg => ({ n: 0, values: {}, other: 0 });
 
@@ -132,50 +82,10 @@ export function emptyRollup(): RollupData {
   };
 }
 
-/** An empty regression aggregate. */
-export function emptyRegression(): RegressionAgg {
-  return {
-    n: 0,
-    sumErr: 0,
-    sumAbsErr: 0,
-    sumSqErr: 0,
-    sumApe: 0,
-    nonZero: 0,
-    sumY: 0,
-    sumSqY: 0,
-    residual: emptyNumeric(),
-  };
-}
-
 /** Adds (count = 1) or takes out (count = −1) one labelled regression row. */
 export function addRegression(r: RollupData, prediction: number, label: number, count = 1): void {
   r.regression ??= emptyRegression();
-  const a = r.regression;
-  const e = label - prediction;
-  a.n += count;
-  a.sumErr += e * count;
-  a.sumAbsErr += Math.abs(e) * count;
-  a.sumSqErr += e * e * count;
-  if (label !== 0) {
-    a.sumApe += (Math.abs(e) / Math.abs(label)) * count;
-    a.nonZero += count;
-  }
-  a.sumY += label * count;
-  a.sumSqY += label * label * count;
-  addNumeric(a.residual, e, count);
-}
-
-/** Adds `b` into `a`. */
-export function mergeRegression(a: RegressionAgg, b: RegressionAgg): void {
-  a.n += b.n;
-  a.sumErr += b.sumErr;
-  a.sumAbsErr += b.sumAbsErr;
-  a.sumSqErr += b.sumSqErr;
-  a.sumApe += b.sumApe;
-  a.nonZero += b.nonZero;
-  a.sumY += b.sumY;
-  a.sumSqY += b.sumSqY;
-  mergeNumeric(a.residual, b.residual);
+  addResidual(r.regression, prediction, label, count);
 }
 
 /** The entry of `key`, made by `make` when absent. */
@@ -186,50 +96,6 @@ function entry<T>(map: Record<string, T>, key: string, make: () => T): T {
     map[key] = v;
   }
   return v;
-}
-
-function bump(map: Record<string, number>, key: string, count: number): void {
-  const next = (map[key] ?? 0) + count;
-  if (next === 0) delete map[key];
-  else map[key] = next;
-}
-
-/** Adds one value to a numeric column (count −1 takes one out again: a relabelled residual). */
-export function addNumeric(a: NumericAgg, x: number, count = 1): void {
-  a.n += count;
-  a.sum += x * count;
-  a.sumsq += x * x * count;
-  // The aligned histogram is re-fitted only when the range grows (the hot path of ingest).
-  const widened = a.min === null || a.max === null || x < a.min || x > a.max;
-  if (a.min === null || x < a.min) a.min = x;
-  if (a.max === null || x > a.max) a.max = x;
-  if (a.values) {
-    const key = String(x);
-    const seen = a.values[key];
-    if (seen !== undefined) bump(a.values, key, count);
-    else if (Object.keys(a.values).length >= EXACT_VALUES_MAX) a.values = null;
-    else a.values[key] = count;
-  }
-  sketchAdd(a.sketch, x, count);
-  if (widened) alignedFit(a.aligned, a.min, a.max);
-  alignedAdd(a.aligned, x, count);
-}
-
-/** Adds `b` into `a`. */
-export function mergeNumeric(a: NumericAgg, b: NumericAgg): void {
-  // A relabel's delta can hold n = 0 with one residual out and another in: only never-used is empty.
-  if (b.n === 0 && b.min === null) return;
-  a.n += b.n;
-  a.sum += b.sum;
-  a.sumsq += b.sumsq;
-  a.min = a.min === null || (b.min !== null && b.min < a.min) ? b.min : a.min;
-  a.max = a.max === null || (b.max !== null && b.max > a.max) ? b.max : a.max;
-  if (a.values && b.values) {
-    for (const k in b.values) bump(a.values, k, b.values[k] as number);
-    if (Object.keys(a.values).length > EXACT_VALUES_MAX) a.values = null;
-  } else a.values = null;
-  sketchMerge(a.sketch, b.sketch);
-  alignedMerge(a.aligned, b.aligned, a.min as number, a.max as number);
 }
 
 /** Keeps the `cap` most frequent values of a categorical column and folds the rest into `other`. */
