@@ -225,8 +225,14 @@ function performanceChart(
   const estimated: { t: number; v: number }[] = [];
   const realised: { t: number; v: number }[] = [];
   let lower: number | null = null;
+  // Regression errors (MAE, RMSE, MAPE) alert above their limit; every other metric below it.
+  let above = false;
   for (const r of runs) {
     if (r.status !== "ok" && r.status !== "alert") continue;
+    if (r.metrics.direction === "above") {
+      above = true;
+      if (typeof r.metrics.upper === "number") lower = r.metrics.upper;
+    }
     const v = r.metrics.value;
     if (typeof v !== "number" || !Number.isFinite(v)) continue;
     const point = { t: r.startedAt.getTime(), v };
@@ -242,20 +248,25 @@ function performanceChart(
     ...(estimated.length ? [{ name: `estimated ${metric} (CBPE)`, points: estimated }] : []),
   ];
   const latest = [...realised, ...estimated].sort((a, b) => a.t - b.t).pop();
+  const side = above ? "above" : "below";
   return {
     kind: "line",
     title: `${metric} over recent runs`,
     subtitle: learned
-      ? `Alert below ${formatNumber(learned.lower)}, the learned band's lower edge`
+      ? above
+        ? `Alert above ${formatNumber(learned.upper)}, the learned band's upper edge`
+        : `Alert below ${formatNumber(learned.lower)}, the learned band's lower edge`
       : lower !== null
-        ? `Alert below ${formatNumber(lower)}`
+        ? `Alert ${side} ${formatNumber(lower)}`
         : undefined,
-    alt: `${metric} over recent monitor runs${estimated.length ? ", estimated by CBPE next to realised" : ""}${latest ? `, latest ${formatNumber(latest.v)}` : ""}${learned ? `, learned band ${formatNumber(learned.lower)} to ${formatNumber(learned.upper)}` : lower !== null ? `, alert below ${formatNumber(lower)}` : ""}.`,
+    alt: `${metric} over recent monitor runs${estimated.length ? ", estimated by CBPE next to realised" : ""}${latest ? `, latest ${formatNumber(latest.v)}` : ""}${learned ? `, learned band ${formatNumber(learned.lower)} to ${formatNumber(learned.upper)}` : lower !== null ? `, alert ${side} ${formatNumber(lower)}` : ""}.`,
     x: { label: "monitor run", unit: "UTC" },
     y: { label: metric },
     band: learned,
     threshold:
-      !learned && lower !== null ? { value: lower, label: `alert below ${formatNumber(lower)}` } : undefined,
+      !learned && lower !== null
+        ? { value: lower, label: `alert ${side} ${formatNumber(lower)}` }
+        : undefined,
     series,
   };
 }

@@ -2,6 +2,13 @@ import { isIP } from "node:net";
 import { validate as isValidCron } from "node-cron";
 import { z } from "zod";
 import { parseDuration } from "../shared/duration.js";
+import {
+  CLASSIFICATION_METRICS,
+  defaultMetric,
+  metricsOfTask,
+  type PerformanceMetric,
+  REGRESSION_METRICS,
+} from "../shared/performance-metrics.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 import { inferenceLoggerSchema } from "./inference-logger.js";
 import { schedulesSchema } from "./schedules.js";
@@ -142,7 +149,12 @@ const dataQualityMonitor = z.strictObject({
 const performanceMonitor = z.strictObject({
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
-  metric: z.enum(["accuracy", "precision", "recall", "f1", "roc_auc"]).default("f1"),
+  metric: z
+    .enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS])
+    .optional()
+    .describe(
+      "The realised metric judged against its learned band: accuracy, precision, recall, f1 (default) or roc_auc for classification models; mae, rmse (default), mape or r2 for regression models",
+    ),
   min_labels: z.number().int().min(1).default(100),
 });
 
@@ -293,48 +305,58 @@ const severityOverridesSchema = z
     "Severity per monitor rule for this model, over alerting.severity (critical, warning or info; info never opens an incident)",
   );
 
-const modelSchema = z.strictObject({
-  slug: slugSchema,
-  name: z.string().min(1),
-  description: z.string().optional(),
-  task: z.enum(["binary_classification", "multiclass_classification", "regression"]),
-  owners: z.string().describe("Key of the user group that built the model (paged at L3)"),
-  alert_channel: channelSchema
-    .optional()
-    .describe("Where this model's alerts go; the workspace default when absent"),
-  stakeholder_channel: channelSchema
-    .optional()
-    .describe(
-      "Where status updates of this model's incidents are posted too (besides the incident thread), for people who follow without responding",
-    ),
-  severity: severityOverridesSchema.optional(),
-  service_url: z.url().optional().describe("Base URL of the model's microservice"),
-  confidence_threshold: fraction.default(0.75),
-  champion: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "expected a version like v3 or 2026.11.1")
-    .optional()
-    .describe(
-      "The model version serving traffic (the champion); other versions seen in predictions are challengers",
-    ),
-  features: z.array(featureSchema).min(1),
-  retraining: retrainingSchema.optional(),
-  inference_logger: inferenceLoggerSchema.optional(),
-  expect_traffic_within: durationSchema
-    .optional()
-    .describe(
-      "Open an incident (dead-man's switch) when no prediction was ingested for this long; unset: no traffic check",
-    ),
-  monitors: z
-    .strictObject({
-      confidence: confidenceMonitor.optional(),
-      drift: driftMonitor.optional(),
-      data_quality: dataQualityMonitor.optional(),
-      performance: performanceMonitor.optional(),
-      probe: probeMonitor.optional(),
-    })
-    .prefault({}),
-});
+const modelSchema = z
+  .strictObject({
+    slug: slugSchema,
+    name: z.string().min(1),
+    description: z.string().optional(),
+    task: z.enum(["binary_classification", "multiclass_classification", "regression"]),
+    owners: z.string().describe("Key of the user group that built the model (paged at L3)"),
+    alert_channel: channelSchema
+      .optional()
+      .describe("Where this model's alerts go; the workspace default when absent"),
+    stakeholder_channel: channelSchema
+      .optional()
+      .describe(
+        "Where status updates of this model's incidents are posted too (besides the incident thread), for people who follow without responding",
+      ),
+    severity: severityOverridesSchema.optional(),
+    service_url: z.url().optional().describe("Base URL of the model's microservice"),
+    confidence_threshold: fraction.default(0.75),
+    champion: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "expected a version like v3 or 2026.11.1")
+      .optional()
+      .describe(
+        "The model version serving traffic (the champion); other versions seen in predictions are challengers",
+      ),
+    features: z.array(featureSchema).min(1),
+    retraining: retrainingSchema.optional(),
+    inference_logger: inferenceLoggerSchema.optional(),
+    expect_traffic_within: durationSchema
+      .optional()
+      .describe(
+        "Open an incident (dead-man's switch) when no prediction was ingested for this long; unset: no traffic check",
+      ),
+    monitors: z
+      .strictObject({
+        confidence: confidenceMonitor.optional(),
+        drift: driftMonitor.optional(),
+        data_quality: dataQualityMonitor.optional(),
+        performance: performanceMonitor.optional(),
+        probe: probeMonitor.optional(),
+      })
+      .prefault({}),
+  })
+  // The performance metric's default depends on the task, so it is filled in once the task is known.
+  // (In place: the monitors' order is the order `/mlops check` runs and lists them in.)
+  .transform((m) => {
+    const perf = m.monitors.performance;
+    if (perf) perf.metric ??= defaultMetric(m.task);
+    return m as typeof m & {
+      monitors: { performance?: NonNullable<typeof perf> & { metric: PerformanceMetric } };
+    };
+  });
 
 const sandboxSchema = z
   .strictObject({
@@ -747,7 +769,16 @@ export const configSchema = z
           });
         names.add(f.name);
       });
+      const metric = m.monitors.performance?.metric;
+      if (metric && !metricsOfTask(m.task).includes(metric))
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "monitors", "performance", "metric"],
+          message: `'${metric}' does not apply to a ${m.task} model (expected one of: ${metricsOfTask(m.task).join(", ")})`,
+        });
       for (const feature of Object.keys(m.monitors.drift?.features ?? {})) {
+        // A regression model's residual is drift-checked like a feature, under this name.
+        if (m.task === "regression" && feature === "(residual)") continue;
         if (!names.has(feature))
           ctx.addIssue({
             code: "custom",

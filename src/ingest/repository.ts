@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
 import {
-  addLabel,
+  addLabelled,
   emptyRollup,
   minuteOf,
   type RollupData,
@@ -67,14 +67,15 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
     },
 
     /**
-     * Sets the labels of stored predictions by request id, moving each one's rollup cell (a
-     * relabel takes the old label out); ids not stored (yet) wait in `pending_labels`. Returns
+     * Sets the labels of stored predictions by request id, moving each one's rollup cell, or its
+     * regression moments for a `regression` model (a relabel takes the old label out); ids not stored (yet) wait in `pending_labels`. Returns
      * how many matched and how many wait.
      */
     async setLabels(
       modelId: number,
       labels: { i: string; l: string }[],
       at: Date,
+      regression = false,
     ): Promise<{ matched: number; pending: number }> {
       return db.transaction(async (tx) => {
         const json = JSON.stringify(labels);
@@ -109,8 +110,8 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
             d = { version: r.v, bucket, data: emptyRollup() as RollupData };
             deltas.set(key, d);
           }
-          if (r.old !== null) addLabel(d.data, r.p, r.old, r.c, -1);
-          addLabel(d.data, r.p, r.l, r.c, 1);
+          if (r.old !== null) addLabelled(d.data, r.p, r.old, r.c, regression, -1);
+          addLabelled(d.data, r.p, r.l, r.c, regression, 1);
         }
         await rollups.insertDeltas(tx, modelId, deltas.values());
         const matchedIds = new Set(changed.map((r) => r.i));

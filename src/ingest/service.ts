@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Db } from "../db/index.js";
 import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
 import { type AnyRollup, decodeRollup } from "../rollups/format.js";
-import { DEFAULT_MAX_CATEGORIES, type RollupLayout } from "../rollups/model.js";
+import { DEFAULT_MAX_CATEGORIES, isNumberText, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
 import type { Clock } from "../shared/clock.js";
 import type { PartitionManager } from "../storage/partitions.js";
@@ -101,10 +101,19 @@ export function createIngestService(deps: {
     ): Promise<{ received: number; matched: number; pending: number }> {
       const model = deps.registry.get(slug);
       const rows = parseBatch(labelBatchSchema, body);
+      // A regression model's label is the true value: one that is not a number could never be scored.
+      const bad = model.task === "regression" ? rows.findIndex((r) => !isNumberText(String(r.label))) : -1;
+      if (bad >= 0)
+        throw new InvalidBatchError(
+          `row ${bad}: label: expected a number (the true value) for a regression model`,
+          bad,
+          "label",
+        );
       const { matched, pending } = await repo.setLabels(
         model.id,
         rows.map((r) => ({ i: r.id, l: String(r.label) })),
         deps.clock.now(),
+        model.task === "regression",
       );
       return { received: rows.length, matched, pending };
     },
@@ -137,6 +146,7 @@ export function createIngestService(deps: {
       const features = {
         numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),
         categorical: new Set(active.filter((f) => f.type === "categorical").map((f) => f.name)),
+        regression: model.task === "regression",
       };
       for (let i = 0; i < profiles.length; i++) {
         const problem = checkProfile(profiles[i] as Profile, features);

@@ -12,6 +12,7 @@ import type {
   NumericProfile,
   ReferenceProfile,
 } from "./profile.js";
+import { regressionReference } from "./regression-reference.js";
 import {
   calibratedSum,
   cbpeEstimate,
@@ -38,11 +39,15 @@ interface ColumnPlan {
   ref: ColumnRef;
 }
 
-/** The profile's column plan for a model: features, then confidence (key 1000), then the prediction (1001). */
+/**
+ * The profile's column plan for a model: features, then confidence (key 1000), then the prediction
+ * (1001), and for regression models the residual label − prediction of labelled rows (1002).
+ */
 export function columnPlan(model: RegisteredModel): {
   features: (ColumnPlan & { name: string; slot: number })[];
   confidence: ColumnPlan;
   prediction: ColumnPlan;
+  residual: ColumnPlan | null;
 } {
   return {
     features: activeFeatures(model).map((f, i) => ({
@@ -57,6 +62,7 @@ export function columnPlan(model: RegisteredModel): {
       model.task === "regression"
         ? { key: 1001, kind: "numeric", ref: { kind: "prediction", numeric: true } }
         : { key: 1001, kind: "categorical", ref: { kind: "prediction", numeric: false } },
+    residual: model.task === "regression" ? { key: 1002, kind: "numeric", ref: { kind: "residual" } } : null,
   };
 }
 
@@ -133,7 +139,10 @@ export async function buildReferenceProfile(
       `a reference needs at least ${MIN_REFERENCE_ROWS} predictions; this one has ${summary.rows}`,
     );
   const plan = columnPlan(model);
-  const all = [...plan.features, plan.confidence, plan.prediction];
+  const regression = plan.residual ? await regressionReference(windows, src, REFERENCE_CHUNKS) : null;
+  // The residual gets a profile only from enough labelled rows to fit its bins.
+  const residual = regression && regression.labelled >= MIN_REFERENCE_ROWS ? plan.residual : null;
+  const all = [...plan.features, plan.confidence, plan.prediction, ...(residual ? [residual] : [])];
   const numeric = await numericProfiles(
     windows,
     src,
@@ -206,6 +215,10 @@ export async function buildReferenceProfile(
     }
     performance = { ...whole, roc_auc: auc };
   }
+  if (regression && regression.labelled >= MIN_REFERENCE_ROWS) {
+    performance = regression.performance;
+    Object.assign(chunkValues, regression.chunkValues);
+  }
   const bands = Object.fromEntries(Object.entries(chunkValues).map(([k, v]) => [k, learnedBand(v)]));
   return {
     formatVersion: 1,
@@ -216,6 +229,7 @@ export async function buildReferenceProfile(
     features,
     confidence,
     prediction: column(plan.prediction.key),
+    ...(plan.residual ? { residual: residual ? (numeric.get(residual.key) ?? null) : null } : {}),
     lowConfidenceShare: summary.withConfidence > 0 ? summary.lowConfidence / summary.withConfidence : null,
     positiveClass,
     performance,

@@ -2,6 +2,7 @@
  * The reference profile: what "normal" looked like for a model, computed once (see baseline.ts)
  * and stored as JSON in `reference_profiles`. Every monitor run compares a window against it.
  */
+import type { PerformanceMetric } from "../shared/performance-metrics.js";
 import type { Band, Calibration } from "./stats/index.js";
 
 /** A numeric column: reference-fitted bin edges (percentiles, or midpoints between the values of a discrete column), counts and means per bin. */
@@ -52,9 +53,16 @@ export const BAND_METRICS = [
   "roc_auc",
   "cbpe_accuracy",
   "cbpe_f1",
+  "mae",
+  "rmse",
+  "mape",
+  "r2",
 ] as const;
 /** A metric with a learned band. */
 export type BandMetric = (typeof BAND_METRICS)[number];
+
+/** The name the drift monitor gives the residual column of a regression model. */
+export const RESIDUAL_COLUMN = "(residual)";
 
 /** The whole stored profile. */
 export interface ReferenceProfile {
@@ -69,7 +77,13 @@ export interface ReferenceProfile {
   lowConfidenceShare: number | null;
   /** The class scored as positive for binary models ("1"), else null. */
   positiveClass: string | null;
-  performance: Record<"accuracy" | "precision" | "recall" | "f1" | "roc_auc", number | null> | null;
+  /** Realised metrics over the whole reference: classification metrics, or regression ones. */
+  performance: Partial<Record<PerformanceMetric, number | null>> | null;
+  /**
+   * Regression models with labels: the residual (label − prediction) as a numeric column, checked
+   * for drift like a feature. Absent in profiles made before regression monitoring.
+   */
+  residual?: NumericProfile | null;
   /** Isotonic calibration of the positive-class score for CBPE, or null when raw scores calibrate better. */
   calibration: Calibration | null;
   chunks: number;

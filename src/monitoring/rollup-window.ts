@@ -22,6 +22,7 @@ import {
   labelledRows,
   mergeRollup,
   type NumericAgg,
+  type RegressionAgg,
   type RollupData,
 } from "../rollups/model.js";
 import { createRollupRepository, type WindowBucket } from "../rollups/repository.js";
@@ -35,6 +36,7 @@ import {
   spreadOverEdges,
   straddleMass,
 } from "../rollups/sketch.js";
+import { addMoments, emptyMoments, type RegressionMoments } from "./stats/index.js";
 import {
   type ColumnRef,
   createRawWindowRepository,
@@ -64,6 +66,8 @@ function columnOf(data: RollupData, ref: ColumnRef): Column {
       return ref.numeric
         ? { kind: "numeric", agg: data.predictionNumeric }
         : { kind: "categorical", ...data.prediction };
+    case "residual":
+      return { kind: "numeric", agg: data.regression?.residual ?? null };
   }
 }
 
@@ -406,6 +410,22 @@ export function createRollupWindowRepository(
         low: e.low,
         mean: e.withConf > 0 ? e.sum / e.withConf : null,
       }));
+    },
+
+    async regression(src, chunks = 1) {
+      if (src.kind === "upload") return raw.regression(src, chunks);
+      const out = new Map<number, RegressionMoments & { chunk: number }>();
+      chunked(
+        await load(src),
+        chunks,
+        (d) => d.regression?.n ?? 0,
+        (chunk, d) => {
+          const { residual: _, ...moments } = d.regression as RegressionAgg;
+          out.set(chunk, { ...addMoments(out.get(chunk) ?? emptyMoments(), moments), chunk });
+          return [];
+        },
+      );
+      return [...out.values()].sort((a, b) => a.chunk - b.chunk);
     },
 
     async extraKeys(src) {

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, resultRows } from "../db/client.js";
+import type { RegressionMoments } from "./stats/index.js";
 
 /**
  * Window reductions: every query here returns aggregates (histogram buckets, category counts,
@@ -28,7 +29,13 @@ export type ColumnRef =
   | { kind: "num"; slot: number; name: string }
   | { kind: "cat"; slot: number; name: string }
   | { kind: "confidence" }
-  | { kind: "prediction"; numeric: boolean };
+  | { kind: "prediction"; numeric: boolean }
+  | { kind: "residual" };
+
+/** The pattern of a prediction or label that reads as a number (as isNumberText in src/rollups/model.ts). */
+const NUMBER_RE = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$";
+const numberOf = (column: "prediction" | "label"): SQL =>
+  sql`(case when ${sql.raw(column)} ~ ${sql.raw(`'${NUMBER_RE}'`)} then ${sql.raw(column)}::float8 end)`;
 
 /**
  * A column to reduce and, for histograms, either its bin edges (numeric) or its known categories
@@ -51,9 +58,10 @@ export function refSql(ref: ColumnRef): SQL {
     case "confidence":
       return sql`confidence`;
     case "prediction":
-      return ref.numeric
-        ? sql`(case when prediction ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' then prediction::float8 end)`
-        : sql`prediction`;
+      return ref.numeric ? numberOf("prediction") : sql`prediction`;
+    case "residual":
+      // label − prediction of a labelled row (null when either is not a number), regression models.
+      return sql`(${numberOf("label")} - ${numberOf("prediction")})`;
   }
 }
 
@@ -303,6 +311,34 @@ export function createRawWindowRepository(db: Db) {
           avg(confidence)::float8 as mean
         from (select ntile(${chunks}) over (order by ts) as chunk, confidence from ${from(src)}) t
         group by 1`);
+    },
+
+    /**
+     * Regression moments of labelled rows whose prediction and label are numbers (e = label −
+     * prediction), per chunk of those rows by time when `chunks` > 1.
+     */
+    async regression(src: WindowSource, chunks = 1): Promise<(RegressionMoments & { chunk: number })[]> {
+      const result = await rows<Record<keyof RegressionMoments | "chunk", number | string | null>>(sql`
+        select chunk, count(*)::int as "n", sum(e)::float8 as "sumErr", sum(abs(e))::float8 as "sumAbsErr",
+          sum(e * e)::float8 as "sumSqErr",
+          coalesce(sum(abs(e) / abs(y)) filter (where y <> 0), 0)::float8 as "sumApe",
+          count(*) filter (where y <> 0)::int as "nonZero", sum(y)::float8 as "sumY", sum(y * y)::float8 as "sumSqY"
+        from (
+          select ntile(${chunks}) over (order by ts) as chunk, y, y - p as e
+          from (select ts, ${numberOf("label")} as y, ${numberOf("prediction")} as p from ${from(src)} and label is not null) l
+          where y is not null and p is not null
+        ) t group by 1 order by 1`);
+      return result.map((r) => ({
+        chunk: Number(r.chunk),
+        n: Number(r.n),
+        sumErr: Number(r.sumErr),
+        sumAbsErr: Number(r.sumAbsErr),
+        sumSqErr: Number(r.sumSqErr),
+        sumApe: Number(r.sumApe),
+        nonZero: Number(r.nonZero),
+        sumY: Number(r.sumY),
+        sumSqY: Number(r.sumSqY),
+      }));
     },
 
     /** Keys outside the configured features (or of the wrong type), by name and JSON type. */

@@ -6,7 +6,7 @@
  * reads them, and the folder writes format 2 whenever it touches a bucket.
  */
 import { countsFromPairs, type DenseCounts, trimCounts } from "./counts.js";
-import type { NumericAgg, RollupData } from "./model.js";
+import type { NumericAgg, RegressionAgg, RollupData } from "./model.js";
 import { MAX_BINS, SKETCH_INDEX_MAX, SKETCH_INDEX_MIN } from "./sketch.js";
 
 /** A numeric column in format 1: the binnings' counts keyed by index. */
@@ -17,11 +17,12 @@ export interface KeyedNumericAgg extends Omit<NumericAgg, "sketch" | "aligned"> 
 
 /** A rollup in format 1. */
 export interface RollupDataV1
-  extends Omit<RollupData, "format" | "numeric" | "confidence" | "predictionNumeric"> {
+  extends Omit<RollupData, "format" | "numeric" | "confidence" | "predictionNumeric" | "regression"> {
   format: 1;
   numeric: Record<string, KeyedNumericAgg>;
   confidence: KeyedNumericAgg & { classes: RollupData["confidence"]["classes"] };
   predictionNumeric: KeyedNumericAgg | null;
+  regression?: (Omit<RegressionAgg, "residual"> & { residual: KeyedNumericAgg }) | null;
 }
 
 /** A rollup document as stored or received: either format. */
@@ -90,6 +91,7 @@ export function decodeRollup(doc: AnyRollup): RollupData {
     for (const k in doc.numeric) canonical(doc.numeric[k] as NumericAgg);
     canonical(doc.confidence);
     if (doc.predictionNumeric) canonical(doc.predictionNumeric);
+    if (doc.regression) canonical(doc.regression.residual);
     return doc;
   }
   const numeric: Record<string, NumericAgg> = {};
@@ -100,5 +102,6 @@ export function decodeRollup(doc: AnyRollup): RollupData {
     numeric,
     confidence: { ...numericV2(doc.confidence), classes: doc.confidence.classes },
     predictionNumeric: doc.predictionNumeric ? numericV2(doc.predictionNumeric) : null,
+    regression: doc.regression ? { ...doc.regression, residual: numericV2(doc.regression.residual) } : null,
   };
 }

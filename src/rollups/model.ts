@@ -6,41 +6,26 @@
  * any order and a late label is one more delta. Documents of the earlier format 1 are read
  * through format.ts.
  */
-import {
-  type AlignedHistogram,
-  alignedAdd,
-  alignedFit,
-  alignedMerge,
-  emptyAligned,
-  emptySketch,
-  type Sketch,
-  sketchAdd,
-  sketchMerge,
-} from "./sketch.js";
+import { addNumeric, bump, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
+import { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
+
+export {
+  addNumeric,
+  EXACT_VALUES_MAX,
+  emptyNumeric,
+  mergeNumeric,
+  type NumericAgg,
+} from "./numeric.js";
+export { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
 
 /** The version of the rollup / profile format this code writes (2: binnings as dense counts). */
 export const ROLLUP_FORMAT = 2;
-/** Exact value counts are kept for numeric columns with at most this many distinct values. */
-export const EXACT_VALUES_MAX = 32;
 /** Confidence is counted in bins of this width (so a threshold with 3 decimals is exact). */
 export const CONFIDENCE_BINS = 1000;
 /** Default cap of distinct values per categorical column; the rest is counted as `(other)`. */
 export const DEFAULT_MAX_CATEGORIES = 1000;
 /** The label cell key of a prediction that had no confidence. */
 export const NO_CONFIDENCE = "-1";
-
-/** A numeric column: present values, exact moments and extremes, and two mergeable binnings. */
-export interface NumericAgg {
-  n: number;
-  min: number | null;
-  max: number | null;
-  sum: number;
-  sumsq: number;
-  /** Exact counts per value while the column has at most EXACT_VALUES_MAX distinct values, else null. */
-  values: Record<string, number> | null;
-  sketch: Sketch;
-  aligned: AlignedHistogram;
-}
 
 /** A categorical column: present values, counts per value (capped) and the rest as `other`. */
 export interface CategoricalAgg {
@@ -69,22 +54,11 @@ export interface RollupData {
   prediction: CategoricalAgg;
   /** Predictions parsed as numbers (regression models): null when no prediction was numeric. */
   predictionNumeric: NumericAgg | null;
-  /** Labelled rows: prediction → label → confidence bin (or "-1") → rows. */
+  /** Labelled rows: prediction → label → confidence bin (or "-1") → rows. A regression model's
+   * rows whose prediction and label are both numbers are in `regression` instead. */
   labels: Record<string, Record<string, Record<string, number>>>;
-}
-
-/** An empty numeric column. */
-export function emptyNumeric(): NumericAgg {
-  return {
-    n: 0,
-    min: null,
-    max: null,
-    sum: 0,
-    sumsq: 0,
-    values: {},
-    sketch: emptySketch(),
-    aligned: emptyAligned(),
-  };
+  /** Regression models: moments of the labelled rows' errors (absent or null: none). */
+  regression?: RegressionAgg | null;
 }
 
 /** An empty categorical column. */
@@ -104,7 +78,14 @@ export function emptyRollup(): RollupData {
     prediction: emptyCategorical(),
     predictionNumeric: null,
     labels: {},
+    regression: null,
   };
+}
+
+/** Adds (count = 1) or takes out (count = −1) one labelled regression row. */
+export function addRegression(r: RollupData, prediction: number, label: number, count = 1): void {
+  r.regression ??= emptyRegression();
+  addResidual(r.regression, prediction, label, count);
 }
 
 /** The entry of `key`, made by `make` when absent. */
@@ -115,49 +96,6 @@ function entry<T>(map: Record<string, T>, key: string, make: () => T): T {
     map[key] = v;
   }
   return v;
-}
-
-function bump(map: Record<string, number>, key: string, count: number): void {
-  const next = (map[key] ?? 0) + count;
-  if (next === 0) delete map[key];
-  else map[key] = next;
-}
-
-/** Adds one value to a numeric column. */
-export function addNumeric(a: NumericAgg, x: number): void {
-  a.n += 1;
-  a.sum += x;
-  a.sumsq += x * x;
-  // The aligned histogram is re-fitted only when the range grows (the hot path of ingest).
-  const widened = a.min === null || a.max === null || x < a.min || x > a.max;
-  if (a.min === null || x < a.min) a.min = x;
-  if (a.max === null || x > a.max) a.max = x;
-  if (a.values) {
-    const key = String(x);
-    const seen = a.values[key];
-    if (seen !== undefined) a.values[key] = seen + 1;
-    else if (Object.keys(a.values).length >= EXACT_VALUES_MAX) a.values = null;
-    else a.values[key] = 1;
-  }
-  sketchAdd(a.sketch, x);
-  if (widened) alignedFit(a.aligned, a.min, a.max);
-  alignedAdd(a.aligned, x);
-}
-
-/** Adds `b` into `a`. */
-export function mergeNumeric(a: NumericAgg, b: NumericAgg): void {
-  if (b.n === 0) return;
-  a.n += b.n;
-  a.sum += b.sum;
-  a.sumsq += b.sumsq;
-  a.min = a.min === null || (b.min !== null && b.min < a.min) ? b.min : a.min;
-  a.max = a.max === null || (b.max !== null && b.max > a.max) ? b.max : a.max;
-  if (a.values && b.values) {
-    for (const k in b.values) bump(a.values, k, b.values[k] as number);
-    if (Object.keys(a.values).length > EXACT_VALUES_MAX) a.values = null;
-  } else a.values = null;
-  sketchMerge(a.sketch, b.sketch);
-  alignedMerge(a.aligned, b.aligned, a.min as number, a.max as number);
 }
 
 /** Keeps the `cap` most frequent values of a categorical column and folds the rest into `other`. */
@@ -211,6 +149,10 @@ export function mergeRollup(a: RollupData, b: RollupData, cap = DEFAULT_MAX_CATE
     a.predictionNumeric ??= emptyNumeric();
     mergeNumeric(a.predictionNumeric, b.predictionNumeric);
   }
+  if (b.regression) {
+    a.regression ??= emptyRegression();
+    mergeRegression(a.regression, b.regression);
+  }
   for (const p in b.labels) {
     const into = entry(a.labels, p, () => ({}));
     mergeNested(into, b.labels[p] as Record<string, Record<string, number>>);
@@ -232,7 +174,7 @@ export function labelledRows(r: RollupData): number {
   let n = 0;
   for (const p in r.labels)
     for (const l in r.labels[p]) for (const b in r.labels[p]?.[l]) n += r.labels[p]?.[l]?.[b] as number;
-  return n;
+  return n + (r.regression?.n ?? 0);
 }
 
 /** Adds (count = 1) or takes out (count = −1) one label of a prediction. */
@@ -312,7 +254,28 @@ export function addRow(r: RollupData, row: RollupRow, layout: RollupLayout): voi
     r.predictionNumeric ??= emptyNumeric();
     addNumeric(r.predictionNumeric, Number(row.p));
   }
-  if (row.l !== undefined && row.l !== null) addLabel(r, row.p, row.l, row.c);
+  if (row.l !== undefined && row.l !== null) addLabelled(r, row.p, row.l, row.c, layout.regression);
+}
+
+/** Whether a stored prediction or label reads as a number (the same pattern as the raw-row SQL). */
+export const isNumberText = (s: string): boolean => NUMBER.test(s);
+
+/**
+ * Adds (count = 1) or takes out (count = −1) the label of one prediction: into the regression
+ * moments when the model is a regression and both read as numbers (continuous values would make
+ * one label cell per distinct pair), else into the label cells.
+ */
+export function addLabelled(
+  r: RollupData,
+  prediction: string,
+  label: string,
+  confidence: number | null,
+  regression: boolean,
+  count = 1,
+): void {
+  if (regression && NUMBER.test(prediction) && NUMBER.test(label))
+    addRegression(r, Number(prediction), Number(label), count);
+  else addLabel(r, prediction, label, confidence, count);
 }
 
 /** The UTC minute a timestamp falls in. */

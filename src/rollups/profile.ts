@@ -68,6 +68,19 @@ const numericAggV2 = z.strictObject({
     bins: z.strictObject({ offset: z.number().int(), counts: z.array(whole).max(MAX_BINS) }),
   }),
 });
+/** Regression moments of labelled rows (see RegressionAgg in model.ts), with the residual's column. */
+const regressionAgg = <N extends typeof numericAggV1 | typeof numericAggV2>(numericAgg: N) =>
+  z.strictObject({
+    n: whole,
+    sumErr: finite,
+    sumAbsErr: finite.refine((x) => x >= 0, "expected Σ|e| ≥ 0"),
+    sumSqErr: finite.refine((x) => x >= 0, "expected Σe² ≥ 0"),
+    sumApe: finite.refine((x) => x >= 0, "expected Σ|e|/|y| ≥ 0"),
+    nonZero: whole,
+    sumY: finite,
+    sumSqY: finite.refine((x) => x >= 0, "expected Σy² ≥ 0"),
+    residual: numericAgg,
+  });
 const categoricalAgg = z.strictObject({
   n: whole,
   values: z.record(z.string().max(1000), count),
@@ -100,6 +113,7 @@ const rollupOf = <F extends 1 | 2, N extends typeof numericAggV1 | typeof numeri
       z.string().max(200),
       z.record(z.string().max(200), z.record(z.union([confidenceBin, z.literal("-1")]), count)),
     ),
+    regression: regressionAgg(numericAgg).nullable().optional(),
   });
 
 /** The rollup document: format 2, or format 1 (decoded by format.ts). */
@@ -133,6 +147,8 @@ const sum = (m: Record<string, number>) => Object.values(m).reduce((s, x) => s +
 export interface ProfileFeatures {
   numeric: ReadonlySet<string>;
   categorical: ReadonlySet<string>;
+  /** Whether the model is a regression (only then may a profile carry `regression`). */
+  regression?: boolean;
 }
 
 /**
@@ -203,7 +219,24 @@ export function checkProfile(
     (s, byLabel) => s + Object.values(byLabel).reduce((t, m) => t + sum(m), 0),
     0,
   );
-  if (labelled > r.rows)
-    return { path: "rollup.labels", message: `more labelled rows (${labelled}) than rows` };
+  const g = r.regression;
+  if (g) {
+    if (!features.regression)
+      return {
+        path: "rollup.regression",
+        message: "only a regression model's profile holds regression moments",
+      };
+    const bad = numericOk("rollup.regression.residual", g.residual);
+    if (bad) return bad;
+    if (g.residual.n !== g.n)
+      return { path: "rollup.regression.residual.n", message: `must equal regression.n (${g.n})` };
+    if (g.nonZero > g.n)
+      return {
+        path: "rollup.regression.nonZero",
+        message: `more rows with y ≠ 0 than labelled rows (${g.n})`,
+      };
+  }
+  if (labelled + (g?.n ?? 0) > r.rows)
+    return { path: "rollup.labels", message: `more labelled rows (${labelled + (g?.n ?? 0)}) than rows` };
   return null;
 }

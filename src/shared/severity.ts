@@ -53,7 +53,7 @@ export const SEVERITY_RULES = {
   quality_unseen: { level: "warning", what: "data quality: categories the reference never saw" },
   performance_drop: {
     level: "critical",
-    what: "performance: the realised or estimated (CBPE) metric under its band",
+    what: "performance: the realised or estimated (CBPE) metric under its band (a regression error above it)",
   },
   deadman: { level: "warning", what: "dead-man's switch: a monitor that stopped running, or no predictions" },
 } as const satisfies Record<string, { level: Severity; what: string }>;

@@ -30,5 +30,8 @@ export function toFormat1(r: RollupData): RollupDataV1 {
     numeric,
     confidence: { ...keyedNumeric(copy.confidence), classes: copy.confidence.classes },
     predictionNumeric: copy.predictionNumeric ? keyedNumeric(copy.predictionNumeric) : null,
+    regression: copy.regression
+      ? { ...copy.regression, residual: keyedNumeric(copy.regression.residual) }
+      : copy.regression,
   };
 }

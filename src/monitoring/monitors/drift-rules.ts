@@ -12,6 +12,7 @@ import {
   type DriftMethod,
   isTest,
   needsNumeric,
+  RESIDUAL_COLUMN,
   type ReferenceProfile,
   regroup,
 } from "../profile.js";
@@ -143,6 +144,7 @@ export function evaluateDrift(
   const columns = [
     ...profile.features.map((f) => ({ name: f.name, col: f.column })),
     { name: "prediction", col: profile.prediction },
+    ...(profile.residual ? [{ name: RESIDUAL_COLUMN, col: profile.residual }] : []),
   ];
   const chosen = columns.map((c) => ({ ...c, ...chooseMethod(cfg, c.name, c.col) }));
   const tests = chosen.filter((c) => isTest(c.method)).length;
@@ -162,7 +164,8 @@ export function evaluateDrift(
       drifted,
     });
   }
-  const features = out.filter((c) => c.column !== "prediction");
+  // The dataset-drift share counts input features only: the prediction and residual are outputs.
+  const features = out.filter((c) => c.column !== "prediction" && c.column !== RESIDUAL_COLUMN);
   const driftShare = features.length ? features.filter((c) => c.drifted).length / features.length : 0;
   return {
     columns: out,

@@ -1,14 +1,14 @@
 /**
- * Drift: each feature and the prediction against the reference profile, with the method chosen
- * by column type and reference size (or configured), per-feature overrides, optional Bonferroni
- * correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
+ * Drift: each feature, the prediction and (regression models) the residual against the reference
+ * profile, with the method chosen by column type and reference size (or configured), per-feature
+ * overrides, optional Bonferroni correction and a dataset-level drift share. The window is reduced in SQL to histograms on the
  * reference's own bin edges and to category counts.
  */
 import { type DriftEvidence, driftDistributionChart, driftRank } from "../../charts/monitor-charts.js";
 import type { ChartSpec } from "../../charts/spec.js";
 import { columnPlan } from "../baseline.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
-import { type ColumnProfile, isTest } from "../profile.js";
+import { type ColumnProfile, isTest, RESIDUAL_COLUMN } from "../profile.js";
 import type { ColumnRef, NumericColumn } from "../window-repository.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
@@ -82,13 +82,18 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
   const cols = [
     ...profile.features.map((f) => ({ name: f.name, col: f.column, slot: f.slot, type: f.type })),
     { name: "prediction", col: profile.prediction, slot: 0, type: "prediction" as const },
+    ...(profile.residual && plan.residual
+      ? [{ name: RESIDUAL_COLUMN, col: profile.residual, slot: 0, type: "residual" as const }]
+      : []),
   ];
   cols.forEach((c, key) => {
     const ref: ColumnRef =
       c.type === "prediction"
         ? plan.prediction.ref
-        : { kind: c.type === "numeric" ? "num" : "cat", slot: c.slot, name: c.name };
-    if (c.type !== "prediction" && !byName.has(c.name)) return;
+        : c.type === "residual"
+          ? { kind: "residual" }
+          : { kind: c.type === "numeric" ? "num" : "cat", slot: c.slot, name: c.name };
+    if ((c.type === "numeric" || c.type === "categorical") && !byName.has(c.name)) return;
     if (c.col.kind === "numeric") columns.push({ key, ref, edges: c.col.edges, name: c.name });
     else columns.push({ key, ref, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
   });
@@ -97,6 +102,8 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
   for (const c of columns) {
     const hist = hists.get(c.key);
     if (!hist) continue;
+    // The residual exists for labelled rows only: judged once the window holds enough of them.
+    if (c.name === RESIDUAL_COLUMN && hist.counts.reduce((a, b) => a + b, 0) < MIN_DRIFT_ROWS) continue;
     if (!c.categories) current.set(c.name, { kind: "numeric", hist });
     else {
       const counts = new Map<string, number>();

@@ -1,20 +1,21 @@
 /**
  * Performance: realised metrics once enough labels arrived in the window, else CBPE-estimated
  * accuracy / F1 for binary models; each against the learned band of the reference chunks.
+ * Regression models are judged by regression-performance.ts.
  */
 import type { ModelConfig } from "../../config/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import type { BandMetric } from "../profile.js";
 import { calibratedSum, cbpeEstimate, metricsFromConfusion, rocAucFromGroups } from "../stats/index.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
+import { runRegressionPerformance } from "./regression-performance.js";
 
 type PerformanceConfig = NonNullable<ModelConfig["monitors"]["performance"]>;
 
 /** Runs the performance monitor. */
 export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig): Promise<MonitorOutcome> {
   const window = windowEndingNow(ctx, cfg.window);
-  if (ctx.model.task === "regression")
-    return skipped(window, "performance metrics cover classification models");
+  if (ctx.model.task === "regression") return runRegressionPerformance(ctx, cfg, window);
   const profile = ctx.profile?.profile;
   if (!profile) return skipped(window, "no reference profile yet");
   const src = { kind: "window" as const, modelId: ctx.model.id, ...window };
@@ -28,7 +29,8 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
     const m = metricsFromConfusion(await ctx.windows.confusion(src, 1), positive);
     const auc = positive ? rocAucFromGroups(await ctx.windows.scoreGroups(src, positive, 1)) : null;
     const all = { ...m, roc_auc: auc };
-    value = all[cfg.metric];
+    // The config refuses regression metrics for classification models.
+    value = all[cfg.metric as keyof typeof all];
     bandName = cfg.metric;
     how = "realised";
     metrics = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, round(v)]));

@@ -24,5 +24,12 @@ export {
 export { hellinger, jensenShannon, normedWasserstein, PSI_EPSILON, psi, wasserstein } from "./distances.js";
 export { kolmogorovSf, smirnovSf } from "./kolmogorov.js";
 export { ksBinned, ksPValue, ksTwoSample, type TestResult } from "./ks.js";
+export {
+  addMoments,
+  emptyMoments,
+  type RegressionMetrics,
+  type RegressionMoments,
+  regressionMetrics,
+} from "./regression.js";
 export { chiSquareSf, gammaQ, logGamma, normalTwoSidedP } from "./special.js";
 export { chiSquareTest, twoProportionZTest } from "./tests.js";

@@ -37,7 +37,10 @@ export function runNumbers(
     case "data_quality":
       return `${run.rows} rows${m.expected_rows !== undefined ? ` (expected ~${Math.round(Number(m.expected_rows))})` : ""}`;
     case "performance":
-      return `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
+      // A regression run shows every metric: the configured one decides, the others explain it.
+      return m.rmse !== undefined
+        ? `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)} (MAE ${n3(m.mae)}, RMSE ${n3(m.rmse)}, MAPE ${n3(m.mape)}, R² ${n3(m.r2)})`.trim()
+        : `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
     case "probe":
       return `health ${m.health}, ${n3(m.latency_ms)} ms, golden wrong ${m.golden_wrong ?? 0}`;
     default:
