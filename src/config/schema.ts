@@ -11,6 +11,7 @@ import {
 } from "../shared/performance-metrics.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 import { inferenceLoggerSchema } from "./inference-logger.js";
+import { notifySchema, pagersSchema } from "./pagers.js";
 import { schedulesSchema } from "./schedules.js";
 import { timeZoneSchema } from "./time-zone.js";
 
@@ -496,6 +497,7 @@ function escalationTierSchema(d: { group: string; wait: string; dm: boolean }) {
         .optional()
         .describe("Where this tier is mentioned; the incident's thread when absent"),
       schedule: tierScheduleSchema.optional(),
+      notify: notifySchema.optional(),
     })
     .prefault({});
 }
@@ -508,6 +510,7 @@ const escalationTierOverride = z.strictObject({
   dm: z.boolean().optional(),
   channel: channelSchema.optional(),
   schedule: tierScheduleSchema.optional(),
+  notify: notifySchema.optional(),
 });
 
 /** How incidents of one severity escalate: the tier they start at, and tier overrides. */
@@ -714,6 +717,7 @@ export const configSchema = z
     sandbox: sandboxSchema.prefault({}),
     escalation: escalationSchema.prefault({}),
     schedules: schedulesSchema,
+    pagers: pagersSchema,
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
@@ -828,7 +832,15 @@ export const configSchema = z
       }
     });
     type TierGroups = Partial<
-      Record<"l1" | "l2" | "l3", { group?: string | undefined; schedule?: string | undefined } | undefined>
+      Record<
+        "l1" | "l2" | "l3",
+        | {
+            group?: string | undefined;
+            schedule?: string | undefined;
+            notify?: { pager: string }[] | undefined;
+          }
+        | undefined
+      >
     >;
     const escalationPolicies: [string[], TierGroups][] = [
       [["escalation", "default"], cfg.escalation.default],
@@ -856,6 +868,14 @@ export const configSchema = z
             path: [...path, tier, "schedule"],
             message: `unknown schedule '${schedule}' (${Object.keys(cfg.schedules).length ? `expected one of: ${Object.keys(cfg.schedules).join(", ")}` : "no schedules are configured"})`,
           });
+        policy[tier]?.notify?.forEach((rule, i) => {
+          if (!cfg.pagers[rule.pager])
+            ctx.addIssue({
+              code: "custom",
+              path: [...path, tier, "notify", i, "pager"],
+              message: `unknown pager '${rule.pager}' (${Object.keys(cfg.pagers).length ? `expected one of: ${Object.keys(cfg.pagers).join(", ")}` : "no pagers are configured"})`,
+            });
+        });
       }
     }
     for (const slug of Object.keys(cfg.escalation.models)) {

@@ -17,7 +17,14 @@ export {
   tierLabel,
   tierOf,
 } from "./model.js";
-export type { EscalationNotifier, OnCallLookup, PageContext, PageDirectory, PageMessage } from "./ports.js";
+export type {
+  EscalationNotifier,
+  OnCallLookup,
+  PageContext,
+  PageDirectory,
+  PageMessage,
+  PagerQueue,
+} from "./ports.js";
 export { createEscalationRepository, type EscalationRepository, type PageRow } from "./repository.js";
 export { createEscalationTicker, type EscalationTicker, type EscalationTickResult } from "./scheduled.js";
 export {

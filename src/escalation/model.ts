@@ -17,6 +17,8 @@ export interface TierPolicy {
   channel: string | null;
   /** The schedule whose person on call is DMed instead of every member (absent in older snapshots). */
   schedule?: string | null;
+  /** Pages beyond Slack after this tier's Slack page (absent in older snapshots and without `notify`). */
+  notify?: { pager: string; afterMs: number }[];
 }
 
 /** The policy an escalation runs on, frozen when it starts (stored as JSON). */
@@ -79,6 +81,9 @@ export function policyFor(config: MlopsConfig, modelSlug: string, severity?: Sev
       channel: merged.channel ?? null,
       // Only when set, so policies without schedules freeze exactly as before.
       ...(merged.schedule ? { schedule: merged.schedule } : {}),
+      ...(merged.notify?.length
+        ? { notify: merged.notify.map((r) => ({ pager: r.pager, afterMs: r.after })) }
+        : {}),
     };
   };
   return {

@@ -86,3 +86,21 @@ export interface PageDirectory {
   /** A link to a message (the incident's thread). */
   link(channel: string, ts: string): Promise<string | null>;
 }
+
+/**
+ * Pages beyond Slack (the pagers feature): queued in the transaction that sends a tier's Slack
+ * page, made later by their own worker, so a provider's outage never holds the Slack page up.
+ */
+export interface PagerQueue {
+  /** Queues `rules` for a page of `incident` at `tier` (step `step`) sent at `now`. */
+  queue(
+    tx: Db,
+    page: {
+      incident: Incident;
+      tier: number;
+      step: number;
+      rules: { pager: string; afterMs: number }[];
+      now: Date;
+    },
+  ): Promise<void>;
+}

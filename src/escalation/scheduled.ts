@@ -283,6 +283,14 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           },
           outboxId: mentionId,
         });
+        if (tier.notify?.length && deps.pagers)
+          await deps.pagers.queue(tx, {
+            incident,
+            tier: page.tier,
+            step: page.step,
+            rules: tier.notify,
+            now,
+          });
       });
     } catch (err) {
       if (err instanceof PageTakenError) return false;

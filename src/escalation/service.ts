@@ -27,7 +27,7 @@ import {
   tierLabel,
   tierOf,
 } from "./model.js";
-import type { EscalationNotifier, OnCallLookup, PageDirectory } from "./ports.js";
+import type { EscalationNotifier, OnCallLookup, PageDirectory, PagerQueue } from "./ports.js";
 import { createEscalationRepository } from "./repository.js";
 
 /** What the escalation services need; wired once by the feature. */
@@ -41,6 +41,8 @@ export interface EscalationDeps {
   directory: PageDirectory;
   /** Who is on call in a tier's schedule; without it, schedules are ignored and the group is paged. */
   onCall?: OnCallLookup;
+  /** Pages beyond Slack (a tier's `notify`); without it, `notify` is ignored. */
+  pagers?: PagerQueue;
   /** The incident service's acknowledge (a DM's Acknowledge acts exactly like the card's). */
   acknowledge(req: ActionRequest): Promise<ActionResult>;
 }
@@ -205,7 +207,10 @@ export function createEscalationService(deps: EscalationDeps) {
     const startTier = incident.state === "open" ? (policy.startTier ?? 1) : 1;
     const first = tierOf(policy, startTier);
     const pageFirst =
-      startTier > 1 || first.dm || (first.channel !== null && first.channel !== incident.channel);
+      startTier > 1 ||
+      first.dm ||
+      (first.channel !== null && first.channel !== incident.channel) ||
+      (first.notify?.length ?? 0) > 0;
     const started = await repo.start({
       incidentId: incident.id,
       model: incident.model,
