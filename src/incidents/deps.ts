@@ -7,8 +7,9 @@ import type { NotificationPolicy } from "./alert-model.js";
 import { createAlertRepository } from "./alert-repository.js";
 import { rankMembers } from "./group-model.js";
 import { createMemberRepository } from "./member-repository.js";
-import type { Alert, Incident, Silence } from "./model.js";
+import { type Alert, EVENT_KINDS, type Incident, type Silence } from "./model.js";
 import type { EscalationDescriber, IncidentNotifier, IncidentSnapshot, RunbookSuggester } from "./ports.js";
+import { createIncidentRepository } from "./repository.js";
 
 /** What the incident services need; wired once by the feature. */
 export interface IncidentDeps {
@@ -108,5 +109,13 @@ export async function snapshotOf(
     silence,
     runbooks: deps.suggestRunbooks?.(incident, firing.length ? firing : [incident.subject]) ?? [],
     ...(deps.describeEscalation ? { escalation: await deps.describeEscalation(tx, incident) } : {}),
+    ...(incident.state === "acknowledged" ? await acknowledgedFrom(tx, incident) : {}),
   };
+}
+
+/** Where the acknowledgement came from when it was not Slack (a pager's provider), for the card. */
+async function acknowledgedFrom(tx: Db, incident: Incident): Promise<{ acknowledgedFrom?: string }> {
+  const event = await createIncidentRepository(tx).lastEvent(incident.id, EVENT_KINDS.acknowledged);
+  const from = event?.detail.answeredFrom;
+  return typeof from === "string" ? { acknowledgedFrom: from } : {};
 }

@@ -126,7 +126,7 @@ export const ACTION_EVENT: Record<IncidentAction, string> = {
 };
 
 /** How something reached the incident. */
-export type Via = "button" | "command" | "modal" | "alert" | "api" | "schedule";
+export type Via = "button" | "command" | "modal" | "alert" | "api" | "schedule" | "pager";
 
 /** An incident row. */
 export type Incident = typeof incidents.$inferSelect;

@@ -32,6 +32,8 @@ export interface IncidentSnapshot {
   runbooks: string[];
   /** Where its escalation stands (filled in by the escalation feature; absent without it). */
   escalation?: EscalationView | undefined;
+  /** Where the acknowledgement came from when not Slack (e.g. `PagerDuty`), while acknowledged. */
+  acknowledgedFrom?: string | undefined;
 }
 
 /** The escalation tier an incident is at, for the card. */
@@ -53,7 +55,15 @@ export type ThreadNote =
   | { kind: "member_joined"; alert: Alert; members: number }
   | { kind: "reminder"; alert: Alert; firingForMs: number }
   | { kind: "alert_resolved"; alert: Alert }
-  | { kind: "state"; action: IncidentAction; actor: string; via: Via; note?: string | undefined }
+  | {
+      kind: "state";
+      action: IncidentAction;
+      actor: string;
+      via: Via;
+      note?: string | undefined;
+      /** Where the person answered when not in Slack, e.g. `PagerDuty`. */
+      from?: string | undefined;
+    }
   | { kind: "resolved"; summary: ResolutionSummary }
   | { kind: "silenced"; silence: Silence; actor: string }
   | { kind: "silence_over"; silence: Silence; how: "expired" | "ended"; actor: string }

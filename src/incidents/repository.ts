@@ -109,6 +109,17 @@ export function createIncidentRepository(db: Db) {
       return rows.map((r) => ({ ...r.event, delivery: r.delivery }));
     },
 
+    /** The newest event of `kind` of an incident, if any. */
+    async lastEvent(incidentId: number, kind: string): Promise<IncidentEvent | undefined> {
+      const [row] = await db
+        .select()
+        .from(incidentEvents)
+        .where(and(eq(incidentEvents.incidentId, incidentId), eq(incidentEvents.kind, kind)))
+        .orderBy(desc(incidentEvents.id))
+        .limit(1);
+      return row;
+    },
+
     async countEvents(incidentId: number, kind: string): Promise<number> {
       const [row] = await db
         .select({ n: sql<number>`count(*)::int` })

@@ -28,6 +28,8 @@ export interface ActionRequest {
   via: Via;
   /** Resolution or mitigation note. */
   note?: string | undefined;
+  /** Where the person answered when not in Slack (a pager's provider, e.g. `PagerDuty`). */
+  from?: string | undefined;
   /** Where to tell the person the outcome when it is not the change itself (buttons): an ephemeral. */
   replyTo?: { channel: string; user: string } | undefined;
 }
@@ -233,7 +235,12 @@ export function createIncidentService(deps: IncidentDeps) {
           kind: ACTION_EVENT[req.action],
           actor: req.actor,
           via: req.via,
-          detail: { from: incident.state, to: step.to, ...(req.note ? { note: req.note } : {}) },
+          detail: {
+            from: incident.state,
+            to: step.to,
+            ...(req.note ? { note: req.note } : {}),
+            ...(req.from ? { answeredFrom: req.from } : {}),
+          },
         });
         if (updated.assignee !== incident.assignee)
           await recordOwnerChange(deps, tx, {
@@ -250,7 +257,14 @@ export function createIncidentService(deps: IncidentDeps) {
                 kind: "resolved" as const,
                 summary: summarizeResolution(updated, await repo.timeline(incident.id)),
               }
-            : { kind: "state" as const, action: req.action, actor: req.actor, via: req.via, note: req.note };
+            : {
+                kind: "state" as const,
+                action: req.action,
+                actor: req.actor,
+                via: req.via,
+                note: req.note,
+                from: req.from,
+              };
         const replyId = await notifier.reply(tx, updated, note);
         await notifier.updateCard(tx, await snapshotOf(deps, tx, updated));
         await repo.addEvent({

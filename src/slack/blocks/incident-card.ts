@@ -17,7 +17,7 @@ function stateLine(s: IncidentSnapshot): string {
     case "open":
       return `${STATE_EMOJI.open} Open`;
     case "acknowledged":
-      return `${STATE_EMOJI.acknowledged} Acknowledged by ${who(i.acknowledgedBy)}`;
+      return `${STATE_EMOJI.acknowledged} Acknowledged by ${who(i.acknowledgedBy)}${s.acknowledgedFrom ? ` from ${escapeMrkdwn(s.acknowledgedFrom)}` : ""}`;
     case "mitigated":
       return `${STATE_EMOJI.mitigated} Mitigated by ${who(i.mitigatedBy)}`;
     case "resolved":

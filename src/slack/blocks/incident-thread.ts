@@ -75,7 +75,11 @@ export function threadNoteText(note: ThreadNote): string {
     case "alert_resolved":
       return ":large_green_circle: The alert reports resolved. The incident stays unresolved until someone resolves it.";
     case "state": {
-      const how = note.via === "command" ? " (with /mlops)" : "";
+      const how = note.from
+        ? ` from ${escapeMrkdwn(note.from)}`
+        : note.via === "command"
+          ? " (with /mlops)"
+          : "";
       const why = note.note ? `: ${escapeMrkdwn(clip(note.note, 1000))}` : "";
       return `:eyes: ${who(note.actor)} ${ACTION_WORD[note.action]}${how}${why}`;
     }
