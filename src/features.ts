@@ -17,6 +17,7 @@ import { createIncidentLogFeature } from "./wiring/incident-log-feature.js";
 import { createIncidentsFeature } from "./wiring/incidents-feature.js";
 import { createMonitoringFeature } from "./wiring/monitoring-feature.js";
 import { createOnCallFeature } from "./wiring/oncall-feature.js";
+import { createPagersFeature, pagerQueueOf } from "./wiring/pagers-feature.js";
 import { createPayloadLogFeature } from "./wiring/payload-log-feature.js";
 import { createReportsFeature } from "./wiring/reports-feature.js";
 import { createRetrainingFeature } from "./wiring/retraining-feature.js";
@@ -89,6 +90,7 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   const escalation = createEscalationFeature(ctx, {
     incidents,
     onCall: async (schedule, at) => (await oncall.oncall.whoIsOn(schedule, at))?.user ?? null,
+    pagers: pagerQueueOf(),
   });
   escalationOnCall = escalation.commands?.find((c) => c.name === "oncall");
   return [
@@ -102,6 +104,7 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
     createIncidentLogFeature(ctx, { incidents: incidents.incidents }),
     createRunbooksFeature(ctx, { runbooks, incidents }),
     escalation,
+    createPagersFeature(ctx, { incidents }),
     oncall,
     createRetrainingFeature(ctx, { incidents, previousModels }),
     createReportsFeature(ctx, {

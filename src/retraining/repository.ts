@@ -160,8 +160,9 @@ export function createRetrainingRepository(db: Db) {
           lease_until = ${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz
         where id in (
           select id from ${adapterCalls}
-          where (state = 'pending' and available_at <= ${now.toISOString()}::timestamptz)
-             or (state = 'calling' and lease_until <= ${now.toISOString()}::timestamptz)
+          where kind <> 'pager'
+            and ((state = 'pending' and available_at <= ${now.toISOString()}::timestamptz)
+             or (state = 'calling' and lease_until <= ${now.toISOString()}::timestamptz))
           order by id limit ${limit} for update skip locked)
         returning id`);
       const ids = resultRows<{ id: number | string }>(rows).map((r) => Number(r.id));

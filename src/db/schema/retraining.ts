@@ -142,8 +142,11 @@ export const adapterCalls = pgTable(
   "adapter_calls",
   {
     id: bigserial({ mode: "number" }).primaryKey(),
-    /** pipeline | canary | promote | rollback | registry (a model registry request; no SQL change) */
-    kind: text().$type<"pipeline" | "canary" | "promote" | "rollback" | "registry">().notNull(),
+    /**
+     * pipeline | canary | promote | rollback | registry (a model registry request) | pager (a page
+     * beyond Slack, made by the pagers feature's worker; `model` is the incident's); no SQL change
+     */
+    kind: text().$type<"pipeline" | "canary" | "promote" | "rollback" | "registry" | "pager">().notNull(),
     model: text().notNull(),
     retrainRequestId: integer().references(() => retrainRequests.id),
     candidateId: integer().references(() => candidates.id),
