@@ -94,7 +94,7 @@ export function ogWebhook(
   return JSON.stringify({
     source: { name: "", type: "web" },
     alert: {
-      updatedAt: 1420452224764002246,
+      updatedAt: 1420452224764002,
       tags: ["fraud-detector"],
       message: `${alias} drift`,
       username,

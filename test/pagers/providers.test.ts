@@ -111,6 +111,7 @@ escalation: { default: { l2: { notify: ${notify} } } }
 
   it("a notify rule naming an unknown pager is refused, naming the key", () => {
     const text = yaml(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax, substituted by parseConfig
       '  pd: { type: pagerduty, routing_key: "${PD_KEY}" }',
       "[{ pager: pd-phone, after: 5m }]",
     );
@@ -119,8 +120,9 @@ escalation: { default: { l2: { notify: ${notify} } } }
     );
   });
 
-  it("a missing secret variable names the key and never prints a value", () => {
+  it("a too-short webhook secret is refused naming the key, and the API key is never printed", () => {
     const text = yaml(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax, substituted by parseConfig
       '  og: { type: opsgenie, api_key: "${OG_KEY}", webhook_secret: short }',
       "[{ pager: og }]",
     );
