@@ -129,6 +129,11 @@ describe("PagerDuty after the Slack page (sandbox, fake PagerDuty)", () => {
         "Acknowledged by <@U0DANA> from PagerDuty",
       ),
     );
+    await eventually("the thread to say so", () =>
+      bot.sandbox.workspace
+        .thread(CHANNEL, card.ts)
+        .some((m) => m.text.includes("<@U0DANA> acknowledged from PagerDuty")),
+    );
     const acked = (await timeline(id)).filter((e) => e.kind === "acknowledged");
     expect(acked.map((e) => [e.actor, e.via, e.detail.answeredFrom])).toEqual([
       ["U0DANA", "pager", "PagerDuty"],
