@@ -5,6 +5,7 @@ import {
   type EscalationService,
   type EscalationTicker,
   type OnCallLookup,
+  type PagerQueue,
 } from "../escalation/index.js";
 import type { Feature, FeatureContext } from "../features.js";
 import { escalationCommands } from "../slack/escalation/commands.js";
@@ -33,7 +34,7 @@ export interface EscalationFeature extends Feature {
  */
 export function createEscalationFeature(
   ctx: FeatureContext,
-  deps: { incidents: IncidentsFeature; onCall?: OnCallLookup },
+  deps: { incidents: IncidentsFeature; onCall?: OnCallLookup; pagers?: PagerQueue },
   opts: EscalationFeatureOptions = {},
 ): EscalationFeature {
   const { database, clock, logger, config } = ctx;
@@ -54,6 +55,7 @@ export function createEscalationFeature(
     notifier,
     directory: slackPageDirectory(slackApi),
     ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    ...(deps.pagers ? { pagers: deps.pagers } : {}),
     acknowledge: (req: Parameters<IncidentsFeature["incidents"]["act"]>[0]) => incidents.incidents.act(req),
   };
   const escalation = createEscalationService(escalationDeps);
