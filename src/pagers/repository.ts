@@ -14,6 +14,9 @@ export type PagerCall = typeof adapterCalls.$inferSelect & {
   payload: PagerCallPayload & Record<string, unknown>;
 };
 
+/** How far back the follow-up pass looks for triggers. */
+export const FOLLOW_UP_DAYS = 30;
+
 /** A trigger whose incident has moved on and whose pager has not been told yet. */
 export interface PendingFollowUp {
   incidentId: number;
@@ -85,9 +88,12 @@ export function createPagerRepository(db: Db) {
 
     /**
      * Triggers that reached their provider whose incident is now acknowledged (or mitigated) or
-     * resolved, and whose pager has no call of that action yet: what to tell the provider.
+     * resolved, and whose pager has no call of that action yet: what to tell the provider. Only
+     * triggers of the last `FOLLOW_UP_DAYS` are looked at, so the pass stays small as calls pile up
+     * (an incident left open longer is resolved in the provider by hand).
      */
-    async pendingFollowUps(limit: number): Promise<PendingFollowUp[]> {
+    async pendingFollowUps(now: Date, limit: number): Promise<PendingFollowUp[]> {
+      const since = new Date(now.getTime() - FOLLOW_UP_DAYS * 86_400_000).toISOString();
       const rows = await db.execute(sql`
         select distinct t.model, (t.payload ->> 'incidentId')::int as incident_id, t.payload ->> 'ref' as ref,
           t.payload ->> 'pager' as pager,
@@ -95,6 +101,7 @@ export function createPagerRepository(db: Db) {
         from ${adapterCalls} t
         join incidents i on i.id = (t.payload ->> 'incidentId')::int
         where t.kind = 'pager' and t.state = 'done' and t.payload ->> 'action' = 'trigger'
+          and t.created_at > ${since}::timestamptz
           and coalesce(t.result ->> 'skipped', '') = ''
           and i.state in ('acknowledged', 'mitigated', 'resolved')
           and not exists (

@@ -23,7 +23,7 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
   /** The follow-ups (acknowledge, resolve) the providers are owed, queued now. */
   async function queueFollowUps(): Promise<number> {
     const repo = createPagerRepository(db);
-    const owed = await repo.pendingFollowUps(BATCH);
+    const owed = await repo.pendingFollowUps(clock.now(), BATCH);
     for (const f of owed)
       await repo.add(
         f.model,
