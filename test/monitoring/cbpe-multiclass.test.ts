@@ -1,8 +1,9 @@
 /**
  * Multiclass CBPE: first the method against an independent NumPy/SciPy write-out of NannyML's
  * (fixtures/cbpe_multiclass.py), then "a multiclass model whose labels arrive late" as a seeded
- * simulation: a 3-class model whose probabilities are over-confident, a reference of 10 labelled
- * chunks of 2,000 rows, and analysis windows of 2,000 rows whose labels are withheld.
+ * simulation (helpers/multiclass-sim.ts): a 3-class model whose probabilities are over-confident,
+ * a reference of 10 labelled chunks of 2,000 rows, and analysis windows of 2,000 rows whose labels
+ * are withheld; a drop is "shifted class overlap" (pull 0.35 towards the centre).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -14,7 +15,8 @@ import {
   multiclassCbpe,
   multiclassRealised,
 } from "../../src/monitoring/stats/index.js";
-import { normal, seeded } from "../helpers/monitoring.js";
+import { seeded } from "../helpers/monitoring.js";
+import { SIM_CLASSES, sampleMulticlass } from "../helpers/multiclass-sim.js";
 
 const fx = JSON.parse(readFileSync(new URL("./fixtures/cbpe-multiclass.json", import.meta.url), "utf8"));
 
@@ -28,9 +30,9 @@ describe("multiclass CBPE against NannyML's method (NumPy/SciPy reference)", () 
     const cals = fitMulticlassCalibration(fx.ref_probs, fx.ref_labels, fx.classes);
     expect(cals.map((c) => c !== null)).toEqual(fx.calibrated);
     const est = multiclassCbpe(fx.cur_probs, fx.cur_pred, cals);
-    est.tp.forEach((v, k) => close(v, fx.tp[k], 1e-10));
-    est.fp.forEach((v, k) => close(v, fx.fp[k], 1e-10));
-    est.fn.forEach((v, k) => close(v, fx.fn[k], 1e-10));
+    for (const [k, v] of est.tp.entries()) close(v, fx.tp[k], 1e-10);
+    for (const [k, v] of est.fp.entries()) close(v, fx.fp[k], 1e-10);
+    for (const [k, v] of est.fn.entries()) close(v, fx.fn[k], 1e-10);
     close(est.accuracy, fx.accuracy, 1e-10);
     close(est.macroF1, fx.macro_f1, 1e-10);
   });
@@ -46,47 +48,8 @@ describe("multiclass CBPE against NannyML's method (NumPy/SciPy reference)", () 
   });
 });
 
-// The simulated model: x in the plane near one of three class means, y drawn from the true
-// posterior (Gaussian classes, σ = 0.6), and the model's probabilities that posterior sharpened
-// by temperature 0.6 (over-confident), rounded to 3 decimals. "Shifted class overlap": x pulled
-// towards the centre, where the classes overlap, so the model is right less often (the
-// posterior given x does not change: CBPE's assumption).
-const K = 3;
-const MU = [
-  [0, 1],
-  [-0.87, -0.5],
-  [0.87, -0.5],
-] as const;
-const SIGMA = 0.6;
-
-function sample(rand: () => number, n: number, pull: number) {
-  const probs: number[][] = [];
-  const labels: number[] = [];
-  const predicted: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(rand() * K);
-    const m = MU[c] as readonly number[];
-    const x = [
-      (m[0] as number) * (1 - pull) + SIGMA * normal(rand),
-      (m[1] as number) * (1 - pull) + SIGMA * normal(rand),
-    ];
-    const [x0, x1] = x as [number, number];
-    const logits = MU.map((mu) => -((x0 - mu[0]) ** 2 + (x1 - mu[1]) ** 2) / (2 * SIGMA ** 2));
-    const top = Math.max(...logits);
-    const post = logits.map((l) => Math.exp(l - top));
-    const ps = post.reduce((a, b) => a + b, 0);
-    let u = rand() * ps;
-    let y = 0;
-    while (y < K - 1 && u > (post[y] as number)) u -= post[y++] as number;
-    const sharp = logits.map((l) => Math.exp((l - top) / 0.6));
-    const ss = sharp.reduce((a, b) => a + b, 0);
-    const p = sharp.map((v) => Math.round((v / ss) * 1000) / 1000);
-    probs.push(p);
-    labels.push(y);
-    predicted.push(p.indexOf(Math.max(...p)));
-  }
-  return { probs, labels, predicted };
-}
+const K = SIM_CLASSES;
+const sample = sampleMulticlass;
 
 const SEEDS = 50;
 const CHUNK = 2000;

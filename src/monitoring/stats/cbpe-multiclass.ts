@@ -8,7 +8,7 @@
 import {
   type Calibration,
   calibrate,
-  chooseCalibration,
+  calibratedSum,
   chooseCalibrationGroups,
   type ScoreGroup,
 } from "./cbpe.js";
@@ -158,4 +158,21 @@ export function accuracyFromConfidence(confidence: readonly number[], cal: Calib
   let s = 0;
   for (const c of confidence) s += cal ? calibrate(cal, c) : c;
   return s / confidence.length;
+}
+
+/**
+ * The fallback's estimated accuracy from SQL buckets of the predicted class's confidence (count
+ * and Σ confidence per calibration bucket): Σ calibrated confidence / rows; NaN for no rows.
+ */
+export function estimatedAccuracy(
+  buckets: readonly { bucket: number; n: number; sp: number }[],
+  cal: Calibration | null,
+): number {
+  let n = 0;
+  let s = 0;
+  for (const b of buckets) {
+    n += b.n;
+    s += calibratedSum(cal, b.bucket, b.n, b.sp);
+  }
+  return n > 0 ? s / n : Number.NaN;
 }

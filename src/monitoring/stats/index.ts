@@ -19,6 +19,7 @@ export {
   accuracyFromConfidence,
   calibrateRow,
   confidenceAccuracyCalibration,
+  estimatedAccuracy,
   fitMulticlassCalibration,
   type MulticlassCalibration,
   type MulticlassEstimate,
