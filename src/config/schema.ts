@@ -129,6 +129,12 @@ const driftMonitor = z.strictObject({
     .optional()
     .describe("Method threshold; the method's usual default when absent"),
   dataset_drift_share: fraction.default(0.5),
+  dataset_drift_weighting: z
+    .enum(["count", "importance"])
+    .default("count")
+    .describe(
+      "How the dataset-drift share counts features: each alike (count), or weighted by features[].importance (importance)",
+    ),
   bonferroni: z.boolean().default(false),
   features: z
     .record(
@@ -179,6 +185,13 @@ const featureSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a feature name (letters, digits, _ . -)"),
   type: z.enum(["numeric", "categorical"]),
+  importance: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      "Weight of the feature (e.g. mean |SHAP|): drift findings rank by importance × drift score, and dataset_drift_weighting: importance weighs the drifted share; unset: the mean of the importances given (1 when none is)",
+    ),
 });
 
 const httpUrl = z.url({ protocol: /^https?$/ });

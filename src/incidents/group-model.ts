@@ -44,12 +44,15 @@ const P_VALUE_METHODS = new Set(["ks", "chi2", "ztest"]);
 
 /**
  * How bad a member's numbers are, to rank the card's list: a distance over its threshold, or a
- * p-value's threshold over the p-value; members without both numbers rank by severity only.
+ * p-value's threshold over the p-value, times the feature's importance when the model has
+ * importances (`rank_score`); members without both numbers rank by severity only.
  */
 export function memberScore(metrics: Alert["metrics"]): number {
   const value = typeof metrics.value === "number" ? metrics.value : null;
   const threshold = typeof metrics.threshold === "number" ? metrics.threshold : null;
   if (value === null || threshold === null) return 0;
+  // A drift finding of a model with feature importances carries importance × drift score.
+  if (typeof metrics.rank_score === "number") return metrics.rank_score;
   // p-value tests (ks, chi2, ztest) drift below their threshold, distances at or above it.
   const isTest = typeof metrics.method === "string" && P_VALUE_METHODS.has(metrics.method);
   if (isTest) return threshold / Math.max(value, 1e-300);

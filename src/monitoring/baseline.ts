@@ -17,6 +17,7 @@ import {
   calibratedSum,
   cbpeEstimate,
   chooseCalibrationGroups,
+  estimatedAccuracy,
   learnedBand,
   metricsFromConfusion,
   rocAucFromGroups,
@@ -178,6 +179,7 @@ export async function buildReferenceProfile(
 
   let performance: ReferenceProfile["performance"] = null;
   let calibration: ReferenceProfile["calibration"] = null;
+  let accuracyCalibration: ReferenceProfile["calibration"] = null;
   if (model.task !== "regression" && summary.labelled >= MIN_REFERENCE_ROWS) {
     const whole = metricsFromConfusion(await windows.confusion(src, 1), positiveClass);
     const chunks = byChunk(await windows.confusion(src, REFERENCE_CHUNKS)).map((cells) =>
@@ -213,6 +215,12 @@ export async function buildReferenceProfile(
       chunkValues.cbpe_accuracy = estimates.map((e) => e.accuracy);
       chunkValues.cbpe_f1 = estimates.map((e) => e.f1);
     }
+    if (model.task === "multiclass_classification") {
+      accuracyCalibration = chooseCalibrationGroups(await windows.correctGroups(src, 1));
+      chunkValues.cbpe_accuracy = byChunk(
+        await windows.confidenceBuckets(src, accuracyCalibration?.x ?? [], REFERENCE_CHUNKS),
+      ).map((rows) => estimatedAccuracy(rows, accuracyCalibration));
+    }
     performance = { ...whole, roc_auc: auc };
   }
   if (regression && regression.labelled >= MIN_REFERENCE_ROWS) {
@@ -234,6 +242,7 @@ export async function buildReferenceProfile(
     positiveClass,
     performance,
     calibration,
+    ...(model.task === "multiclass_classification" ? { accuracyCalibration } : {}),
     chunks: REFERENCE_CHUNKS,
     chunkValues,
     bands,

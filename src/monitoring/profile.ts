@@ -86,6 +86,12 @@ export interface ReferenceProfile {
   residual?: NumericProfile | null;
   /** Isotonic calibration of the positive-class score for CBPE, or null when raw scores calibrate better. */
   calibration: Calibration | null;
+  /**
+   * Multiclass models with labels: isotonic calibration of P(correct | the predicted class's
+   * confidence) for CBPE's estimated accuracy, or null when raw confidence calibrates better.
+   * Absent in profiles made before multiclass CBPE (and for other tasks).
+   */
+  accuracyCalibration?: Calibration | null;
   chunks: number;
   chunkValues: Partial<Record<BandMetric, (number | null)[]>>;
   bands: Partial<Record<BandMetric, Band | null>>;

@@ -21,6 +21,7 @@ import {
   emptyRollup,
   labelledRows,
   mergeRollup,
+  NO_CONFIDENCE,
   type NumericAgg,
   type RegressionAgg,
   type RollupData,
@@ -377,6 +378,50 @@ export function createRollupWindowRepository(
               const bucket = bucketOf(knots, score);
               const key = `${chunk}|${p === positive}|${bucket}`;
               const e = out.get(key) ?? { chunk, pos: p === positive, bucket, n: 0, sp: 0 };
+              e.n += n;
+              e.sp += n * score;
+              out.set(key, e);
+            }
+          return [];
+        },
+      );
+      return [...out.values()];
+    },
+
+    async correctGroups(src, chunks = 1) {
+      if (src.kind === "upload") return raw.correctGroups(src, chunks);
+      const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
+      chunked(await load(src), chunks, labelledRows, (chunk, d) => {
+        for (const p in d.labels)
+          for (const a in d.labels[p])
+            for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
+              if (bin === NO_CONFIDENCE) continue;
+              const score = Math.round(binCentre(bin) * 10_000) / 10_000;
+              const key = `${chunk}|${score}`;
+              const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
+              if (a === p) g.pos += n;
+              else g.neg += n;
+              groups.set(key, g);
+            }
+        return [];
+      });
+      return [...groups.values()];
+    },
+
+    async confidenceBuckets(src, knots, chunks = 1) {
+      if (src.kind === "upload") return raw.confidenceBuckets(src, knots, chunks);
+      const out = new Map<string, { chunk: number; bucket: number; n: number; sp: number }>();
+      chunked(
+        await load(src),
+        chunks,
+        (d) => d.rows,
+        (chunk, d) => {
+          for (const p in d.confidence.classes)
+            for (const [bin, n] of Object.entries(d.confidence.classes[p] ?? {})) {
+              const score = binCentre(bin);
+              const bucket = bucketOf(knots, score);
+              const key = `${chunk}|${bucket}`;
+              const e = out.get(key) ?? { chunk, bucket, n: 0, sp: 0 };
               e.n += n;
               e.sp += n * score;
               out.set(key, e);

@@ -304,6 +304,28 @@ export function createRawWindowRepository(db: Db) {
         ) t group by 1, 2, 3`);
     },
 
+    /** Confidence of labelled rows, rounded to 1e-4, with right and wrong predictions per score (multiclass CBPE). */
+    async correctGroups(src: WindowSource, chunks = 1) {
+      return rows<{ chunk: number; score: number; pos: number; neg: number }>(sql`
+        select chunk, score, count(*) filter (where label = prediction)::int as pos,
+          count(*) filter (where label <> prediction)::int as neg
+        from (
+          select ntile(${chunks}) over (order by ts) as chunk, round(confidence::numeric, 4)::float8 as score,
+            label, prediction
+          from ${from(src)} and label is not null and confidence is not null
+        ) t group by 1, 2`);
+    },
+
+    /** Count and Σ confidence per (chunk, calibration bucket): multiclass CBPE from the predicted class's confidence. */
+    async confidenceBuckets(src: WindowSource, knots: readonly number[], chunks = 1) {
+      return rows<{ chunk: number; bucket: number; n: number; sp: number }>(sql`
+        select chunk, bucket, count(*)::int as n, sum(confidence)::float8 as sp from (
+          select ntile(${chunks}) over (order by ts) as chunk,
+            width_bucket(confidence, ${floatArray(knots)}::float8[]) as bucket, confidence
+          from ${from(src)} and confidence is not null
+        ) t group by 1, 2`);
+    },
+
     /** Per-chunk counts for learned bands of the confidence monitor. */
     async confidenceChunks(src: WindowSource, threshold: number, chunks: number) {
       return rows<{ chunk: number; n: number; low: number; mean: number | null }>(sql`

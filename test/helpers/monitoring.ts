@@ -90,7 +90,7 @@ export function featureContext(database: Database, config: MlopsConfig, clock: C
 /** A config with one model `sim` of `features` numeric features f0…, and the given monitors. */
 export function simConfig(
   monitors: Record<string, unknown>,
-  opts: { features?: number; categorical?: string[] } = {},
+  opts: { features?: number; categorical?: string[]; importance?: Record<string, number> } = {},
 ): MlopsConfig {
   const n = opts.features ?? 10;
   return configSchema.parse({
@@ -107,7 +107,11 @@ export function simConfig(
         confidence_threshold: 0.75,
         champion: "v1",
         features: [
-          ...Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: "numeric" })),
+          ...Array.from({ length: n }, (_, i) => ({
+            name: `f${i}`,
+            type: "numeric",
+            ...(opts.importance?.[`f${i}`] !== undefined ? { importance: opts.importance[`f${i}`] } : {}),
+          })),
           ...(opts.categorical ?? []).map((name) => ({ name, type: "categorical" })),
         ],
         monitors,

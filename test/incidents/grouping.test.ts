@@ -122,6 +122,36 @@ describe("findings group into incidents by alerting.group_by", () => {
     expect(card).toContain("PSI &gt;= 0.2 (fixed threshold)");
   });
 
+  it("with feature importances the card lists drifted features by importance × score: an important moderate drift before a large unimportant one", async () => {
+    const s = grouped();
+    const monitor = freshSubject("drift");
+    // What the drift monitor reports for features[].importance: income 3, zip 0.5 (PSI threshold 0.2).
+    const ranked = (subject: string, value: number, importance: number) =>
+      feature(monitor, subject, value, {
+        metrics: {
+          method: "psi",
+          value,
+          statistic: value,
+          threshold: 0.2,
+          importance,
+          rank_score: (importance * value) / 0.2,
+        },
+      });
+    const outcomes = await s.intake.process(
+      [ranked("zip", 0.9, 0.5), ranked("income", 0.5, 3), ranked("age", 0.3, 1)],
+      [],
+      { model: "fraud-detector", monitor, runId: 1 },
+    );
+    const st = await stateOf(outcomes[0]?.incidentId as number);
+    const card = st.card;
+    expect(card).toContain("*Findings* (3 firing, 0 recovered)");
+    // income 3 × 2.5 = 7.5, age 1 × 1.5 = 1.5, zip 0.5 × 4.5 = 2.25: income, zip, age.
+    expect(card.indexOf("*income*")).toBeLessThan(card.indexOf("*zip*"));
+    expect(card.indexOf("*zip*")).toBeLessThan(card.indexOf("*age*"));
+    expect(card).toContain("importance");
+    expect(st.incident.title).toBe("Drift in income: PSI 0.5 (+2 more)");
+  });
+
   it("a finding that starts firing later joins the open incident: a thread reply with its numbers, the card updated, one firing per run", async () => {
     const s = grouped();
     const monitor = freshSubject("drift");

@@ -60,7 +60,8 @@ beforeAll(async () => {
   database = await openTestDatabase();
   const config = simConfig(
     { drift: { window: "1h", method: "auto", bonferroni: false } },
-    { features: FEATURES },
+    // f7 matters five times as much as f3 to the model (the others weigh the mean, 3).
+    { features: FEATURES, importance: { f3: 1, f7: 5 } },
   );
   feature = createMonitoringFeature(featureContext(database, config, clock), { sink, schedule: false });
   await feature.ready();
@@ -79,6 +80,11 @@ describe("drift: seeded simulation", () => {
     expect(run.rows).toBe(1500);
     const flagged = run.findings.map((f) => f.subject).filter((s) => s.startsWith("f"));
     expect(new Set(flagged)).toEqual(DRIFTED);
+    // Ranked by importance × drift score: the same shift in f7 (importance 5) leads f3 (1).
+    expect(flagged).toEqual(["f7", "f3"]);
+    expect(run.findings[0]?.metrics).toMatchObject({ importance: 5 });
+    const [f7, f3] = run.findings as [(typeof run.findings)[number], (typeof run.findings)[number]];
+    expect(Number(f7.metrics.rank_score)).toBeGreaterThan(Number(f3.metrics.rank_score));
     // Reference n = 3,000 > 1,000, so the default method is normed Wasserstein with threshold 0.1.
     const finding = run.findings.find((f) => f.subject === "f3");
     expect(finding?.rule).toBe("Wasserstein (normed) >= 0.1 (fixed threshold)");

@@ -27,6 +27,7 @@ import {
   wasserstein,
 } from "../stats/index.js";
 import type { Histogram } from "../window-repository.js";
+import { driftedShare } from "./importance.js";
 
 /** The drift monitor's config. */
 export type DriftConfig = NonNullable<ModelConfig["monitors"]["drift"]>;
@@ -135,11 +136,15 @@ export function chooseMethod(
   return { method, threshold: explicit ?? DEFAULT_THRESHOLDS[method] };
 }
 
-/** Judges every column; pure, so simulations can feed it histograms made in process. */
+/**
+ * Judges every column; pure, so simulations can feed it histograms made in process. `weights`
+ * (feature importance) weighs the drifted share when the config asks for it.
+ */
 export function evaluateDrift(
   profile: ReferenceProfile,
   cfg: DriftConfig,
   current: ReadonlyMap<string, CurrentColumn>,
+  weights: ReadonlyMap<string, number> | null = null,
 ): { columns: ColumnDrift[]; driftShare: number; datasetDrift: boolean; tests: number } {
   const columns = [
     ...profile.features.map((f) => ({ name: f.name, col: f.column })),
@@ -166,7 +171,7 @@ export function evaluateDrift(
   }
   // The dataset-drift share counts input features only: the prediction and residual are outputs.
   const features = out.filter((c) => c.column !== "prediction" && c.column !== RESIDUAL_COLUMN);
-  const driftShare = features.length ? features.filter((c) => c.drifted).length / features.length : 0;
+  const driftShare = driftedShare(features, cfg.dataset_drift_weighting === "importance" ? weights : null);
   return {
     columns: out,
     driftShare,

@@ -12,6 +12,7 @@ import { type ColumnProfile, isTest, RESIDUAL_COLUMN } from "../profile.js";
 import type { ColumnRef, NumericColumn } from "../window-repository.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { type CurrentColumn, type DriftConfig, evaluateDrift, ruleText } from "./drift-rules.js";
+import { hasImportance, importanceWeights, rankDrifted, rankScore, weightOf } from "./importance.js";
 
 export {
   type ColumnDrift,
@@ -125,7 +126,9 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
       : [...anyColumn.counts.values()].reduce((a, b) => a + b, 0) + anyColumn.missing;
   if (rows < MIN_DRIFT_ROWS)
     return skipped(window, `fewer than ${MIN_DRIFT_ROWS} predictions in the window`, { rows });
-  const verdict = evaluateDrift(profile, cfg, current);
+  const weights = importanceWeights(ctx.config.features);
+  const weighted = hasImportance(ctx.config.features);
+  const verdict = evaluateDrift(profile, cfg, current, weights);
   const refOf = new Map(cols.map((c) => [c.name, c.col]));
   const evidence: Record<string, ChartSpec[]> = {};
   const drifted = verdict.columns
@@ -135,33 +138,43 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
       const cur = current.get(c.column);
       return ref && cur ? [evidenceOf(c, ref, cur)] : [];
     })
-    .sort((a, b) => driftRank(b) - driftRank(a));
+    .sort(
+      (a, b) => weightOf(weights, b.feature) * driftRank(b) - weightOf(weights, a.feature) * driftRank(a),
+    );
   for (const e of drifted) evidence[e.feature] = [driftDistributionChart(e)];
   if (verdict.datasetDrift)
     evidence.dataset = drifted.slice(0, TOP_DRIFTED_CHARTS).map((e) => driftDistributionChart(e));
   const lone = !verdict.datasetDrift && verdict.columns.filter((c) => c.drifted).length === 1;
-  const findings: Finding[] = verdict.columns
-    .filter((c) => c.drifted)
-    .map((c) => ({
-      subject: c.column,
-      // One feature drifting alone while the drifted share stays low is worth a look, not a page.
-      severityRule: lone ? ("drift_feature_low_share" as const) : ("drift_feature" as const),
-      title: `Drift in ${c.column}: ${isTest(c.method) ? `p = ${round(c.value)}` : `${c.method} ${round(c.value)}`}`,
-      metrics: {
-        method: c.method,
-        value: round(c.value),
-        statistic: round(c.statistic),
-        threshold: round(c.threshold),
-      },
-      rule: ruleText(c, cfg, verdict.tests),
-    }));
+  // Most important drift first: importance × drift score (the score alone when no importance is set).
+  const judged = verdict.columns.map((c) => ({ ...c, isTest: isTest(c.method) }));
+  const findings: Finding[] = rankDrifted(judged, weights).map((c) => ({
+    subject: c.column,
+    // One feature drifting alone while the drifted share stays low is worth a look, not a page.
+    severityRule: lone ? ("drift_feature_low_share" as const) : ("drift_feature" as const),
+    title: `Drift in ${c.column}: ${isTest(c.method) ? `p = ${round(c.value)}` : `${c.method} ${round(c.value)}`}`,
+    metrics: {
+      method: c.method,
+      value: round(c.value),
+      statistic: round(c.statistic),
+      threshold: round(c.threshold),
+      ...(weighted
+        ? { importance: round(weightOf(weights, c.column)), rank_score: round(rankScore(c, weights)) }
+        : {}),
+    },
+    rule: ruleText(c, cfg, verdict.tests),
+  }));
+  const byImportance = cfg.dataset_drift_weighting === "importance";
   if (verdict.datasetDrift)
     findings.push({
       subject: "dataset",
       severityRule: "drift_dataset",
-      title: `Dataset drift: ${Math.round(verdict.driftShare * 100)}% of features drifted`,
-      metrics: { drift_share: round(verdict.driftShare), threshold: cfg.dataset_drift_share },
-      rule: `share of drifted features >= ${cfg.dataset_drift_share} (fixed threshold)`,
+      title: `Dataset drift: ${Math.round(verdict.driftShare * 100)}% of ${byImportance ? "feature importance" : "features"} drifted`,
+      metrics: {
+        drift_share: round(verdict.driftShare),
+        threshold: cfg.dataset_drift_share,
+        ...(byImportance ? { weighting: "importance" } : {}),
+      },
+      rule: `${byImportance ? "importance-weighted share" : "share"} of drifted features >= ${cfg.dataset_drift_share} (fixed threshold)`,
     });
   return {
     status: statusOf(findings),

@@ -1,12 +1,19 @@
 /**
  * Performance: realised metrics once enough labels arrived in the window, else CBPE-estimated
- * accuracy / F1 for binary models; each against the learned band of the reference chunks.
+ * accuracy / F1 for binary models and accuracy for multiclass models (from the predicted class's
+ * confidence); each against the learned band of the reference chunks.
  * Regression models are judged by regression-performance.ts.
  */
 import type { ModelConfig } from "../../config/index.js";
 import { type Finding, type MonitorOutcome, round, statusOf } from "../model.js";
 import type { BandMetric } from "../profile.js";
-import { calibratedSum, cbpeEstimate, metricsFromConfusion, rocAucFromGroups } from "../stats/index.js";
+import {
+  calibratedSum,
+  cbpeEstimate,
+  estimatedAccuracy,
+  metricsFromConfusion,
+  rocAucFromGroups,
+} from "../stats/index.js";
 import { type MonitorContext, skipped, windowEndingNow } from "./context.js";
 import { runRegressionPerformance } from "./regression-performance.js";
 
@@ -55,12 +62,29 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
       estimated_f1: round(est.f1),
       calibrated: profile.calibration !== null,
     };
+  } else if (
+    ctx.model.task === "multiclass_classification" &&
+    profile.accuracyCalibration !== undefined &&
+    summary.withConfidence > 0 &&
+    cfg.metric === "accuracy"
+  ) {
+    // Multiclass without class probabilities: accuracy = mean calibrated P(correct | confidence).
+    const cal = profile.accuracyCalibration;
+    value = estimatedAccuracy(await ctx.windows.confidenceBuckets(src, cal?.x ?? [], 1), cal);
+    bandName = "cbpe_accuracy";
+    how = "estimated (CBPE)";
+    metrics = { estimated_accuracy: round(value), calibrated: cal !== null };
   } else {
-    return skipped(
-      window,
-      `${summary.labelled} labels in the window (need ${cfg.min_labels}); CBPE needs a binary model`,
-      { rows: summary.rows, labelledRows: summary.labelled },
-    );
+    const why =
+      ctx.model.task === "multiclass_classification"
+        ? cfg.metric === "accuracy"
+          ? "CBPE needs a reference made with labels and confidences"
+          : "CBPE estimates a multiclass model's accuracy only (set performance.metric: accuracy)"
+        : "CBPE needs a binary model";
+    return skipped(window, `${summary.labelled} labels in the window (need ${cfg.min_labels}); ${why}`, {
+      rows: summary.rows,
+      labelledRows: summary.labelled,
+    });
   }
   const band = profile.bands[bandName] ?? null;
   const refValue = bandName.startsWith("cbpe_")

@@ -16,6 +16,17 @@ export {
   type ScoreGroup,
 } from "./cbpe.js";
 export {
+  accuracyFromConfidence,
+  calibrateRow,
+  confidenceAccuracyCalibration,
+  estimatedAccuracy,
+  fitMulticlassCalibration,
+  type MulticlassCalibration,
+  type MulticlassEstimate,
+  multiclassCbpe,
+  multiclassRealised,
+} from "./cbpe-multiclass.js";
+export {
   type ClassificationMetrics,
   metricsFromConfusion,
   rocAuc,
