@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { domainClassifierAuc } from "../../src/monitoring/stats/domain-classifier.js";
 import { embeddingScores, fitEmbedding } from "../../src/monitoring/stats/embedding.js";
 import { encodeRow, frequencyTable } from "../../src/monitoring/stats/multivariate-encoding.js";
-import { errorShares, fitPca, reconstructionError } from "../../src/monitoring/stats/pca.js";
+import {
+  errorShares,
+  fitPca,
+  reconstructionError,
+  squaredResiduals,
+} from "../../src/monitoring/stats/pca.js";
 import { normal, seeded } from "../helpers/monitoring.js";
 
 // Reference values from NumPy (test/monitoring/fixtures/pca.py). Tolerance: 1e-9 absolute on
@@ -13,7 +18,7 @@ const TOL = 1e-9;
 
 function expectClose(actual: readonly number[], expected: readonly number[]) {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - (expected[i] as number))).toBeLessThan(TOL));
+  for (const [i, a] of actual.entries()) expect(Math.abs(a - (expected[i] as number))).toBeLessThan(TOL);
 }
 
 function expectSameDirection(actual: readonly number[], expected: readonly number[]) {
@@ -36,7 +41,7 @@ describe("PCA reconstruction error against NumPy", () => {
   it("keeps the components that explain more than 65% of the variance, as scikit-learn does", () => {
     expect(fit.components).toHaveLength(fx.pca.components.length);
     expectClose(fit.explained, fx.pca.explained);
-    fit.components.forEach((c, i) => expectSameDirection(c, fx.pca.components[i]));
+    for (const [i, c] of fit.components.entries()) expectSameDirection(c, fx.pca.components[i]);
   });
 
   it("gives each reference and current row NumPy's reconstruction error", () => {
@@ -57,7 +62,7 @@ describe("embedding scores against NumPy", () => {
   it("has the reference centroid and first two principal directions", () => {
     expectClose(fit.centroid, fx.embedding.centroid);
     expectClose(fit.explained, fx.embedding.explained);
-    fit.components.forEach((c, i) => expectSameDirection(c, fx.embedding.components[i]));
+    for (const [i, c] of fit.components.entries()) expectSameDirection(c, fx.embedding.components[i]);
   });
 
   it("scores a vector by its distance to the centroid and its projections (up to sign)", () => {
@@ -89,7 +94,7 @@ describe("frequency encoding of categoricals", () => {
   });
 });
 
-describe("error shares name the features that carry the error", () => {
+describe("error shares name the features whose residual grew", () => {
   it("points at the pair whose correlation broke", () => {
     const rand = seeded(7);
     const ref = Array.from({ length: 800 }, () => {
@@ -99,7 +104,7 @@ describe("error shares name the features that carry the error", () => {
     });
     const fit = fitPca(["x1", "x2", "y", "z"], ref);
     const cur = Array.from({ length: 400 }, () => [normal(rand), normal(rand), normal(rand), normal(rand)]);
-    const top = errorShares(fit, cur)
+    const top = errorShares(fit, squaredResiduals(fit, cur))
       .slice(0, 2)
       .map((s) => s.column);
     expect(new Set(top)).toEqual(new Set(["x1", "x2"]));

@@ -20,6 +20,8 @@ export interface PcaFit {
   explained: number[];
   /** The variance share asked for (components are kept until their sum exceeds it). */
   variance: number;
+  /** Each column's mean squared residual over the reference: what a finding's shares compare with. */
+  baseline: number[];
 }
 
 /** Eigen-decomposition of a symmetric matrix, eigenpairs by decreasing eigenvalue. */
@@ -97,14 +99,29 @@ export function fitPca(
   const total = values.reduce((s, v) => s + v, 0) || 1;
   const shares = values.map((v) => v / total);
   const k = componentsFor(shares, variance);
-  return {
+  const fit: PcaFit = {
     columns: [...columns],
     mean,
     scale,
     components: vectors.slice(0, k),
     explained: shares.slice(0, k),
     variance,
+    baseline: [],
   };
+  fit.baseline = squaredResiduals(fit, rows);
+  return fit;
+}
+
+/** Each column's mean squared standardised residual over `rows`. */
+export function squaredResiduals(fit: PcaFit, rows: readonly (readonly number[])[]): number[] {
+  const d = fit.columns.length;
+  const sums = new Array<number>(d).fill(0);
+  const r = new Array<number>(d);
+  for (const x of rows) {
+    residual(fit, x, r);
+    for (let j = 0; j < d; j++) sums[j] = (sums[j] as number) + (r[j] as number) ** 2;
+  }
+  return sums.map((s) => s / Math.max(1, rows.length));
 }
 
 /**
@@ -132,22 +149,15 @@ export function reconstructionError(fit: PcaFit, x: readonly number[]): number {
 }
 
 /**
- * Which features carry the error of a set of rows: each column's share of the summed squared
- * residuals, largest first. A finding names the top ones ("the error sits in amount and age").
+ * Which features carry a rise of the error: each column's share of the growth of the mean squared
+ * residual over the reference's (columns whose residual did not grow get 0), largest first. A
+ * finding names the top ones ("the error grew in x1 and x2"). `meanSq` is squaredResiduals() of
+ * the window.
  */
-export function errorShares(
-  fit: PcaFit,
-  rows: readonly (readonly number[])[],
-): { column: string; share: number }[] {
-  const d = fit.columns.length;
-  const sums = new Array<number>(d).fill(0);
-  const r = new Array<number>(d);
-  for (const x of rows) {
-    residual(fit, x, r);
-    for (let j = 0; j < d; j++) sums[j] = (sums[j] as number) + (r[j] as number) ** 2;
-  }
-  const total = sums.reduce((s, v) => s + v, 0) || 1;
+export function errorShares(fit: PcaFit, meanSq: readonly number[]): { column: string; share: number }[] {
+  const growth = fit.columns.map((_, j) => Math.max(0, (meanSq[j] as number) - (fit.baseline[j] as number)));
+  const total = growth.reduce((s, v) => s + v, 0) || 1;
   return fit.columns
-    .map((column, j) => ({ column, share: (sums[j] as number) / total }))
+    .map((column, j) => ({ column, share: (growth[j] as number) / total }))
     .sort((a, b) => b.share - a.share);
 }
