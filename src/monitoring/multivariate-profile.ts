@@ -16,7 +16,7 @@ export interface VectorRow {
   n: readonly (number | null)[];
   k: readonly (string | null)[];
   /** Embedding feature → its vector (absent or null: missing). */
-  e?: Readonly<Record<string, readonly number[] | null>>;
+  e?: Readonly<Record<string, ArrayLike<number> | null>>;
 }
 
 /** A tabular feature the PCA reads, with its slot (1-based) in `n` or `k`. */
@@ -104,7 +104,10 @@ export function fitMultivariate(
         )
       : null;
   const fits = embeddings.flatMap((name) => {
-    const vectors = rows.map((r) => r.e?.[name]).filter((v): v is readonly number[] => !!v);
+    const vectors = rows
+      .map((r) => r.e?.[name])
+      .filter((v): v is ArrayLike<number> => !!v)
+      .map((v) => Array.from(v));
     return vectors.length >= 2 ? [{ name, fit: fitEmbedding(vectors, options.components ?? 2) }] : [];
   });
   const profile: MultivariateProfile = { variance, columns, pca, embeddings: fits, bands: {} };

@@ -37,18 +37,24 @@ export function fitEmbedding(vectors: readonly (readonly number[])[], k = 2): Em
   };
 }
 
-/** The derived scores of one vector: [distance to the centroid, projection on PC1, PC2, …]. */
-export function embeddingScores(fit: EmbeddingFit, v: readonly number[]): number[] {
+/**
+ * The derived scores of one vector: [distance to the centroid, projection on PC1, PC2, …]. One pass
+ * over the dimensions (this runs per ingested row), reading any array-like (a Float32Array view of
+ * a decoded vector too).
+ */
+export function embeddingScores(fit: EmbeddingFit, v: ArrayLike<number>): number[] {
   const d = fit.dimensions;
+  const c = fit.centroid;
+  const m = fit.components.length;
+  const proj = new Array<number>(m).fill(0);
   let sq = 0;
-  for (let j = 0; j < d; j++) sq += ((v[j] as number) - (fit.centroid[j] as number)) ** 2;
-  const out = [Math.sqrt(sq)];
-  for (const w of fit.components) {
-    let p = 0;
-    for (let j = 0; j < d; j++) p += (w[j] as number) * ((v[j] as number) - (fit.centroid[j] as number));
-    out.push(p);
+  for (let j = 0; j < d; j++) {
+    const x = (v[j] as number) - (c[j] as number);
+    sq += x * x;
+    for (let k = 0; k < m; k++)
+      proj[k] = (proj[k] as number) + x * ((fit.components[k] as number[])[j] as number);
   }
-  return out;
+  return [Math.sqrt(sq), ...proj];
 }
 
 /** The names of the derived columns of an embedding feature, as rollups and findings show them. */
