@@ -47,24 +47,30 @@ export function derivedColumns(p: MultivariateProfile): string[] {
   ];
 }
 
+/** The reconstruction error of one row's tabular features (null when the profile has no PCA). */
+export function scoreTabular(p: MultivariateProfile, row: Pick<VectorRow, "n" | "k">): number | null {
+  if (!p.pca) return null;
+  const values = p.columns.map((c) => (c.kind === "numeric" ? row.n[c.slot - 1] : row.k[c.slot - 1]) ?? null);
+  return reconstructionError(p.pca, encodeRow(p.columns, values));
+}
+
 /**
- * The derived scores of one row, aligned with derivedColumns(): the reconstruction error, then per
- * embedding its centroid distance and projections (null for a missing vector).
+ * The embedding scores of one row, in derivedColumns() order after the reconstruction error: per
+ * embedding its centroid distance and projections (nulls for a missing or wrong-length vector).
  */
-export function scoreRow(p: MultivariateProfile, row: VectorRow): (number | null)[] {
+export function scoreVectors(p: MultivariateProfile, e: VectorRow["e"]): (number | null)[] {
   const out: (number | null)[] = [];
-  if (p.pca) {
-    const values = p.columns.map(
-      (c) => (c.kind === "numeric" ? row.n[c.slot - 1] : row.k[c.slot - 1]) ?? null,
-    );
-    out.push(reconstructionError(p.pca, encodeRow(p.columns, values)));
-  }
   for (const { name, fit } of p.embeddings) {
-    const v = row.e?.[name];
+    const v = e?.[name];
     if (v && v.length === fit.dimensions) out.push(...embeddingScores(fit, v));
     else for (let i = 0; i <= fit.components.length; i++) out.push(null);
   }
   return out;
+}
+
+/** The derived scores of one row, aligned with derivedColumns(). */
+export function scoreRow(p: MultivariateProfile, row: VectorRow): (number | null)[] {
+  return [...(p.pca ? [scoreTabular(p, row)] : []), ...scoreVectors(p, row.e)];
 }
 
 /** Fits the multivariate reference from rows in time order. */
