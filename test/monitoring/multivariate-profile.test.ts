@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { evaluateMultivariate } from "../../src/monitoring/monitors/multivariate.js";
 import { judgeScore, RECONSTRUCTION_COLUMN } from "../../src/monitoring/monitors/multivariate-rules.js";
 import {
   derivedColumns,
@@ -7,7 +8,7 @@ import {
   scoreRow,
   type VectorRow,
 } from "../../src/monitoring/multivariate-profile.js";
-import { reconstructionError } from "../../src/monitoring/stats/pca.js";
+import { reconstructionError, squaredResiduals } from "../../src/monitoring/stats/pca.js";
 import { addNumeric, emptyNumeric } from "../../src/rollups/numeric.js";
 import { normal, seeded } from "../helpers/monitoring.js";
 
@@ -82,5 +83,49 @@ describe("the multivariate reference", () => {
     const judged = windowMean(profile, rows(4, 500, false), RECONSTRUCTION_COLUMN);
     expect(judged.drifted).toBe(true);
     expect(judged.value).toBeGreaterThan(judged.band?.upper as number);
+  });
+});
+
+describe("evaluating a window against the multivariate reference", () => {
+  const profile = fitMultivariate(rows(1, 2000, true), FEATURES, ["text"]);
+  const columnsOf = (rs: readonly VectorRow[]) => {
+    const names = derivedColumns(profile);
+    const out: Record<string, { n: number; sum: number }> = {};
+    for (const r of rs)
+      scoreRow(profile, r).forEach((s, i) => {
+        if (s === null || s === undefined) return;
+        const c = (out[names[i] as string] ??= { n: 0, sum: 0 });
+        c.n++;
+        c.sum += s;
+      });
+    return out;
+  };
+
+  it("finds nothing on rows like the reference", () => {
+    const result = evaluateMultivariate(profile, columnsOf(rows(5, 600, true)));
+    expect(result.judgements.map((j) => j.column)).toEqual(derivedColumns(profile));
+    expect(result.findings).toEqual([]);
+  });
+
+  it("raises one finding on the reconstruction error that names the decoupled features", () => {
+    const current = rows(6, 600, false);
+    const pca = profile.pca as NonNullable<typeof profile.pca>;
+    const encoded = current.map((r) =>
+      profile.columns.map((c) => {
+        const v = c.kind === "numeric" ? r.n[c.slot - 1] : r.k[c.slot - 1];
+        return c.kind === "numeric" ? (v as number) : ((c.frequencies[v as string] ?? 0) as number);
+      }),
+    );
+    const result = evaluateMultivariate(profile, columnsOf(current), squaredResiduals(pca, encoded));
+    expect(result.findings.map((f) => f.subject)).toEqual([RECONSTRUCTION_COLUMN]);
+    expect(result.findings[0]?.severityRule).toBe("drift_multivariate");
+    expect(result.findings[0]?.title).toMatch(/^PCA reconstruction error rose to .*; it grew in /);
+    expect(result.findings[0]?.rule).toMatch(/^learned band: outside the reference chunks' mean ± 3σ/);
+  });
+
+  it("judges nothing below 30 scored rows", () => {
+    const result = evaluateMultivariate(profile, columnsOf(rows(6, 20, false)));
+    expect(result.findings).toEqual([]);
+    expect(result.judgements.every((j) => j.value === null)).toBe(true);
   });
 });
