@@ -94,7 +94,9 @@ describe("evaluating a window against the multivariate reference", () => {
     for (const r of rs)
       scoreRow(profile, r).forEach((s, i) => {
         if (s === null || s === undefined) return;
-        const c = (out[names[i] as string] ??= { n: 0, sum: 0 });
+        const name = names[i] as string;
+        const c = out[name] ?? { n: 0, sum: 0 };
+        out[name] = c;
         c.n++;
         c.sum += s;
       });
