@@ -3,6 +3,7 @@
  * and stored as JSON in `reference_profiles`. Every monitor run compares a window against it.
  */
 import type { PerformanceMetric } from "../shared/performance-metrics.js";
+import type { MultivariateProfile } from "./multivariate-profile.js";
 import type { Band, Calibration } from "./stats/index.js";
 
 /** A numeric column: reference-fitted bin edges (percentiles, or midpoints between the values of a discrete column), counts and means per bin. */
@@ -84,6 +85,11 @@ export interface ReferenceProfile {
    * for drift like a feature. Absent in profiles made before regression monitoring.
    */
   residual?: NumericProfile | null;
+  /**
+   * Multivariate and embedding drift: the PCA, embedding fits and score bands (see
+   * multivariate-profile.ts). Absent in profiles made before it, or with no such monitor.
+   */
+  multivariate?: MultivariateProfile | null;
   /** Isotonic calibration of the positive-class score for CBPE, or null when raw scores calibrate better. */
   calibration: Calibration | null;
   /**

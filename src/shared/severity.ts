@@ -37,6 +37,10 @@ export const SEVERITY_RULES = {
     level: "info",
     what: "drift: a single feature drifted alone while the share of drifted features stayed under dataset_drift_share",
   },
+  drift_multivariate: {
+    level: "warning",
+    what: "drift: the PCA reconstruction error or an embedding's centroid distance or projection left its learned band",
+  },
   quality_volume: {
     level: "warning",
     what: "data quality: fewer predictions than expected (none at all included)",

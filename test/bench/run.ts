@@ -17,6 +17,7 @@ import { driftBench } from "./drift.js";
 import { ingestBench } from "./ingest.js";
 import { machineInfo, machineLine } from "./machine.js";
 import { memoryBench } from "./memory.js";
+import { multivariateBench } from "./multivariate.js";
 import { parseSections, renderFile, renderSection, type StoredSection, targetTable } from "./report.js";
 import { rollupsBench } from "./rollups.js";
 import { startupBench } from "./startup.js";
@@ -31,6 +32,7 @@ const BENCHES: Bench[] = [
   memoryBench,
   ingestBench,
   driftBench,
+  multivariateBench,
   rollupsBench,
   sustainedBench,
   alertLatencyBench,

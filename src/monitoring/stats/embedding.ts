@@ -1,0 +1,63 @@
+/**
+ * Embedding drift: a feature that is a fixed-length vector is reduced at ingest to a few numbers
+ * that roll up like numeric features — the distance to the reference centroid and the projection
+ * on the reference's first principal components. Vectors are centred, not standardised: the
+ * dimensions of an embedding share one space and scale.
+ */
+import { covariance, symmetricEigen } from "./pca.js";
+
+/** The reference of one embedding feature, stored as JSON in the reference profile. */
+export interface EmbeddingFit {
+  dimensions: number;
+  /** The reference vectors' mean. */
+  centroid: number[];
+  /** The first principal directions of the centred reference vectors (unit rows). */
+  components: number[][];
+  /** Share of the total variance each of them explains. */
+  explained: number[];
+}
+
+/** Fits centroid and the first `k` principal directions of reference vectors. */
+export function fitEmbedding(vectors: readonly (readonly number[])[], k = 2): EmbeddingFit {
+  const d = vectors[0]?.length ?? 0;
+  if (vectors.length < 2 || d < 1) throw new Error("an embedding reference needs at least 2 vectors");
+  const centroid = new Array<number>(d).fill(0);
+  for (const v of vectors)
+    for (let j = 0; j < d; j++) centroid[j] = (centroid[j] as number) + (v[j] as number);
+  for (let j = 0; j < d; j++) centroid[j] = (centroid[j] as number) / vectors.length;
+  const centred = vectors.map((v) => v.map((x, j) => x - (centroid[j] as number)));
+  const { values, vectors: dirs } = symmetricEigen(covariance(centred, d));
+  const total = values.reduce((s, v) => s + v, 0) || 1;
+  const m = Math.min(k, d);
+  return {
+    dimensions: d,
+    centroid,
+    components: dirs.slice(0, m),
+    explained: values.slice(0, m).map((v) => v / total),
+  };
+}
+
+/**
+ * The derived scores of one vector: [distance to the centroid, projection on PC1, PC2, …]. One pass
+ * over the dimensions (this runs per ingested row), reading any array-like (a Float32Array view of
+ * a decoded vector too).
+ */
+export function embeddingScores(fit: EmbeddingFit, v: ArrayLike<number>): number[] {
+  const d = fit.dimensions;
+  const c = fit.centroid;
+  const m = fit.components.length;
+  const proj = new Array<number>(m).fill(0);
+  let sq = 0;
+  for (let j = 0; j < d; j++) {
+    const x = (v[j] as number) - (c[j] as number);
+    sq += x * x;
+    for (let k = 0; k < m; k++)
+      proj[k] = (proj[k] as number) + x * ((fit.components[k] as number[])[j] as number);
+  }
+  return [Math.sqrt(sq), ...proj];
+}
+
+/** The names of the derived columns of an embedding feature, as rollups and findings show them. */
+export function embeddingColumns(feature: string, components: number): string[] {
+  return [`${feature}(distance)`, ...Array.from({ length: components }, (_, i) => `${feature}(pc${i + 1})`)];
+}
