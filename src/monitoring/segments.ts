@@ -72,6 +72,7 @@ export async function runOnSegment(
   ctx: MonitorContext,
   filter: SegmentFilter,
   evaluate: (ctx: MonitorContext) => Promise<MonitorOutcome>,
+  family = 1,
 ): Promise<MonitorOutcome> {
   const mark = `${SEGMENT_MARK}${filter.key}`;
   const previous = ctx.previous && {
@@ -80,7 +81,13 @@ export async function runOnSegment(
       .filter((f) => f.subject.endsWith(mark))
       .map((f) => ({ ...f, subject: f.subject.slice(0, -mark.length) })),
   };
-  const out = await evaluate({ ...ctx, windows: segmentWindows(ctx.windows, filter), previous });
+  const feature = filter.key.slice(0, filter.key.indexOf("="));
+  const out = await evaluate({
+    ...ctx,
+    windows: segmentWindows(ctx.windows, filter),
+    previous,
+    segment: { key: filter.key, feature, family },
+  });
   const evidence: Record<string, ChartSpec[]> = {};
   for (const [subject, charts] of Object.entries(out.evidence ?? {}))
     evidence[segmentSubject(subject, filter.key)] = charts;
@@ -118,7 +125,7 @@ export async function withSegments(
   for (const key of segments) {
     const filter = segmentFilter(ctx.model, key, segments);
     if (!filter) continue;
-    const out = await runOnSegment(ctx, filter, evaluate);
+    const out = await runOnSegment(ctx, filter, evaluate, segments.length);
     results[key] = {
       status: out.status,
       rows: out.rows,

@@ -135,11 +135,15 @@ export function chooseMethod(
   return { method, threshold: explicit ?? DEFAULT_THRESHOLDS[method] };
 }
 
-/** Judges every column; pure, so simulations can feed it histograms made in process. */
+/**
+ * Judges every column; pure, so simulations can feed it histograms made in process. `family` is
+ * how many such runs share one Bonferroni family (the segments of a per-segment run).
+ */
 export function evaluateDrift(
   profile: ReferenceProfile,
   cfg: DriftConfig,
   current: ReadonlyMap<string, CurrentColumn>,
+  family = 1,
 ): { columns: ColumnDrift[]; driftShare: number; datasetDrift: boolean; tests: number } {
   const columns = [
     ...profile.features.map((f) => ({ name: f.name, col: f.column })),
@@ -147,7 +151,7 @@ export function evaluateDrift(
     ...(profile.residual ? [{ name: RESIDUAL_COLUMN, col: profile.residual }] : []),
   ];
   const chosen = columns.map((c) => ({ ...c, ...chooseMethod(cfg, c.name, c.col) }));
-  const tests = chosen.filter((c) => isTest(c.method)).length;
+  const tests = chosen.filter((c) => isTest(c.method)).length * Math.max(1, family);
   const out: ColumnDrift[] = [];
   for (const c of chosen) {
     const cur = current.get(c.name);

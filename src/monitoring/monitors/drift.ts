@@ -94,6 +94,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
           ? { kind: "residual" }
           : { kind: c.type === "numeric" ? "num" : "cat", slot: c.slot, name: c.name };
     if ((c.type === "numeric" || c.type === "categorical") && !byName.has(c.name)) return;
+    if (c.name === ctx.segment?.feature) return;
     if (c.col.kind === "numeric") columns.push({ key, ref, edges: c.col.edges, name: c.name });
     else columns.push({ key, ref, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
   });
@@ -125,7 +126,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
       : [...anyColumn.counts.values()].reduce((a, b) => a + b, 0) + anyColumn.missing;
   if (rows < MIN_DRIFT_ROWS)
     return skipped(window, `fewer than ${MIN_DRIFT_ROWS} predictions in the window`, { rows });
-  const verdict = evaluateDrift(profile, cfg, current);
+  const verdict = evaluateDrift(profile, cfg, current, ctx.segment?.family ?? 1);
   const refOf = new Map(cols.map((c) => [c.name, c.col]));
   const evidence: Record<string, ChartSpec[]> = {};
   const drifted = verdict.columns
