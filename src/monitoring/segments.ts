@@ -11,6 +11,9 @@ import { type Finding, type MonitorKind, type MonitorOutcome, statusOf } from ".
 import type { MonitorContext } from "./monitors/context.js";
 import type { SegmentFilter, WindowRepository, WindowSource } from "./window-repository.js";
 
+/** Segments evaluated at once. */
+const SEGMENT_CONCURRENCY = 4;
+
 /** Between a finding's subject and its segment: `amount @ country=DE`. */
 export const SEGMENT_MARK = " @ ";
 
@@ -122,10 +125,20 @@ export async function withSegments(
   const findings = [...global.findings];
   const evidence = { ...(global.evidence ?? {}) };
   const skippedNotes: string[] = [];
-  for (const key of segments) {
+  // A few segments at a time: each is a handful of reads, and a pool has more than one connection.
+  const outcomes = new Map<string, MonitorOutcome>();
+  const filters = segments.flatMap((key) => {
     const filter = segmentFilter(ctx.model, key, segments);
-    if (!filter) continue;
-    const out = await runOnSegment(ctx, filter, evaluate, segments.length);
+    return filter ? [filter] : [];
+  });
+  for (let i = 0; i < filters.length; i += SEGMENT_CONCURRENCY)
+    await Promise.all(
+      filters
+        .slice(i, i + SEGMENT_CONCURRENCY)
+        .map(async (f) => outcomes.set(f.key, await runOnSegment(ctx, f, evaluate, segments.length))),
+    );
+  for (const { key } of filters) {
+    const out = outcomes.get(key) as MonitorOutcome;
     results[key] = {
       status: out.status,
       rows: out.rows,
