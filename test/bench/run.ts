@@ -19,6 +19,7 @@ import { machineInfo, machineLine } from "./machine.js";
 import { memoryBench } from "./memory.js";
 import { parseSections, renderFile, renderSection, type StoredSection, targetTable } from "./report.js";
 import { rollupsBench } from "./rollups.js";
+import { segmentsBench } from "./segments.js";
 import { startupBench } from "./startup.js";
 import { ADMIN_DATABASE_URL, dropStaleBenchDatabases, ROOT, runCleanups } from "./support.js";
 import { sustainedBench } from "./sustained.js";
@@ -32,6 +33,7 @@ const BENCHES: Bench[] = [
   ingestBench,
   driftBench,
   rollupsBench,
+  segmentsBench,
   sustainedBench,
   alertLatencyBench,
   alertFloodBench,
