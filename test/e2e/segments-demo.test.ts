@@ -1,11 +1,12 @@
 /**
  * Segment monitors in the sandbox demo, through the page's HTTP act route: "Inject drift (segment
  * only)" drifts Italy's traffic alone; the demo model has `segments: [country]` and drift
- * `by_segment: true`, so a check finds drift named `@ country=IT` and its incident card names the
+ * `by_segment: true`, so a check finds drift named `@ country=IT` and its alert card names the
  * segment. `/mlops check <model> --segment country=IT` checks that one segment.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBot } from "../helpers/bot.js";
+import { makeToken } from "../helpers/monitoring.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
 let bot: TestBot;
@@ -47,7 +48,7 @@ const message = (contains: string, after = 0) =>
   );
 
 describe("segment drift in the sandbox demo", () => {
-  it("Inject drift (segment only) is found in country=IT alone, and the incident card names the segment", async () => {
+  it("Inject drift (segment only) is found in country=IT alone, and its alert card names the segment", async () => {
     const res = await fetch(`${bot.url}/sandbox/web/demo`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -77,7 +78,7 @@ describe("segment drift in the sandbox demo", () => {
     const driftLines = text.split("\n").filter((l) => l.startsWith("drift: Drift in"));
     expect(driftLines.length).toBeGreaterThan(0);
     expect(driftLines.every((l) => l.includes("(segment country=IT)"))).toBe(true);
-    // The incident card (its own message, not the check's summary) names the segment.
+    // The alert card (its own message, not the check summary) names the segment.
     const card = await until("the incident card", () =>
       bot.sandbox.workspace
         .messages(where())
@@ -107,5 +108,24 @@ describe("segment drift in the sandbox demo", () => {
     );
     const posted = await message("Check of fraud-detector @ country=IT", before);
     expect(posted.text ?? "").toMatch(/drift: Drift in amount: .*\(segment country=IT\)/);
+    // Segment findings join the model's incident for their monitor (group_by [model, monitor]) as
+    // members beside its global findings, not an incident of their own. (The lone drifted feature
+    // is an info notice in the demo's severity map; the spot check's data-quality findings page.)
+    const token = await makeToken(bot.database);
+    const get = async (path: string) =>
+      (await (
+        await fetch(`${bot.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as Record<string, unknown>;
+    const list = (await get("/api/v1/incidents?state=active&model=fraud-detector")).incidents as {
+      ref: string;
+    }[];
+    const details = await Promise.all(list.map((i) => get(`/api/v1/incidents/${i.ref}`)));
+    const withSegment = details.filter((d) =>
+      (d.members as { subject: string }[]).some((m) => m.subject.endsWith(" @ country=IT")),
+    );
+    expect(withSegment).toHaveLength(1);
+    const subjects = (withSegment[0]?.members as { subject: string }[]).map((m) => m.subject);
+    expect(subjects).toContain("range:amount @ country=IT");
+    expect(subjects).toContain("range:amount");
   }, 60_000);
 });
