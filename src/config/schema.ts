@@ -805,7 +805,7 @@ export const configSchema = z
       });
       m.segments.forEach((name, j) => {
         const f = m.features.find((x) => x.name === name);
-        if (!f || f.type !== "categorical")
+        if (f?.type !== "categorical")
           ctx.addIssue({
             code: "custom",
             path: ["models", i, "segments", j],

@@ -124,7 +124,7 @@ describe("segment drift in the sandbox demo", () => {
       (d.members as { subject: string }[]).some((m) => m.subject.endsWith(" @ country=IT")),
     );
     expect(withSegment).toHaveLength(1);
-    const subjects = (withSegment[0]?.members as { subject: string }[]).map((m) => m.subject);
+    const subjects = ((withSegment[0]?.members ?? []) as { subject: string }[]).map((m) => m.subject);
     expect(subjects).toContain("range:amount @ country=IT");
     expect(subjects).toContain("range:amount");
   }, 60_000);
