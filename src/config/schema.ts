@@ -96,6 +96,12 @@ const workspaceSchema = z.strictObject({
 });
 
 const confidenceMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("*/5 * * * *"),
   window: durationSchema.prefault("1h"),
   max_low_share: fraction.default(0.2).describe("Alert when more than this share is under the threshold"),
@@ -120,6 +126,12 @@ const driftMethod = z.enum([
 ]);
 
 const driftMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   method: driftMethod.default("auto"),
@@ -146,6 +158,12 @@ const driftMonitor = z.strictObject({
 });
 
 const dataQualityMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("*/15 * * * *"),
   window: durationSchema.prefault("1h"),
   missing_share_factor: z.number().min(1).default(1.1),
@@ -154,6 +172,12 @@ const dataQualityMonitor = z.strictObject({
 });
 
 const performanceMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   metric: z
@@ -345,6 +369,19 @@ const modelSchema = z
         "The model version serving traffic (the champion); other versions seen in predictions are challengers",
       ),
     features: z.array(featureSchema).min(1),
+    segments: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Categorical features whose values are monitored as segments (country, channel, tier): rollups are kept per value, and monitors with by_segment run per segment",
+      ),
+    segment_cap: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe("Values kept per segment feature; later values count as the segment <feature>=(other)"),
     retraining: retrainingSchema.optional(),
     inference_logger: inferenceLoggerSchema.optional(),
     expect_traffic_within: durationSchema
@@ -785,6 +822,17 @@ export const configSchema = z
             message: `duplicate feature '${f.name}'`,
           });
         names.add(f.name);
+      });
+      m.segments.forEach((name, j) => {
+        const f = m.features.find((x) => x.name === name);
+        if (f?.type !== "categorical")
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "segments", j],
+            message: f
+              ? `segment feature '${name}' is ${f.type}; segments need a categorical feature`
+              : `unknown feature '${name}' (not in models[${i}].features)`,
+          });
       });
       const metric = m.monitors.performance?.metric;
       if (metric && !metricsOfTask(m.task).includes(metric))

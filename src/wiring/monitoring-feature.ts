@@ -142,6 +142,7 @@ export function createMonitoringFeature(
     sink: opts.sink,
     services: opts.services ?? fetchModelServiceClient,
     logger: ctx.logger.child({ component: "monitoring" }),
+    segmentsIn: (modelId, from, to) => rollupRepo.segmentsIn(modelId, from, to),
   });
   const realtime = createRealtimeConfidence({
     config: ctx.config,
@@ -156,6 +157,10 @@ export function createMonitoringFeature(
     partitions,
     maxCategories,
     listeners: [realtime],
+    segmentsOf: (slug) => {
+      const m = ctx.config.models.find((x) => x.slug === slug);
+      return m?.segments.length ? { features: m.segments, cap: m.segment_cap } : undefined;
+    },
   });
   const reference = createReferenceService({ registry, windows, runs, ingest, clock: ctx.clock });
   const scheduler = createScheduler({
