@@ -11,6 +11,14 @@ export type {
   ScheduleLayer,
   Shift,
 } from "./model.js";
+export type { OverrideRow } from "./override-repository.js";
+export {
+  createOverrideService,
+  type OverrideDeps,
+  type OverrideRequest,
+  type OverrideService,
+  scheduleMembers,
+} from "./overrides.js";
 export type { CalendarCache, CalendarFetcher } from "./ports.js";
 export { rotationLayer } from "./rotation.js";
 export { type CalendarRefresher, createCalendarRefresher } from "./scheduled.js";
@@ -26,4 +34,5 @@ export {
   type RemoteStatus,
 } from "./service.js";
 export { onCallAt, shiftsBetween } from "./timeline.js";
+export { parseSpan } from "./when.js";
 export { instantOf, offsetAt, wallTime } from "./zoned-time.js";

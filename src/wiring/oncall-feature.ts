@@ -11,13 +11,14 @@ import {
   type CalendarFetcher,
   createCalendarRefresher,
   createOnCallService,
+  createOverrideService,
   fileCalendarCache,
   memoryCalendarCache,
   type OnCallService,
 } from "../oncall/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
-import { type SlackApi, slackApiOf } from "../slack/web-api.js";
+import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
 /** The largest calendar a schedule URL may answer with. */
 const MAX_CALENDAR_BYTES = 5 * 1024 * 1024;
@@ -49,7 +50,26 @@ export function createOnCallFeature(
   deps: { previous?: () => Subcommand | undefined } = {},
 ): OnCallFeature {
   const names = sandboxNames(ctx.config);
+  let api: SlackApi | undefined;
+  const overrides = createOverrideService({
+    db: ctx.database.db,
+    config: ctx.config,
+    clock: ctx.clock,
+    access: ctx.access,
+    audit: ctx.audit,
+    isUser: async (user) => {
+      if (!api) return true;
+      try {
+        await api.call("users.info", { user });
+        return true;
+      } catch (err) {
+        // Only Slack saying "no such user" refuses; an outage should not block taking a shift.
+        return !(err instanceof SlackApiError && err.slackError === "user_not_found");
+      }
+    },
+  });
   const oncall = createOnCallService({
+    overrides: overrides.source(),
     config: ctx.config,
     clock: ctx.clock,
     // The sandbox's made-up people by name; with real Slack the feed shows user ids.
@@ -62,7 +82,6 @@ export function createOnCallFeature(
     config: ctx.config,
     logger: ctx.logger.child({ component: "oncall" }),
   });
-  let api: SlackApi | undefined;
   return {
     name: "oncall",
     oncall,
@@ -74,6 +93,7 @@ export function createOnCallFeature(
         clock: ctx.clock,
         slackApi: () => api,
         fallbackTz: ctx.config.workspace.timezone,
+        overrides,
       }),
     ],
     slack(app) {

@@ -158,6 +158,86 @@ describe("an L2 page through the ds-oncall schedule", () => {
   });
 });
 
+describe("/mlops oncall override and undo, then who is paged", () => {
+  const workspace = () => bot.sandbox.workspace;
+  const driver = () => bot.sandbox.driver;
+  const channel = () => workspace().channelByName("fraud-alerts")?.id as string;
+  const dms = (user: string) => workspace().messages(workspace().openDm([user]).channel.id);
+  async function say(user: string, text: string): Promise<string> {
+    const res = await driver().command(user, channel(), text);
+    expect(res.status).toBe(200);
+    return JSON.stringify(res.body);
+  }
+  async function pageL2(alert: string): Promise<void> {
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(alertmanagerFiring(alert, "warning", `${alert} fired`)),
+    });
+    expect(fired.status).toBe(200);
+    const card = await eventually(`the card of ${alert}`, () =>
+      workspace()
+        .messages(channel())
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes(alert)),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    expect((await driver().command("U0OLIVIA", channel(), `escalate ${ref} ${alert}`)).status).toBe(200);
+  }
+
+  it("refuses bad input and people outside the schedule with a clear message, storing nothing", async () => {
+    expect(await say("U0DANA", "oncall override nope <@U0DANA> now 2026-03-31 12:00")).toContain(
+      "There is no schedule `nope`",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0NOBODY> now 2026-03-31 12:00")).toContain(
+      "is not a Slack user",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0DANA> 2026-03-31 12:00 now")).toContain(
+      "must end after it starts",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0DANA> now 31/03")).toContain(
+      "`31/03` is not a time",
+    );
+    expect(await say("U0OLIVIA", "oncall override ds-oncall <@U0OLIVIA> now 2026-03-31 12:00")).toContain(
+      "manage_oncall",
+    );
+    expect(await say("U0DANA", "oncall ds-oncall")).not.toContain("*Overrides*");
+  });
+
+  it("Dana takes over across Monday's handoff: the page DMs her, not Dev; after undo it DMs Dev again", async () => {
+    const devPages = dms("U0DEV").length;
+    // Dana's clock is Berlin's: until Tuesday 31 March 12:00 there, past Monday's 09:00 handoff.
+    const set = await say("U0DANA", "oncall override ds-oncall <@U0DANA|dana> now 2026-03-31 12:00");
+    const id = /Undo with `\/mlops oncall undo (\d+)`/.exec(set)?.[1];
+    expect(id, set).toBeDefined();
+    const view = await say("U0DEV", "oncall ds-oncall");
+    expect(view).toContain("*Now:* <@U0DANA> (override)");
+    // Dev reads Tuesday 12:00 Berlin as 06:00 in New York.
+    expect(view).toContain(`\`#${id}\` <@U0DANA> from Wed 25 Mar`);
+    expect(view).toContain("until Tue 31 Mar 06:00 (set by <@U0DANA>)");
+
+    await pageL2("OverrideSlow");
+    await eventually(
+      "Dana's page",
+      () => dms("U0DANA").find((m) => JSON.stringify(m.blocks).includes("OverrideSlow")),
+      15_000,
+    );
+    expect(dms("U0DEV")).toHaveLength(devPages);
+
+    expect(await say("U0OLIVIA", `oncall undo ${id}`)).toContain("manage_oncall");
+    expect(await say("U0DEV", `oncall undo ${id}`)).toContain(`Undid override #${id}`);
+    expect(await say("U0DEV", `oncall undo ${id}`)).toContain("already undone");
+    expect(await say("U0DEV", "oncall ds-oncall")).not.toContain("*Overrides*");
+
+    await pageL2("UndoneSlow");
+    await eventually(
+      "Dev's page",
+      () => dms("U0DEV").find((m) => JSON.stringify(m.blocks).includes("UndoneSlow")),
+      15_000,
+    );
+    expect(dms("U0DANA").filter((m) => JSON.stringify(m.blocks).includes("UndoneSlow"))).toHaveLength(0);
+  });
+});
+
 describe("a bad schedule stops the start", () => {
   const dirs: string[] = [];
   afterAll(() => {
