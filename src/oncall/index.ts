@@ -1,5 +1,13 @@
 export { OnCallError } from "./errors.js";
 export { fileCalendarCache, memoryCalendarCache } from "./file-cache.js";
+export {
+  createHandoffReminders,
+  HANDOFF_REMINDER_CRON,
+  type HandoffReminder,
+  type HandoffReminderDeps,
+  handoffsIn,
+  type InheritedIncident,
+} from "./handoff-reminders.js";
 export { FEED_HORIZON, scheduleFeed, USER_PROPERTY } from "./ical-export.js";
 export { CalendarImportError, calendarLayer, type PeopleMap, personOf } from "./ical-import.js";
 export type {

@@ -6,18 +6,22 @@
 import { join } from "node:path";
 import type { Feature, FeatureContext } from "../features.js";
 import { scheduleRoutes } from "../http/schedule-routes.js";
-import { sandboxNames } from "../incidents/index.js";
+import { createIncidentRepository, formatRef, sandboxNames } from "../incidents/index.js";
 import {
   type CalendarFetcher,
   createCalendarRefresher,
+  createHandoffReminders,
   createOnCallService,
   createOverrideService,
   fileCalendarCache,
+  HANDOFF_REMINDER_CRON,
   memoryCalendarCache,
   type OnCallService,
 } from "../oncall/index.js";
+import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
+import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
 import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
 /** The largest calendar a schedule URL may answer with. */
@@ -38,6 +42,8 @@ const fetchCalendarText: CalendarFetcher = async (url) => {
 /** The on-call feature plus its service, for the escalation path and tests. */
 export interface OnCallFeature extends Feature {
   oncall: OnCallService;
+  /** Runs the claimed on-call jobs (`oncall:handoff-reminders`). */
+  scheduler: Scheduler;
 }
 
 /**
@@ -47,7 +53,13 @@ export interface OnCallFeature extends Feature {
  */
 export function createOnCallFeature(
   ctx: FeatureContext,
-  deps: { previous?: () => Subcommand | undefined } = {},
+  deps: {
+    previous?: () => Subcommand | undefined;
+    /** Wakes the outbox dispatcher after a DM is queued. */
+    wake?: () => void;
+    /** Names this replica's claims (tests running two in one process). */
+    instanceId?: string;
+  } = {},
 ): OnCallFeature {
   const names = sandboxNames(ctx.config);
   let api: SlackApi | undefined;
@@ -82,9 +94,39 @@ export function createOnCallFeature(
     config: ctx.config,
     logger: ctx.logger.child({ component: "oncall" }),
   });
+  const incidentsRepo = createIncidentRepository(ctx.database.db);
+  const reminders = createHandoffReminders({
+    config: ctx.config,
+    oncall,
+    openIncidents: async () =>
+      (await incidentsRepo.list({ states: ["open", "acknowledged", "mitigated"], limit: 100 })).map((i) => ({
+        ref: formatRef(i.id),
+        title: i.title,
+        model: i.model,
+        state: i.state,
+        severity: i.severity,
+      })),
+    send: outboxHandoffSender(ctx.database.db, ctx.clock, () => deps.wake?.()),
+  });
+  const scheduler = createScheduler({
+    db: ctx.database.db,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: "oncall-scheduler" }),
+    instanceId: deps.instanceId,
+    liveness: deps.instanceId ? undefined : ctx.liveness,
+  });
+  scheduler.add({
+    name: "oncall:handoff-reminders",
+    cron: HANDOFF_REMINDER_CRON,
+    run: async (tickAt) => {
+      const sent = await reminders.run(tickAt);
+      if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
+    },
+  });
   return {
     name: "oncall",
     oncall,
+    scheduler,
     http: scheduleRoutes({ oncall, apiTokens: ctx.apiTokens }),
     commands: [
       onCallCommand({
@@ -101,9 +143,11 @@ export function createOnCallFeature(
     },
     start() {
       refresher.start();
+      scheduler.start();
     },
-    stop() {
+    async stop() {
       refresher.stop();
+      await scheduler.stop();
     },
     degraded() {
       const failing = oncall.remoteStatus().filter((s) => s.error);
