@@ -42,5 +42,12 @@ export {
   type RemoteStatus,
 } from "./service.js";
 export { onCallAt, shiftsBetween } from "./timeline.js";
+export {
+  createUserGroupSync,
+  type GroupChange,
+  USERGROUP_SYNC_CRON,
+  type UserGroupMembers,
+  type UserGroupSyncDeps,
+} from "./usergroup-sync.js";
 export { parseSpan } from "./when.js";
 export { instantOf, offsetAt, wallTime } from "./zoned-time.js";

@@ -13,15 +13,18 @@ import {
   createHandoffReminders,
   createOnCallService,
   createOverrideService,
+  createUserGroupSync,
   fileCalendarCache,
   HANDOFF_REMINDER_CRON,
   memoryCalendarCache,
   type OnCallService,
+  USERGROUP_SYNC_CRON,
 } from "../oncall/index.js";
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
 import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
+import { slackUserGroupMembers } from "../slack/oncall/usergroups.js";
 import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
 /** The largest calendar a schedule URL may answer with. */
@@ -123,6 +126,35 @@ export function createOnCallFeature(
       if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
     },
   });
+  const logger = ctx.logger.child({ component: "oncall" });
+  const groupSync = createUserGroupSync({
+    config: ctx.config,
+    oncall,
+    groups: slackUserGroupMembers(() => api),
+    changed: async (change) => {
+      if (change.kind === "drift") {
+        // Someone edited the group by hand (or it changed while Slack was out): put it back, say so.
+        logger.warn(
+          change,
+          "a schedule's user group had been changed by hand; set back to the person on call",
+        );
+        await ctx.audit.record({
+          source: "system",
+          actor: null,
+          action: "oncall.usergroup.drift",
+          target: change.group,
+          outcome: "ok",
+          detail: { ...change },
+        });
+      } else logger.info(change, "user group handed over");
+    },
+  });
+  if (Object.values(ctx.config.schedules).some((s) => s.usergroup))
+    scheduler.add({
+      name: "oncall:usergroup-sync",
+      cron: USERGROUP_SYNC_CRON,
+      run: (tickAt) => groupSync.run(tickAt),
+    });
   return {
     name: "oncall",
     oncall,
