@@ -23,6 +23,7 @@ import {
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
+import { registerCoverListeners } from "../slack/oncall/cover-listeners.js";
 import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
 import { slackUserGroupMembers } from "../slack/oncall/usergroups.js";
 import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
@@ -172,6 +173,14 @@ export function createOnCallFeature(
     ],
     slack(app) {
       api = slackApiOf(app.client, ctx.logger);
+      registerCoverListeners(app, {
+        db: ctx.database.db,
+        clock: ctx.clock,
+        logger,
+        overrides,
+        channel: ctx.config.workspace.alert_channel,
+        wake: () => deps.wake?.(),
+      });
     },
     start() {
       refresher.start();

@@ -4,8 +4,11 @@ import { join } from "node:path";
 import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
+import { createFeatures } from "../../src/features.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
+import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import type { OnCallFeature } from "../../src/wiring/oncall-feature.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
 import { alertmanagerFiring } from "../helpers/signals.js";
@@ -16,6 +19,7 @@ let bot: TestBot;
 let readToken: string;
 let ingestToken: string;
 let alertsToken: string;
+let oncallFeature: OnCallFeature;
 
 /** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
 const NOW = new Date("2026-03-25T12:00:00Z");
@@ -28,7 +32,15 @@ beforeAll(async () => {
   // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
   const config = demoConfig();
   config.escalation.default.l2.schedule = "ds-oncall";
-  bot = await startTestBot({ config, clock });
+  bot = await startTestBot({
+    config,
+    clock,
+    features: (ctx) => {
+      const features = createFeatures(ctx);
+      oncallFeature = features.find((f) => f.name === "oncall") as OnCallFeature;
+      return features;
+    },
+  });
   const tokens = createApiTokenService(bot.database.db, systemClock);
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
@@ -235,6 +247,45 @@ describe("/mlops oncall override and undo, then who is paged", () => {
       15_000,
     );
     expect(dms("U0DANA").filter((m) => JSON.stringify(m.blocks).includes("UndoneSlow"))).toHaveLength(0);
+  });
+});
+
+describe("a handoff reminder's Find cover, and Take this shift", () => {
+  it("DMs Dana before Monday's handoff; her Find cover asks the alert channel; an owner takes the shift", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const dmOf = (user: string) => workspace.openDm([user]).channel.id;
+    // The claimed reminder tick 30 minutes before Monday 30 March 09:00 Berlin (07:00Z).
+    expect(
+      await oncallFeature.scheduler.claimTick("oncall:handoff-reminders", new Date("2026-03-30T06:30:00Z")),
+    ).toBe("ran");
+    const reminder = await eventually("Dana's reminder", () =>
+      workspace.messages(dmOf("U0DANA")).find((m) => m.text.startsWith("Handoff:")),
+    );
+    expect(JSON.stringify(reminder.blocks)).toContain("taking over from <@U0DEV>");
+    expect(JSON.stringify(reminder.blocks)).toMatch(/You inherit \d+ open incidents?/);
+    expect((await driver.clickButton("U0DANA", reminder, ACTION_IDS.oncallFindCover)).status).toBe(200);
+    const alerts = workspace.channelByName("mlops-alerts")?.id as string;
+    const ask = await eventually("the cover request", () =>
+      workspace.messages(alerts).find((m) => m.text.startsWith("Cover wanted in ds-oncall")),
+    );
+    expect(JSON.stringify(ask.blocks)).toContain("<@U0DANA> asks for cover in *ds-oncall*");
+    // Olivia (L1, not in ds-oncall) may not take it: the request stays open.
+    await driver.clickButton("U0OLIVIA", ask, ACTION_IDS.oncallTakeShift);
+    await eventually("Olivia's refusal", () =>
+      workspace.ephemerals("U0OLIVIA").find((e) => JSON.stringify(e).includes("manage_oncall")),
+    );
+    expect(JSON.stringify(workspace.message(alerts, ask.ts)?.blocks)).toContain(ACTION_IDS.oncallTakeShift);
+    // Maya owns a model (manage_oncall: l2, owners): she takes it, and the request says so.
+    await driver.clickButton("U0MAYA", ask, ACTION_IDS.oncallTakeShift);
+    const taken = await eventually("the taken request", () => {
+      const m = workspace.message(alerts, ask.ts);
+      return m?.text.includes("took the") ? m : undefined;
+    });
+    expect(taken.text).toMatch(/<@U0MAYA> took the \*ds-oncall\* shift .* for <@U0DANA> \(override #\d+/);
+    const view = await driver.command("U0DANA", alerts, "oncall ds-oncall");
+    expect(JSON.stringify(view.body)).toContain(
+      "*Next:* <@U0MAYA> (override) from Mon 30 Mar 09:00 until Mon 6 Apr 09:00",
+    );
   });
 });
 

@@ -41,8 +41,9 @@ beforeAll(async () => {
     createOnCallFeature(featureContext(database, config, clock), { instanceId: "replica-a" }),
     createOnCallFeature(featureContext(database, config, clock), { instanceId: "replica-b" }),
   ];
-  // The feature only takes the app's Web API client (its `slack` hook registers no listeners).
-  for (const r of replicas) r.slack?.({ client } as unknown as App);
+  // The feature takes the app's Web API client; its buttons are not clicked here.
+  const app = { client, action: () => app };
+  for (const r of replicas) r.slack?.(app as unknown as App);
 });
 afterAll(async () => {
   await database?.close();

@@ -5,12 +5,13 @@ import type { HandoffReminder } from "../../oncall/index.js";
 import { createOutboxRepository } from "../../outbox/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { escapeMrkdwn } from "../../shared/text.js";
+import { ACTION_IDS } from "../action-ids.js";
 
 /** At most this many incidents are listed; the rest are counted. */
 const LISTED = 15;
 
 /** An instant Slack shows on each reader's own clock (the fallback in UTC). */
-function slackTime(d: Date): string {
+export function slackTime(d: Date): string {
   const fallback = `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
   return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${fallback}>`;
 }
@@ -36,11 +37,22 @@ export function handoffMessage(r: HandoffReminder): { text: string; blocks: Know
       { type: "section", text: { type: "mrkdwn", text: head } },
       { type: "section", text: { type: "mrkdwn", text: open.slice(0, 2900) } },
       {
+        type: "actions",
+        elements: [
+          {
+            type: "button",
+            action_id: ACTION_IDS.oncallFindCover,
+            text: { type: "plain_text", text: "Find cover" },
+            value: `${r.schedule}|${r.start.getTime()}|${r.end.getTime()}`,
+          },
+        ],
+      },
+      {
         type: "context",
         elements: [
           {
             type: "mrkdwn",
-            text: `Can't take it? Ask someone to cover: \`/mlops oncall override ${r.schedule} @person <from> <to>\``,
+            text: `Can't take it? *Find cover* asks in the alert channel; or \`/mlops oncall override ${r.schedule} @person <from> <to>\``,
           },
         ],
       },
