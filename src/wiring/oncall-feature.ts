@@ -178,6 +178,7 @@ export function createOnCallFeature(
         clock: ctx.clock,
         logger,
         overrides,
+        schedules: oncall.names(),
         channel: ctx.config.workspace.alert_channel,
         wake: () => deps.wake?.(),
       });

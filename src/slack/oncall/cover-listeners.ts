@@ -18,6 +18,8 @@ export interface CoverDeps {
   clock: Clock;
   logger: Logger;
   overrides: Pick<OverrideService, "create">;
+  /** The configured schedules: a request for another name (a forged value) posts nothing. */
+  schedules: readonly string[];
   /** Where cover is asked for (`workspace.alert_channel`). */
   channel: string;
   /** Wakes the outbox dispatcher. */
@@ -87,7 +89,7 @@ export function registerCoverListeners(app: App, deps: CoverDeps): void {
     await ack();
     const click = clickOf(body);
     const shift = parseShiftValue(click?.value);
-    if (!click || !shift) return;
+    if (!click || !shift || !deps.schedules.includes(shift.schedule)) return;
     await createOutboxRepository(deps.db).enqueue(
       {
         method: "chat.postMessage",
