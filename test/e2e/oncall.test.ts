@@ -254,6 +254,22 @@ describe("a handoff reminder's Find cover, and Take this shift", () => {
   it("DMs Dana before Monday's handoff; her Find cover asks the alert channel; an owner takes the shift", async () => {
     const { workspace, driver } = bot.sandbox;
     const dmOf = (user: string) => workspace.openDm([user]).channel.id;
+    // An incident open at the handoff, for Dana to inherit.
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(
+        alertmanagerFiring("HandoffInherited", "warning", "HandoffInherited is still open"),
+      ),
+    });
+    expect(fired.status).toBe(200);
+    const fraud = workspace.channelByName("fraud-alerts")?.id as string;
+    const card = await eventually("the open incident's card", () =>
+      workspace
+        .messages(fraud)
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes("HandoffInherited")),
+    );
+    const ref = card.text.split(" ")[0] as string;
     // The claimed reminder tick 30 minutes before Monday 30 March 09:00 Berlin (07:00Z).
     expect(
       await oncallFeature.scheduler.claimTick("oncall:handoff-reminders", new Date("2026-03-30T06:30:00Z")),
@@ -263,6 +279,7 @@ describe("a handoff reminder's Find cover, and Take this shift", () => {
     );
     expect(JSON.stringify(reminder.blocks)).toContain("taking over from <@U0DEV>");
     expect(JSON.stringify(reminder.blocks)).toMatch(/You inherit \d+ open incidents?/);
+    expect(JSON.stringify(reminder.blocks)).toContain(`*${ref}* [warning, open] fraud-detector:`);
     expect((await driver.clickButton("U0DANA", reminder, ACTION_IDS.oncallFindCover)).status).toBe(200);
     const alerts = workspace.channelByName("mlops-alerts")?.id as string;
     const ask = await eventually("the cover request", () =>
