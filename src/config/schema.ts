@@ -78,6 +78,12 @@ const permissionsSchema = z
       .describe(
         "List, retry and drop undeliverable Slack writes (/mlops outbox); 'owners' means the owners of any model",
       ),
+    manage_oncall: z
+      .array(principalSchema)
+      .default(["l2", "owners"])
+      .describe(
+        "Set and undo on-call overrides on any schedule (a schedule's own people may always do it on theirs); 'owners' means the owners of any model",
+      ),
   })
   .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
 
