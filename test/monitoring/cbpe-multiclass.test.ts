@@ -41,6 +41,22 @@ describe("multiclass CBPE against NannyML's method (NumPy/SciPy reference)", () 
     close(est.macroF1, fx.macro_f1, 1e-10);
   });
 
+  it("from rollup-style cells: per-class bins of p_k, calibrated mass rescaled to the row count", () => {
+    const cals = fitMulticlassCalibration(fx.ref_probs, fx.ref_labels, fx.classes);
+    // Two halves reduced apart and merged, as rollup buckets are.
+    const half = fx.cur_probs.length / 2;
+    const cells = mergeMulticlassCells(
+      multiclassCells(fx.cur_probs.slice(0, half), fx.cur_pred.slice(0, half)),
+      multiclassCells(fx.cur_probs.slice(half), fx.cur_pred.slice(half)),
+    );
+    const est = multiclassCbpeFromCells(cells, cals);
+    for (const [k, v] of est.tp.entries()) close(v, fx.cells.tp[k], 1e-10);
+    for (const [k, v] of est.fp.entries()) close(v, fx.cells.fp[k], 1e-10);
+    for (const [k, v] of est.fn.entries()) close(v, fx.cells.fn[k], 1e-10);
+    close(est.accuracy, fx.cells.accuracy, 1e-10);
+    close(est.macroF1, fx.cells.macro_f1, 1e-10);
+  });
+
   it("the confidence-only fallback: mean calibrated P(correct | confidence of the predicted class)", () => {
     const conf = (rows: number[][]) => rows.map((p) => Math.max(...p));
     const correct = fx.ref_probs.map(
