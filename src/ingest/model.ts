@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { FeatureSlot } from "../models/index.js";
 import { isStorable, UNSTORABLE_MESSAGE } from "../shared/storable.js";
+import { probabilitiesProblem } from "./probabilities.js";
 
 /** Largest batch the ingest API accepts, in rows. */
 export const MAX_BATCH_ROWS = 10_000;
@@ -11,22 +12,40 @@ const text = (min: number, max: number) =>
 const requestId = z.union([text(1, 200), z.number().int().nonnegative()]).transform(String);
 const featureValue = z.union([z.number(), text(0, 1000), z.null()]);
 
-/** One prediction as a model service reports it. */
-export const predictionRowSchema = z.strictObject({
+const predictionFields = {
   id: requestId,
   ts: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
   model_version: text(1, 100),
   prediction: z.union([z.number(), text(1, 200)]),
   confidence: z.number().min(0).max(1).nullable(),
   features: z.record(text(1, 100), featureValue),
-});
+  /** A multiclass model's probability per class (src/ingest/probabilities.ts has the rules). */
+  probabilities: z.custom<Record<string, number>>(() => true).optional(),
+};
+
+/** Refuses a probability vector that does not sum to 1 or lacks the predicted class. */
+function checkProbabilities(
+  row: { prediction: unknown; probabilities?: unknown },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (row.probabilities === undefined) return;
+  const message = probabilitiesProblem(row.probabilities, row.prediction);
+  if (message) ctx.addIssue({ code: "custom", path: ["probabilities"], message });
+}
+
+/** One prediction as a model service reports it. */
+export const predictionRowSchema = z.strictObject(predictionFields).superRefine(checkProbabilities);
 
 /** A batch of predictions: 1 to 10,000 rows. */
 export const predictionBatchSchema = z.array(predictionRowSchema).min(1).max(MAX_BATCH_ROWS);
 
 /** A labelled reference upload: predictions that also carry their ground truth. */
 export const labelledBatchSchema = z
-  .array(predictionRowSchema.extend({ label: z.union([z.number(), text(1, 200)]).nullable() }))
+  .array(
+    z
+      .strictObject({ ...predictionFields, label: z.union([z.number(), text(1, 200)]).nullable() })
+      .superRefine(checkProbabilities),
+  )
   .min(1)
   .max(100_000);
 
@@ -70,6 +89,8 @@ export interface StoredRow {
   k: (string | null)[];
   x: Record<string, unknown> | null;
   l?: string | null;
+  /** A multiclass model's probability per class, as sent (absent: none sent). */
+  q?: Record<string, number>;
 }
 
 /**
@@ -106,5 +127,6 @@ export function toStoredRow(
     k,
     x,
     ...(row.label !== undefined ? { l: row.label === null ? null : String(row.label) } : {}),
+    ...(row.probabilities !== undefined ? { q: row.probabilities } : {}),
   };
 }

@@ -34,10 +34,10 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
       return db.transaction(async (tx) => {
         const inserted = resultRows<{ i: string; t: string | Date }>(
           await tx.execute(sql`
-            insert into predictions (model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra)
-            select ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x
+            insert into predictions (model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra, probabilities)
+            select ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x, r.q
             from json_to_recordset(${JSON.stringify(rows)}::json)
-              as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb)
+              as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb, q jsonb)
             on conflict (model_id, request_id, ts) do nothing
             returning request_id as i, ts as t`),
         );
@@ -178,10 +178,10 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
     /** Stages a labelled reference upload under `uploadId`. */
     async insertSamples(uploadId: number, modelId: number, rows: StoredRow[]): Promise<void> {
       await db.execute(sql`
-        insert into reference_samples (upload_id, model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra, label)
-        select ${uploadId}, ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x, r.l
+        insert into reference_samples (upload_id, model_id, request_id, ts, model_version, prediction, confidence, num, cat, extra, label, probabilities)
+        select ${uploadId}, ${modelId}, r.i, r.t, r.v, r.p, r.c, r.n, r.k, r.x, r.l, r.q
         from json_to_recordset(${JSON.stringify(rows)}::json)
-          as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb, l text)`);
+          as r(i text, t timestamptz, v text, p text, c float8, n float8[], k text[], x jsonb, l text, q jsonb)`);
     },
     async deleteSamples(uploadId: number): Promise<void> {
       await db.execute(sql`delete from reference_samples where upload_id = ${uploadId}`);

@@ -104,6 +104,7 @@ export function createIngestService(deps: {
         throw new InvalidBatchError(row === null ? message : `row ${row}: ${field}: ${message}`, row, field);
       }
       const rows = checked.rows;
+      refuseProbabilities(model, rows);
       const { slots, counts } = layout(model);
       const versions = new Set<string>();
       const lowConfidenceTs: number[] = [];
@@ -197,6 +198,7 @@ export function createIngestService(deps: {
     ): Promise<{ model: RegisteredModel; uploadId: number; rows: LabelledRow[] }> {
       const model = deps.registry.get(slug);
       const rows = parseBatch(labelledBatchSchema, body);
+      refuseProbabilities(model, rows);
       const { slots, counts } = layout(model);
       const uploadId = deps.clock.now().getTime() * 1000 + Math.floor(Math.random() * 1000);
       for (let start = 0; start < rows.length; start += 10_000) {
@@ -207,6 +209,18 @@ export function createIngestService(deps: {
     },
     dropReference: (uploadId: number) => repo.deleteSamples(uploadId),
   };
+}
+
+/** A probability vector only means something for a multiclass model: refuse the first elsewhere. */
+function refuseProbabilities(model: RegisteredModel, rows: readonly { probabilities?: unknown }[]): void {
+  if (model.task === "multiclass_classification") return;
+  const i = rows.findIndex((r) => r.probabilities !== undefined);
+  if (i >= 0)
+    throw new InvalidBatchError(
+      `row ${i}: probabilities: only a multiclass model's predictions carry class probabilities`,
+      i,
+      "probabilities",
+    );
 }
 
 /** The ingest service. */

@@ -5,6 +5,7 @@
  */
 import { isStorable, UNSTORABLE_MESSAGE } from "../shared/storable.js";
 import { MAX_BATCH_ROWS, type PredictionRow } from "./model.js";
+import { probabilitiesProblem } from "./probabilities.js";
 
 /** A problem with one row (row null: with the batch as a whole). */
 export interface BatchProblem {
@@ -14,7 +15,7 @@ export interface BatchProblem {
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const KEYS = new Set(["id", "ts", "model_version", "prediction", "confidence", "features"]);
+const KEYS = new Set(["id", "ts", "model_version", "prediction", "confidence", "features", "probabilities"]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -23,7 +24,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
   if (!isPlainObject(raw)) return { row: i, field: "(row)", message: "expected an object" };
   for (const k in raw) if (!KEYS.has(k)) return { row: i, field: k, message: "unknown key" };
-  const { id, ts, model_version: version, prediction, confidence, features } = raw;
+  const { id, ts, model_version: version, prediction, confidence, features, probabilities } = raw;
   let rid: string;
   if (typeof id === "string" && id.length >= 1 && id.length <= 200) {
     if (!isStorable(id)) return { row: i, field: "id", message: UNSTORABLE_MESSAGE };
@@ -78,6 +79,10 @@ function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
       message: "expected a number, a string of at most 1,000 characters, or null",
     };
   }
+  if (probabilities !== undefined) {
+    const message = probabilitiesProblem(probabilities, prediction);
+    if (message) return { row: i, field: "probabilities", message };
+  }
   return {
     id: rid,
     ts: at,
@@ -85,6 +90,7 @@ function checkRow(raw: unknown, i: number): PredictionRow | BatchProblem {
     prediction: prediction as number | string,
     confidence: confidence as number | null,
     features: features as Record<string, number | string | null>,
+    ...(probabilities !== undefined ? { probabilities: probabilities as Record<string, number> } : {}),
   };
 }
 

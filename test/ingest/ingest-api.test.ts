@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultRows } from "../../src/db/client.js";
-import { startTestBot } from "../helpers/bot.js";
+import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { fraudRow, makeToken, seeded } from "../helpers/monitoring.js";
 
 type TestBot = Awaited<ReturnType<typeof startTestBot>>;
@@ -10,7 +10,11 @@ let token: string;
 const rand = seeded(7);
 
 beforeAll(async () => {
-  bot = await startTestBot();
+  // The demo's model, and a multiclass one (no monitors) whose rows may carry class probabilities.
+  const demo = demoConfig();
+  const fraud = demo.models[0] as (typeof demo.models)[number];
+  const triage = { ...fraud, slug: "triage", name: "Triage", task: "multiclass_classification" as const };
+  bot = await startTestBot({ config: { ...demo, models: [fraud, { ...triage, monitors: {} }] } });
   token = await makeToken(bot.database);
 });
 afterAll(async () => {
@@ -118,7 +122,8 @@ describe("POST /api/v1/models/:model/predictions", () => {
     );
     expect(r[0]).toEqual({ extra: { amount: "12.5", loyalty_tier: "gold" }, n1: null });
     const versions = resultRows<{ version: string; is_champion: boolean }>(
-      await bot.database.db.execute(sql`select version, is_champion from model_versions order by version`),
+      await bot.database.db.execute(sql`select version, is_champion from model_versions
+          where model_id = (select id from models where slug = 'fraud-detector') order by version`),
     );
     expect(versions).toEqual([
       { version: "v1", is_champion: true },
@@ -205,5 +210,57 @@ describe("POST /api/v1/models/:model/reference", () => {
     const bad = await post("/api/v1/models/fraud-detector/reference", { from: "yesterday" });
     expect(bad.status).toBe(400);
     expect(await counts()).toEqual({ profiles: 2, samples: 0 });
+  });
+});
+
+describe("class probabilities of a multiclass model", () => {
+  const TRIAGE = "/api/v1/models/triage/predictions";
+  const probs = { low: 0.2, mid: 0.7, high: 0.1 };
+  const rows = (prefix: string, n: number) =>
+    batch(prefix, n).map((r) => ({ ...r, prediction: "mid", confidence: 0.7, probabilities: probs }));
+  const stuck = (res: { status: number; body: Record<string, unknown> }, row: number) => {
+    expect(res).toMatchObject({ status: 400, body: { error: "invalid_batch", row, field: "probabilities" } });
+    expect(String(res.body.message)).toMatch(new RegExp(`^row ${row}: probabilities: `));
+  };
+
+  it("stores the vector with the prediction", async () => {
+    expect((await post(TRIAGE, rows("probs", 5))).body).toEqual({ received: 5, stored: 5 });
+    const r = await bot.database.db.execute(
+      sql`select probabilities from predictions where request_id like 'probs-%' order by request_id`,
+    );
+    expect(resultRows<{ probabilities: unknown }>(r).map((x) => x.probabilities)).toEqual(
+      Array.from({ length: 5 }, () => probs),
+    );
+  });
+
+  it("a vector not summing to 1, or without the predicted class, gets 400 naming the row", async () => {
+    const before = await stored();
+    const sum = rows("probs-sum", 6);
+    (sum[4] as { probabilities: Record<string, number> }).probabilities = { low: 0.2, mid: 0.7, high: 0.2 };
+    stuck(await post(TRIAGE, sum), 4);
+    const missing = rows("probs-missing", 3);
+    (missing[1] as { prediction: string }).prediction = "none";
+    const res = await post(TRIAGE, missing);
+    stuck(res, 1);
+    expect(String(res.body.message)).toMatch(/predicted class "none" is not among them/);
+    expect(await stored()).toBe(before);
+  });
+
+  it("a binary model's row with probabilities gets 400, in predictions and reference uploads", async () => {
+    const before = await stored();
+    const bad: Record<string, unknown>[] = batch("probs-binary", 4);
+    bad[2] = { ...bad[2], probabilities: { "0": 0.4, "1": 0.6 } };
+    stuck(await post(PREDICTIONS, bad), 2);
+    const labelled = bad.map((r) => ({ ...r, label: 1 }));
+    stuck(await post("/api/v1/models/fraud-detector/reference", labelled), 2);
+    expect(await stored()).toBe(before);
+  });
+
+  it("a labelled upload's bad vector gets 400 naming the row and stages nothing", async () => {
+    const labelled = rows("probs-ref", 5).map((r) => ({ ...r, label: "mid" }));
+    (labelled[3] as { probabilities: unknown }).probabilities = { low: 1.5, mid: -0.5 };
+    stuck(await post("/api/v1/models/triage/reference", labelled), 3);
+    const r = await bot.database.db.execute(sql`select count(*)::int as n from reference_samples`);
+    expect(resultRows<{ n: number }>(r)[0]?.n).toBe(0);
   });
 });

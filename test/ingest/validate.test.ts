@@ -29,6 +29,14 @@ const cases: [string, unknown, string | null][] = [
   ["features not an object", { ...good, features: [1, 2] }, "features"],
   ["nested feature value", { ...good, features: { a: { b: 1 } } }, "features.a"],
   ["unknown key", { ...good, extra: 1 }, "extra"],
+  ["probabilities", { ...good, prediction: "b", probabilities: { a: 0.2, b: 0.5, c: 0.3 } }, null],
+  ["probabilities off by 1e-7", { ...good, probabilities: { "0": 0.3, "1": 0.7000001 } }, null],
+  ["probabilities not summing to 1", { ...good, probabilities: { "0": 0.3, "1": 0.6 } }, "probabilities"],
+  ["predicted class missing", { ...good, probabilities: { "0": 0.3, "2": 0.7 } }, "probabilities"],
+  ["probability above 1", { ...good, probabilities: { "0": -0.5, "1": 1.5 } }, "probabilities"],
+  ["probability as text", { ...good, probabilities: { "0": "0.3", "1": 0.7 } }, "probabilities"],
+  ["one class only", { ...good, probabilities: { "1": 1 } }, "probabilities"],
+  ["probabilities as an array", { ...good, probabilities: [0.3, 0.7] }, "probabilities"],
 ];
 
 describe("prediction batch validation", () => {

@@ -37,6 +37,8 @@ export const predictions = pgTable(
     cat: text().array().notNull(),
     extra: jsonb().$type<Record<string, unknown>>(),
     label: text(),
+    /** A multiclass model's probability per class, `{"<class>": p}` (null: none sent). */
+    probabilities: jsonb().$type<Record<string, number>>(),
     labelledAt: timestamp({ withTimezone: true, mode: "date" }),
     ingestedAt: timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
@@ -66,6 +68,8 @@ export const referenceSamples = pgTable(
     cat: text().array().notNull(),
     extra: jsonb().$type<Record<string, unknown>>(),
     label: text(),
+    /** As `predictions.probabilities`. */
+    probabilities: jsonb().$type<Record<string, number>>(),
   },
   (t) => [index("reference_samples_upload_idx").on(t.uploadId)],
 );

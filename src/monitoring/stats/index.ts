@@ -27,6 +27,14 @@ export {
   multiclassRealised,
 } from "./cbpe-multiclass.js";
 export {
+  type ClassBinCell,
+  fitMulticlassCalibrationCells,
+  mergeMulticlassCells,
+  multiclassCbpeFromCells,
+  multiclassCells,
+  PROBABILITY_BINS,
+} from "./cbpe-multiclass-cells.js";
+export {
   type ClassificationMetrics,
   metricsFromConfusion,
   rocAuc,
