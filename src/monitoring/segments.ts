@@ -67,6 +67,8 @@ export interface SegmentResult {
   status: MonitorOutcome["status"];
   rows: number;
   findings: number;
+  /** Findings left out because the same subject fired for the whole model in this run. */
+  covered_by_global?: number;
   note?: string;
 }
 
@@ -137,18 +139,30 @@ export async function withSegments(
         .slice(i, i + SEGMENT_CONCURRENCY)
         .map(async (f) => outcomes.set(f.key, await runOnSegment(ctx, f, evaluate, segments.length))),
     );
+  // A segment finding says something only when the model as a whole does not: when the same subject
+  // fired globally in this run (a drift everywhere), each segment repeating it would add a member
+  // per segment to the incident and bury the global finding, so it is counted, not raised.
+  const globalSubjects = new Set(global.findings.map((f) => f.subject));
+  const coveredBy = (subject: string): boolean => {
+    const segment = subjectSegment(subject);
+    return segment !== null && globalSubjects.has(subject.slice(0, -(SEGMENT_MARK.length + segment.length)));
+  };
   for (const { key } of filters) {
     const out = outcomes.get(key) as MonitorOutcome;
+    const own = out.findings.filter((f) => !coveredBy(f.subject));
+    const covered = out.findings.length - own.length;
     results[key] = {
       status: out.status,
       rows: out.rows,
-      findings: out.findings.length,
+      findings: own.length,
+      ...(covered ? { covered_by_global: covered } : {}),
       ...(out.note ? { note: out.note } : {}),
     };
     if (out.status === "skipped" || out.status === "error")
       skippedNotes.push(`${key}: ${out.note ?? out.status}`);
-    findings.push(...out.findings);
-    Object.assign(evidence, out.evidence ?? {});
+    findings.push(...own);
+    for (const [subject, charts] of Object.entries(out.evidence ?? {}))
+      if (!coveredBy(subject)) evidence[subject] = charts;
   }
   const decisive = global.status === "ok" || global.status === "alert";
   const note = skippedNotes.length ? `segments skipped — ${skippedNotes.join("; ")}` : undefined;
