@@ -13,6 +13,7 @@ import {
   type AlertSink,
   configuredMonitors,
   createDeadmanSwitch,
+  createIngestScorer,
   createMonitoringRepository,
   createMonitoringService,
   createRealtimeConfidence,
@@ -149,6 +150,7 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger,
   });
+  const scorer = createIngestScorer({ runs });
   const ingest = createIngestService({
     db,
     registry,
@@ -156,8 +158,17 @@ export function createMonitoringFeature(
     partitions,
     maxCategories,
     listeners: [realtime],
+    scorer,
   });
-  const reference = createReferenceService({ registry, windows, runs, ingest, clock: ctx.clock });
+  const reference = createReferenceService({
+    registry,
+    windows,
+    runs,
+    ingest,
+    clock: ctx.clock,
+    multivariateOf: (slug) => ctx.config.models.find((m) => m.slug === slug)?.monitors.multivariate,
+    onBaseline: (modelId) => scorer.invalidate(modelId),
+  });
   const scheduler = createScheduler({
     db,
     clock: ctx.clock,
