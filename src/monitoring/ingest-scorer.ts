@@ -50,7 +50,8 @@ export function createIngestScorer(deps: {
   return {
     invalidate: (modelId) => void cache.delete(modelId),
     async score(model, rows) {
-      if (!model.features.some((f) => f.derived)) return;
+      // Only while the monitor is configured (its slots are active).
+      if (!model.features.some((f) => f.derived && f.active)) return;
       const fit = await fitOf(model);
       if (!fit) return;
       const { profile, errorSlot, residualSlots } = fit;
