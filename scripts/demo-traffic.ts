@@ -1,5 +1,5 @@
 /**
- * `npm run demo:traffic -- [--inject drift|quality|confidence] [--after 10s] [--rate 100]`
+ * `npm run demo:traffic -- [--inject drift|drift_segment|quality|confidence] [--after 10s] [--rate 100]`
  *
  * Streams realistic predictions of the demo `fraud-detector` into a running bot, sends their
  * ground truth a little later, and serves a small fake model service (`GET /health`,

@@ -86,7 +86,10 @@ export function createFeatures(ctx: FeatureContext): Feature[] {
   const previousModels = monitoring.commands?.find((c) => c.name === "models");
   // Escalation pages a tier's schedule through the on-call engine; /mlops oncall <model> is escalation's view.
   let escalationOnCall: Subcommand | undefined;
-  const oncall = createOnCallFeature(ctx, { previous: () => escalationOnCall });
+  const oncall = createOnCallFeature(ctx, {
+    previous: () => escalationOnCall,
+    wake: () => incidents.dispatcher.wake(),
+  });
   const escalation = createEscalationFeature(ctx, {
     incidents,
     onCall: async (schedule, at) => (await oncall.oncall.whoIsOn(schedule, at))?.user ?? null,

@@ -103,6 +103,29 @@ export const scheduleSchema = z
     timezone: timeZoneSchema.default("UTC").describe("The schedule's time zone (layers may set their own)"),
     layers: z.array(layerSchema).min(1, "a schedule needs at least one layer").optional(),
     ical: icalSourceSchema.optional(),
+    usergroup: z
+      .string()
+      .regex(
+        /^(S[A-Z0-9]{2,}|[a-z0-9][a-z0-9._-]*)$/,
+        "expected a Slack user-group id (S0123) or handle (ds-oncall)",
+      )
+      .optional()
+      .describe(
+        "A Slack user group kept to the person on call: its members are set at each handoff and corrected when changed by hand (needs usergroups:write)",
+      ),
+    remind_before: z
+      .union([
+        z.literal("off"),
+        z
+          .string()
+          .regex(/^\d+(m|h)$/, "expected a duration like 30m or 2h, or off")
+          .transform((s) => parseDuration(s))
+          .refine((ms) => ms >= 60_000 && ms <= 86_400_000, "expected 1m to 24h"),
+      ])
+      .prefault("30m")
+      .describe(
+        "How long before each handoff the incoming person gets a DM listing the open incidents they inherit; off for none",
+      ),
   })
   .superRefine((s, ctx) => {
     if (!s.layers === !s.ical)

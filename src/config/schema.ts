@@ -78,6 +78,12 @@ const permissionsSchema = z
       .describe(
         "List, retry and drop undeliverable Slack writes (/mlops outbox); 'owners' means the owners of any model",
       ),
+    manage_oncall: z
+      .array(principalSchema)
+      .default(["l2", "owners"])
+      .describe(
+        "Set and undo on-call overrides on any schedule (a schedule's own people may always do it on theirs); 'owners' means the owners of any model",
+      ),
   })
   .describe("Who may do what: lists of user-group keys, 'owners' or Slack user ids");
 
@@ -96,6 +102,12 @@ const workspaceSchema = z.strictObject({
 });
 
 const confidenceMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("*/5 * * * *"),
   window: durationSchema.prefault("1h"),
   max_low_share: fraction.default(0.2).describe("Alert when more than this share is under the threshold"),
@@ -120,6 +132,12 @@ const driftMethod = z.enum([
 ]);
 
 const driftMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   method: driftMethod.default("auto"),
@@ -146,6 +164,12 @@ const driftMonitor = z.strictObject({
 });
 
 const dataQualityMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("*/15 * * * *"),
   window: durationSchema.prefault("1h"),
   missing_share_factor: z.number().min(1).default(1.1),
@@ -167,6 +191,12 @@ const multivariateMonitor = z.strictObject({
 });
 
 const performanceMonitor = z.strictObject({
+  by_segment: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+    ),
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   metric: z
@@ -358,6 +388,19 @@ const modelSchema = z
         "The model version serving traffic (the champion); other versions seen in predictions are challengers",
       ),
     features: z.array(featureSchema).min(1),
+    segments: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Categorical features whose values are monitored as segments (country, channel, tier): rollups are kept per value, and monitors with by_segment run per segment",
+      ),
+    segment_cap: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe("Values kept per segment feature; later values count as the segment <feature>=(other)"),
     retraining: retrainingSchema.optional(),
     inference_logger: inferenceLoggerSchema.optional(),
     expect_traffic_within: durationSchema
@@ -803,6 +846,17 @@ export const configSchema = z
             message: `duplicate feature '${f.name}'`,
           });
         names.add(f.name);
+      });
+      m.segments.forEach((name, j) => {
+        const f = m.features.find((x) => x.name === name);
+        if (f?.type !== "categorical")
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "segments", j],
+            message: f
+              ? `segment feature '${name}' is ${f.type}; segments need a categorical feature`
+              : `unknown feature '${name}' (not in models[${i}].features)`,
+          });
       });
       const metric = m.monitors.performance?.metric;
       if (metric && !metricsOfTask(m.task).includes(metric))

@@ -138,7 +138,7 @@ export function createDemoTraffic(opts: DemoTrafficOptions): DemoTraffic {
   }
 
   async function surge(fault: Fault) {
-    if (fault !== "drift") return;
+    if (fault !== "drift" && fault !== "drift_segment") return;
     const at = now();
     const rows = demoBatch(
       rand,

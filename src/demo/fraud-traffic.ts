@@ -2,11 +2,14 @@
  * Realistic predictions of the demo `fraud-detector`: card transactions, a scorer whose
  * confidence is calibrated, and ground truth drawn from the score. Faults can be injected:
  * `drift` (bigger amounts, more web and electronics, farther from home), `quality` (missing
- * account ages, an unseen country, a new field), `confidence` (scores collapse towards 0.5).
+ * account ages, an unseen country, a new field), `confidence` (scores collapse towards 0.5),
+ * `drift_segment` (drift in one country only, found by the per-segment drift run).
  */
 
 /** What can be injected into the stream. */
-export const FAULTS = ["none", "drift", "quality", "confidence"] as const;
+export const FAULTS = ["none", "drift", "drift_segment", "quality", "confidence"] as const;
+/** The one country whose traffic drifts under the `drift_segment` fault (5% of traffic). */
+export const SEGMENT_FAULT_COUNTRY = "IT";
 /** A fault. */
 export type Fault = (typeof FAULTS)[number];
 
@@ -102,6 +105,11 @@ export function demoPrediction(
       ["IT", 5],
     ]),
   };
+  // Segment only: Italy's amounts quadruple; the other countries, 95% of traffic, stay as they
+  // were, so the shift hides in the global numbers (global PSI of amount stays under 0.2).
+  // (Applied after the draws, so every other fault's rows stay the same for a seed.)
+  if (fault === "drift_segment" && features.country === SEGMENT_FAULT_COUNTRY)
+    features.amount = round((features.amount as number) * 4, 2);
   if (fault === "quality") {
     if (rand() < 0.4) features.account_age_days = null;
     if (rand() < 0.1) features.country = "XX";

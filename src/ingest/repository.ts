@@ -9,6 +9,7 @@ import {
   rollupBatch,
 } from "../rollups/model.js";
 import { createRollupRepository, type RollupDelta } from "../rollups/repository.js";
+import { type SegmentSplit, segmentBatch, segmentKey } from "../rollups/segments.js";
 import type { StoredRow } from "./model.js";
 
 const keyOf = (id: string, ts: string | Date) => `${id}\u0000${new Date(ts).getTime()}`;
@@ -28,6 +29,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
       modelId: number,
       rows: readonly StoredRow[],
       layout: RollupLayout,
+      split?: SegmentSplit,
     ): Promise<{ stored: number; joined: number }> {
       return db.transaction(async (tx) => {
         const inserted = resultRows<{ i: string; t: string | Date }>(
@@ -61,7 +63,10 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
         const newRows = rows
           .filter((r) => fresh.has(keyOf(r.i, r.t)))
           .map((r) => ({ ...r, l: labels.get(r.i) ?? null }));
-        await rollups.insertDeltas(tx, modelId, rollupBatch(newRows, layout).values());
+        await rollups.insertDeltas(tx, modelId, [
+          ...rollupBatch(newRows, layout).values(),
+          ...(split?.features.length ? segmentBatch(newRows, layout, split) : []),
+        ]);
         return { stored: inserted.length, joined: labels.size };
       });
     },
@@ -76,6 +81,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
       labels: { i: string; l: string }[],
       at: Date,
       regression = false,
+      split?: SegmentSplit,
     ): Promise<{ matched: number; pending: number }> {
       return db.transaction(async (tx) => {
         const json = JSON.stringify(labels);
@@ -87,6 +93,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
           c: number | null;
           old: string | null;
           l: string;
+          k: (string | null)[] | null;
         }>(
           await tx.execute(sql`
             with l as (select distinct on (i) i, l from json_to_recordset(${json}::json) as r(i text, l text)),
@@ -98,20 +105,29 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
             from old join l on l.i = old.request_id
             where p.model_id = ${modelId} and p.request_id = old.request_id and p.ts = old.ts
             returning p.request_id as i, p.ts as t, p.model_version as v, p.prediction as p, p.confidence as c,
-              old.label as old, p.label as l`),
+              old.label as old, p.label as l, p.cat as k`),
         );
         const deltas = new Map<string, RollupDelta>();
         for (const r of changed) {
           if (r.old === r.l) continue;
           const bucket = minuteOf(new Date(r.t));
-          const key = `${r.v}\u0000${bucket.getTime()}`;
-          let d = deltas.get(key);
-          if (!d) {
-            d = { version: r.v, bucket, data: emptyRollup() as RollupData };
-            deltas.set(key, d);
+          // The global rollup, and the row's segments' (a label moves the same cell in each).
+          const segments = [""];
+          for (const f of split?.features ?? []) {
+            const v = r.k?.[f.index];
+            if (v !== null && v !== undefined && split)
+              segments.push(segmentKey(f.name, split.valueOf(f.name, v)));
           }
-          if (r.old !== null) addLabelled(d.data, r.p, r.old, r.c, regression, -1);
-          addLabelled(d.data, r.p, r.l, r.c, regression, 1);
+          for (const segment of segments) {
+            const key = `${segment}\u0000${r.v}\u0000${bucket.getTime()}`;
+            let d = deltas.get(key);
+            if (!d) {
+              d = { version: r.v, bucket, data: emptyRollup() as RollupData, segment };
+              deltas.set(key, d);
+            }
+            if (r.old !== null) addLabelled(d.data, r.p, r.old, r.c, regression, -1);
+            addLabelled(d.data, r.p, r.l, r.c, regression, 1);
+          }
         }
         await rollups.insertDeltas(tx, modelId, deltas.values());
         const matchedIds = new Set(changed.map((r) => r.i));

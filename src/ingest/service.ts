@@ -4,6 +4,8 @@ import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } 
 import { type AnyRollup, decodeRollup } from "../rollups/format.js";
 import { DEFAULT_MAX_CATEGORIES, isNumberText, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
+import { createRollupRepository } from "../rollups/repository.js";
+import { createSegmentValues, type SegmentSplit, type SegmentValues } from "../rollups/segments.js";
 import type { Clock } from "../shared/clock.js";
 import type { PartitionManager } from "../storage/partitions.js";
 import { InvalidBatchError } from "./errors.js";
@@ -60,8 +62,33 @@ export function createIngestService(deps: {
   scorer?: RowScorer;
   /** Distinct values kept per categorical column in a rollup (config `rollups.max_categories`). */
   maxCategories?: number;
+  /** A model's segment features and value cap (`models[].segments`, `segment_cap`); none: no segments. */
+  segmentsOf?: (slug: string) => { features: readonly string[]; cap: number } | undefined;
 }) {
   const repo = createIngestRepository(deps.db, { maxCategories: deps.maxCategories });
+  const rollupRepo = createRollupRepository(deps.db);
+  // Per model: the segment values under the cap, seeded once from the stored segments so a
+  // restart keeps the same values (a second replica may keep a few others until it restarts).
+  const splits = new Map<number, Promise<SegmentSplit | undefined>>();
+  const splitOf = (model: RegisteredModel): Promise<SegmentSplit | undefined> => {
+    let p = splits.get(model.id);
+    if (!p) {
+      p = (async () => {
+        const cfg = deps.segmentsOf?.(model.slug);
+        if (!cfg?.features.length) return undefined;
+        const values: SegmentValues = createSegmentValues(cfg.cap);
+        values.seed(model.id, await rollupRepo.segmentKeys(model.id));
+        const features = cfg.features.flatMap((name) => {
+          const f = model.features.find((x) => x.name === name && x.type === "categorical" && x.active);
+          return f ? [{ name, index: f.slot - 1 }] : [];
+        });
+        return values.split(model.id, features);
+      })();
+      p.catch(() => splits.delete(model.id));
+      splits.set(model.id, p);
+    }
+    return p;
+  };
   const layouts = new Map<number, RollupLayout>();
   const layoutOf = (model: RegisteredModel) => {
     let l = layouts.get(model.id);
@@ -93,7 +120,12 @@ export function createIngestService(deps: {
       const stored = rows.map((r) => toStoredRow(r, slots, counts));
       await deps.scorer?.score(model, stored);
       await deps.partitions.ensureFor(rows.map((r) => r.ts));
-      const { stored: inserted } = await repo.insertPredictions(model.id, stored, layoutOf(model));
+      const { stored: inserted } = await repo.insertPredictions(
+        model.id,
+        stored,
+        layoutOf(model),
+        await splitOf(model),
+      );
       await deps.registry.noteVersions(model.id, versions);
       for (const l of deps.listeners ?? [])
         l.afterBatch({ model, rows: rows.length, stored: inserted, lowConfidenceTs });
@@ -119,6 +151,7 @@ export function createIngestService(deps: {
         rows.map((r) => ({ i: r.id, l: String(r.label) })),
         deps.clock.now(),
         model.task === "regression",
+        await splitOf(model),
       );
       return { received: rows.length, matched, pending };
     },

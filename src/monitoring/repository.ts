@@ -128,6 +128,8 @@ export function createMonitoringRepository(db: Db) {
             eq(monitorRuns.modelId, modelId),
             eq(monitorRuns.monitor, monitor),
             sql`${monitorRuns.status} in ('ok', 'alert')`,
+            // A spot check of one segment says nothing about the others.
+            sql`not (${monitorRuns.metrics} ? 'segment_only')`,
           ),
         )
         .orderBy(desc(monitorRuns.startedAt), desc(monitorRuns.id))

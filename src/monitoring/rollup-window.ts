@@ -172,10 +172,13 @@ export function createRollupWindowRepository(
   // share one read while it is in flight. Nothing is kept after it, so no reader sees stale data.
   const inFlight = new Map<string, Promise<WindowBucket[]>>();
   function load(src: Extract<WindowSource, { kind: "window" }>): Promise<WindowBucket[]> {
-    const key = `${src.modelId}|${src.from.getTime()}|${src.to.getTime()}|${src.version ?? ""}`;
+    const segment = src.segment?.key ?? "";
+    const key = `${src.modelId}|${src.from.getTime()}|${src.to.getTime()}|${src.version ?? ""}|${segment}`;
     let p = inFlight.get(key);
     if (!p) {
-      p = rollups.window(src).finally(() => inFlight.delete(key));
+      p = rollups
+        .window({ modelId: src.modelId, from: src.from, to: src.to, version: src.version, segment })
+        .finally(() => inFlight.delete(key));
       inFlight.set(key, p);
     }
     return p;

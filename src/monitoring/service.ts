@@ -28,6 +28,7 @@ import { runProbe } from "./monitors/probe.js";
 import type { ModelServiceClient } from "./ports.js";
 import type { ReferenceProfile } from "./profile.js";
 import type { MonitoringRepository } from "./repository.js";
+import { runOnSegment, segmentFilter, withSegments } from "./segments.js";
 import type { WindowRepository } from "./window-repository.js";
 
 /** What the monitoring service is built from. */
@@ -40,6 +41,8 @@ export interface MonitoringDeps {
   sink: AlertSink;
   services: ModelServiceClient;
   logger: Logger;
+  /** The segments of a model with data in [from, to) (rollups); absent: monitors run globally only. */
+  segmentsIn?: (modelId: number, from: Date, to: Date) => Promise<string[]>;
 }
 
 /**
@@ -131,7 +134,8 @@ export function createMonitoringService(deps: MonitoringDeps) {
       startedAt,
       durationMs,
     });
-    const resolved = resolvedSubjects(previous, outcome);
+    // A spot check of one segment raises what it finds but resolves nothing it did not look at.
+    const resolved = outcome.metrics.segment_only ? [] : resolvedSubjects(previous, outcome);
     // Charts are built only for runs that fire; a failure to build one never holds back the alert.
     const history = outcome.findings.length
       ? await runs.latestRuns(model.id, kind, HISTORY_RUNS).catch((err: unknown) => {
@@ -177,8 +181,42 @@ export function createMonitoringService(deps: MonitoringDeps) {
     return { ...measured, id, model: model.slug, monitor: kind, trigger, profileId, startedAt, durationMs };
   }
 
-  /** Runs one monitor now and records it; a failure is recorded as an `error` run, never thrown. */
-  async function runMonitor(slug: string, kind: MonitorKind, trigger: RunTrigger): Promise<MonitorRun> {
+  /** The monitor on its segments too (when `by_segment`), or on the one segment asked for. */
+  async function evaluateScoped(
+    ctx: MonitorContext,
+    kind: MonitorKind,
+    segment?: string,
+  ): Promise<MonitorOutcome> {
+    const byCtx = (c: MonitorContext) => evaluate(c, kind);
+    const list = deps.segmentsIn;
+    if (segment !== undefined) {
+      const known = list ? await list(ctx.model.id, new Date(0), new Date(ctx.now.getTime() + 1)) : [];
+      const filter = segmentFilter(ctx.model, segment, known);
+      const features = ctx.config.segments;
+      if (!filter || !features.includes(filter.key.split("=")[0] as string))
+        throw new Error(
+          `unknown segment '${segment}': expected <feature>=<value> with a segment feature of ${ctx.model.slug} (${features.join(", ") || "none configured"})`,
+        );
+      const out = await runOnSegment(ctx, filter, byCtx);
+      return { ...out, metrics: { ...out.metrics, segment_only: filter.key } };
+    }
+    const global = await evaluate(ctx, kind);
+    const cfg = ctx.config.monitors[kind] as { by_segment?: boolean } | undefined;
+    if (!cfg?.by_segment || !list || !global.window || ctx.config.segments.length === 0) return global;
+    const segments = await list(ctx.model.id, global.window.from, global.window.to);
+    return withSegments(ctx, kind, global, segments, byCtx);
+  }
+
+  /**
+   * Runs one monitor now and records it; a failure is recorded as an `error` run, never thrown.
+   * With `segment` (`country=DE`) it runs on that segment only.
+   */
+  async function runMonitor(
+    slug: string,
+    kind: MonitorKind,
+    trigger: RunTrigger,
+    segment?: string,
+  ): Promise<MonitorRun> {
     const model = registry.get(slug);
     const startedAt = clock.now();
     const t0 = performance.now();
@@ -190,7 +228,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
         runs.lastDecisive(model.id, kind),
       ]);
       profile = latest;
-      outcome = await evaluate(
+      outcome = await evaluateScoped(
         {
           model,
           config: configOf(slug),
@@ -202,6 +240,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
           previous,
         },
         kind,
+        segment,
       );
     } catch (err) {
       logger.error({ err, model: slug, monitor: kind }, "monitor run failed");
@@ -220,10 +259,13 @@ export function createMonitoringService(deps: MonitoringDeps) {
 
   return {
     runMonitor,
-    /** Runs every configured monitor of a model, in check order. */
-    async runAll(slug: string, trigger: RunTrigger): Promise<MonitorRun[]> {
+    /** Runs every configured monitor of a model (or of one of its segments), in check order. */
+    async runAll(slug: string, trigger: RunTrigger, segment?: string): Promise<MonitorRun[]> {
       const out: MonitorRun[] = [];
-      for (const kind of configuredMonitors(configOf(slug))) out.push(await runMonitor(slug, kind, trigger));
+      for (const kind of configuredMonitors(configOf(slug))) {
+        if (segment !== undefined && kind === "probe") continue;
+        out.push(await runMonitor(slug, kind, trigger, segment));
+      }
       return out;
     },
     /** Records a real-time finding (a burst seen on ingest) as a run of `kind`. */

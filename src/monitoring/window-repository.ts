@@ -8,15 +8,34 @@ import type { RegressionMoments } from "./stats/index.js";
  * over `predictions` (a time window) and `reference_samples` (a staged upload).
  */
 
-/** Rows a reduction reads: a model's predictions in [from, to), or a staged reference upload. */
+/**
+ * One segment of a window (`country=DE`): the rows whose categorical feature in `slot` (1-based)
+ * is `value`; for the `(other)` segment, those whose value is set and not one of `kept`.
+ */
+export interface SegmentFilter {
+  key: string;
+  slot: number;
+  value: string;
+  kept?: readonly string[];
+}
+
+/** Rows a reduction reads: a model's predictions in [from, to) (of one segment), or a staged reference upload. */
 export type WindowSource =
-  | { kind: "window"; modelId: number; from: Date; to: Date; version?: string }
+  | { kind: "window"; modelId: number; from: Date; to: Date; version?: string; segment?: SegmentFilter }
   | { kind: "upload"; uploadId: number };
+
+function segmentSql(f: SegmentFilter | undefined): SQL {
+  if (!f) return sql``;
+  const col = sql.raw(`cat[${Math.trunc(f.slot)}]`);
+  return f.kept
+    ? sql` and ${col} is not null and not (${col} = any(${textArray(f.kept)}::text[]))`
+    : sql` and ${col} = ${f.value}`;
+}
 
 function from(src: WindowSource): SQL {
   if (src.kind === "upload") return sql`reference_samples where upload_id = ${src.uploadId}`;
   const version = src.version ? sql` and model_version = ${src.version}` : sql``;
-  return sql`predictions where model_id = ${src.modelId} and ts >= ${src.from.toISOString()}::timestamptz and ts < ${src.to.toISOString()}::timestamptz${version}`;
+  return sql`predictions where model_id = ${src.modelId} and ts >= ${src.from.toISOString()}::timestamptz and ts < ${src.to.toISOString()}::timestamptz${version}${segmentSql(src.segment)}`;
 }
 
 /**

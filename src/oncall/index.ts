@@ -1,5 +1,13 @@
 export { OnCallError } from "./errors.js";
 export { fileCalendarCache, memoryCalendarCache } from "./file-cache.js";
+export {
+  createHandoffReminders,
+  HANDOFF_REMINDER_CRON,
+  type HandoffReminder,
+  type HandoffReminderDeps,
+  handoffsIn,
+  type InheritedIncident,
+} from "./handoff-reminders.js";
 export { FEED_HORIZON, scheduleFeed, USER_PROPERTY } from "./ical-export.js";
 export { CalendarImportError, calendarLayer, type PeopleMap, personOf } from "./ical-import.js";
 export type {
@@ -11,6 +19,14 @@ export type {
   ScheduleLayer,
   Shift,
 } from "./model.js";
+export type { OverrideRow } from "./override-repository.js";
+export {
+  createOverrideService,
+  type OverrideDeps,
+  type OverrideRequest,
+  type OverrideService,
+  scheduleMembers,
+} from "./overrides.js";
 export type { CalendarCache, CalendarFetcher } from "./ports.js";
 export { rotationLayer } from "./rotation.js";
 export { type CalendarRefresher, createCalendarRefresher } from "./scheduled.js";
@@ -26,4 +42,12 @@ export {
   type RemoteStatus,
 } from "./service.js";
 export { onCallAt, shiftsBetween } from "./timeline.js";
+export {
+  createUserGroupSync,
+  type GroupChange,
+  USERGROUP_SYNC_CRON,
+  type UserGroupMembers,
+  type UserGroupSyncDeps,
+} from "./usergroup-sync.js";
+export { parseSpan } from "./when.js";
 export { instantOf, offsetAt, wallTime } from "./zoned-time.js";

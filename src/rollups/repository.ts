@@ -217,6 +217,28 @@ export function createRollupRepository(db: Db, opts: { maxCategories?: number } 
       return [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, data]) => ({ bucket, data }));
     },
 
+    /** Every segment key a model has rollups of (seeds the segment value cap at start). */
+    async segmentKeys(modelId: number): Promise<string[]> {
+      return resultRows<{ s: string }>(
+        await db.execute(sql`select distinct segment as s from rollups
+          where model_id = ${modelId} and segment <> '' and grain = 'hour'
+          union select distinct segment from rollup_deltas where model_id = ${modelId} and segment <> ''`),
+      ).map((r) => r.s);
+    },
+
+    /** The segments with data in [from, to) (hour rollups cover every minute folded into them). */
+    async segmentsIn(modelId: number, from: Date, to: Date): Promise<string[]> {
+      return resultRows<{ s: string }>(
+        await db.execute(sql`select distinct segment as s from rollups
+          where model_id = ${modelId} and segment <> '' and grain = 'hour'
+            and bucket >= ${iso(floorTo(from.getTime(), HOUR))}::timestamptz and bucket < ${to.toISOString()}::timestamptz
+          union select distinct segment from rollup_deltas
+          where model_id = ${modelId} and segment <> ''
+            and bucket >= ${iso(floorTo(from.getTime(), MINUTE))}::timestamptz and bucket < ${to.toISOString()}::timestamptz
+          order by 1`),
+      ).map((r) => r.s);
+    },
+
     /** Whether a model has any rollup or delta (it has sent predictions at some time). */
     async hasAny(modelId: number): Promise<boolean> {
       const [r] = resultRows<{ any: boolean }>(

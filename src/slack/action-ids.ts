@@ -27,6 +27,10 @@ export const ACTION_IDS = {
   /** `/mlops outbox`: queue a dead letter again / drop it; value `<outbox id>`. */
   outboxRetry: "outbox_retry",
   outboxDrop: "outbox_drop",
+  /** On a handoff reminder: ask others to cover; value `<schedule>|<start ms>|<end ms>`. */
+  oncallFindCover: "oncall_find_cover",
+  /** On a cover request: the clicker takes the shift; value `<schedule>|<start ms>|<end ms>|<asker>`. */
+  oncallTakeShift: "oncall_take_shift",
 } as const;
 
 /** Modal callback ids. */

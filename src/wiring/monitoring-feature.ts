@@ -143,6 +143,7 @@ export function createMonitoringFeature(
     sink: opts.sink,
     services: opts.services ?? fetchModelServiceClient,
     logger: ctx.logger.child({ component: "monitoring" }),
+    segmentsIn: (modelId, from, to) => rollupRepo.segmentsIn(modelId, from, to),
   });
   const realtime = createRealtimeConfidence({
     config: ctx.config,
@@ -159,6 +160,10 @@ export function createMonitoringFeature(
     maxCategories,
     listeners: [realtime],
     scorer,
+    segmentsOf: (slug) => {
+      const m = ctx.config.models.find((x) => x.slug === slug);
+      return m?.segments.length ? { features: m.segments, cap: m.segment_cap } : undefined;
+    },
   });
   const reference = createReferenceService({
     registry,

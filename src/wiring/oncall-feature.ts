@@ -6,18 +6,27 @@
 import { join } from "node:path";
 import type { Feature, FeatureContext } from "../features.js";
 import { scheduleRoutes } from "../http/schedule-routes.js";
-import { sandboxNames } from "../incidents/index.js";
+import { createIncidentRepository, formatRef, sandboxNames } from "../incidents/index.js";
 import {
   type CalendarFetcher,
   createCalendarRefresher,
+  createHandoffReminders,
   createOnCallService,
+  createOverrideService,
+  createUserGroupSync,
   fileCalendarCache,
+  HANDOFF_REMINDER_CRON,
   memoryCalendarCache,
   type OnCallService,
+  USERGROUP_SYNC_CRON,
 } from "../oncall/index.js";
+import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
 import { onCallCommand } from "../slack/oncall/commands.js";
-import { type SlackApi, slackApiOf } from "../slack/web-api.js";
+import { registerCoverListeners } from "../slack/oncall/cover-listeners.js";
+import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
+import { slackUserGroupMembers } from "../slack/oncall/usergroups.js";
+import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
 /** The largest calendar a schedule URL may answer with. */
 const MAX_CALENDAR_BYTES = 5 * 1024 * 1024;
@@ -37,6 +46,8 @@ const fetchCalendarText: CalendarFetcher = async (url) => {
 /** The on-call feature plus its service, for the escalation path and tests. */
 export interface OnCallFeature extends Feature {
   oncall: OnCallService;
+  /** Runs the claimed on-call jobs (`oncall:handoff-reminders`). */
+  scheduler: Scheduler;
 }
 
 /**
@@ -46,10 +57,35 @@ export interface OnCallFeature extends Feature {
  */
 export function createOnCallFeature(
   ctx: FeatureContext,
-  deps: { previous?: () => Subcommand | undefined } = {},
+  deps: {
+    previous?: () => Subcommand | undefined;
+    /** Wakes the outbox dispatcher after a DM is queued. */
+    wake?: () => void;
+    /** Names this replica's claims (tests running two in one process). */
+    instanceId?: string;
+  } = {},
 ): OnCallFeature {
   const names = sandboxNames(ctx.config);
+  let api: SlackApi | undefined;
+  const overrides = createOverrideService({
+    db: ctx.database.db,
+    config: ctx.config,
+    clock: ctx.clock,
+    access: ctx.access,
+    audit: ctx.audit,
+    isUser: async (user) => {
+      if (!api) return true;
+      try {
+        await api.call("users.info", { user });
+        return true;
+      } catch (err) {
+        // Only Slack saying "no such user" refuses; an outage should not block taking a shift.
+        return !(err instanceof SlackApiError && err.slackError === "user_not_found");
+      }
+    },
+  });
   const oncall = createOnCallService({
+    overrides: overrides.source(),
     config: ctx.config,
     clock: ctx.clock,
     // The sandbox's made-up people by name; with real Slack the feed shows user ids.
@@ -62,10 +98,68 @@ export function createOnCallFeature(
     config: ctx.config,
     logger: ctx.logger.child({ component: "oncall" }),
   });
-  let api: SlackApi | undefined;
+  const incidentsRepo = createIncidentRepository(ctx.database.db);
+  const reminders = createHandoffReminders({
+    config: ctx.config,
+    oncall,
+    openIncidents: async () =>
+      (await incidentsRepo.list({ states: ["open", "acknowledged", "mitigated"], limit: 100 })).map((i) => ({
+        ref: formatRef(i.id),
+        title: i.title,
+        model: i.model,
+        state: i.state,
+        severity: i.severity,
+      })),
+    send: outboxHandoffSender(ctx.database.db, ctx.clock, () => deps.wake?.()),
+  });
+  const scheduler = createScheduler({
+    db: ctx.database.db,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: "oncall-scheduler" }),
+    instanceId: deps.instanceId,
+    liveness: deps.instanceId ? undefined : ctx.liveness,
+  });
+  scheduler.add({
+    name: "oncall:handoff-reminders",
+    cron: HANDOFF_REMINDER_CRON,
+    run: async (tickAt) => {
+      const sent = await reminders.run(tickAt);
+      if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
+    },
+  });
+  const logger = ctx.logger.child({ component: "oncall" });
+  const groupSync = createUserGroupSync({
+    config: ctx.config,
+    oncall,
+    groups: slackUserGroupMembers(() => api),
+    changed: async (change) => {
+      if (change.kind === "drift") {
+        // Someone edited the group by hand (or it changed while Slack was out): put it back, say so.
+        logger.warn(
+          change,
+          "a schedule's user group had been changed by hand; set back to the person on call",
+        );
+        await ctx.audit.record({
+          source: "system",
+          actor: null,
+          action: "oncall.usergroup.drift",
+          target: change.group,
+          outcome: "ok",
+          detail: { ...change },
+        });
+      } else logger.info(change, "user group handed over");
+    },
+  });
+  if (Object.values(ctx.config.schedules).some((s) => s.usergroup))
+    scheduler.add({
+      name: "oncall:usergroup-sync",
+      cron: USERGROUP_SYNC_CRON,
+      run: (tickAt) => groupSync.run(tickAt),
+    });
   return {
     name: "oncall",
     oncall,
+    scheduler,
     http: scheduleRoutes({ oncall, apiTokens: ctx.apiTokens }),
     commands: [
       onCallCommand({
@@ -74,16 +168,28 @@ export function createOnCallFeature(
         clock: ctx.clock,
         slackApi: () => api,
         fallbackTz: ctx.config.workspace.timezone,
+        overrides,
       }),
     ],
     slack(app) {
       api = slackApiOf(app.client, ctx.logger);
+      registerCoverListeners(app, {
+        db: ctx.database.db,
+        clock: ctx.clock,
+        logger,
+        overrides,
+        schedules: oncall.names(),
+        channel: ctx.config.workspace.alert_channel,
+        wake: () => deps.wake?.(),
+      });
     },
     start() {
       refresher.start();
+      scheduler.start();
     },
-    stop() {
+    async stop() {
       refresher.stop();
+      await scheduler.stop();
     },
     degraded() {
       const failing = oncall.remoteStatus().filter((s) => s.error);

@@ -20,6 +20,7 @@ import { memoryBench } from "./memory.js";
 import { multivariateBench } from "./multivariate.js";
 import { parseSections, renderFile, renderSection, type StoredSection, targetTable } from "./report.js";
 import { rollupsBench } from "./rollups.js";
+import { segmentsBench } from "./segments.js";
 import { startupBench } from "./startup.js";
 import { ADMIN_DATABASE_URL, dropStaleBenchDatabases, ROOT, runCleanups } from "./support.js";
 import { sustainedBench } from "./sustained.js";
@@ -34,6 +35,7 @@ const BENCHES: Bench[] = [
   driftBench,
   multivariateBench,
   rollupsBench,
+  segmentsBench,
   sustainedBench,
   alertLatencyBench,
   alertFloodBench,

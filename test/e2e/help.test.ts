@@ -103,7 +103,7 @@ describe("/mlops whoami: permissions from the config and Slack user groups", () 
 
   it("an L2 data scientist is in @ds-oncall and may approve and retrain", async () => {
     expect(await whoami("U0DANA")).toBe(
-      "You are in @ds-oncall; you may acknowledge, resolve, silence, escalate, run_runbooks, retrain, approve, baseline, manage_outbox.",
+      "You are in @ds-oncall; you may acknowledge, resolve, silence, escalate, run_runbooks, retrain, approve, baseline, manage_outbox, manage_oncall.",
     );
   });
 
@@ -116,7 +116,7 @@ describe("/mlops whoami: permissions from the config and Slack user groups", () 
   it("a model owner gets the owners' rights only on their model", async () => {
     expect(await whoami("U0MAYA")).toBe("You are in @fraud-ml-team; you may only read.");
     expect(await whoami("U0MAYA", "whoami fraud-detector")).toBe(
-      "You are in @fraud-ml-team; you may acknowledge, resolve, silence, escalate, run_runbooks, retrain, approve, baseline, manage_outbox.",
+      "You are in @fraud-ml-team; you may acknowledge, resolve, silence, escalate, run_runbooks, retrain, approve, baseline, manage_outbox, manage_oncall.",
     );
   });
 

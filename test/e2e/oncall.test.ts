@@ -4,8 +4,11 @@ import { join } from "node:path";
 import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
+import { createFeatures } from "../../src/features.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
+import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import type { OnCallFeature } from "../../src/wiring/oncall-feature.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
 import { alertmanagerFiring } from "../helpers/signals.js";
@@ -16,6 +19,7 @@ let bot: TestBot;
 let readToken: string;
 let ingestToken: string;
 let alertsToken: string;
+let oncallFeature: OnCallFeature;
 
 /** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
 const NOW = new Date("2026-03-25T12:00:00Z");
@@ -28,7 +32,15 @@ beforeAll(async () => {
   // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
   const config = demoConfig();
   config.escalation.default.l2.schedule = "ds-oncall";
-  bot = await startTestBot({ config, clock });
+  bot = await startTestBot({
+    config,
+    clock,
+    features: (ctx) => {
+      const features = createFeatures(ctx);
+      oncallFeature = features.find((f) => f.name === "oncall") as OnCallFeature;
+      return features;
+    },
+  });
   const tokens = createApiTokenService(bot.database.db, systemClock);
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
@@ -155,6 +167,142 @@ describe("an L2 page through the ds-oncall schedule", () => {
     );
     expect(JSON.stringify(mention.blocks)).toContain("<@U0DEV> (on call in ds-oncall) <!subteam^");
     expect(dms("U0DANA")).toHaveLength(0);
+  });
+});
+
+describe("/mlops oncall override and undo, then who is paged", () => {
+  const workspace = () => bot.sandbox.workspace;
+  const driver = () => bot.sandbox.driver;
+  const channel = () => workspace().channelByName("fraud-alerts")?.id as string;
+  const dms = (user: string) => workspace().messages(workspace().openDm([user]).channel.id);
+  async function say(user: string, text: string): Promise<string> {
+    const res = await driver().command(user, channel(), text);
+    expect(res.status).toBe(200);
+    return JSON.stringify(res.body);
+  }
+  async function pageL2(alert: string): Promise<void> {
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(alertmanagerFiring(alert, "warning", `${alert} fired`)),
+    });
+    expect(fired.status).toBe(200);
+    const card = await eventually(`the card of ${alert}`, () =>
+      workspace()
+        .messages(channel())
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes(alert)),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    expect((await driver().command("U0OLIVIA", channel(), `escalate ${ref} ${alert}`)).status).toBe(200);
+  }
+
+  it("refuses bad input and people outside the schedule with a clear message, storing nothing", async () => {
+    expect(await say("U0DANA", "oncall override nope <@U0DANA> now 2026-03-31 12:00")).toContain(
+      "There is no schedule `nope`",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0NOBODY> now 2026-03-31 12:00")).toContain(
+      "is not a Slack user",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0DANA> 2026-03-31 12:00 now")).toContain(
+      "must end after it starts",
+    );
+    expect(await say("U0DANA", "oncall override ds-oncall <@U0DANA> now 31/03")).toContain(
+      "`31/03` is not a time",
+    );
+    expect(await say("U0OLIVIA", "oncall override ds-oncall <@U0OLIVIA> now 2026-03-31 12:00")).toContain(
+      "manage_oncall",
+    );
+    expect(await say("U0DANA", "oncall ds-oncall")).not.toContain("*Overrides*");
+  });
+
+  it("Dana takes over across Monday's handoff: the page DMs her, not Dev; after undo it DMs Dev again", async () => {
+    const devPages = dms("U0DEV").length;
+    // Dana's clock is Berlin's: until Tuesday 31 March 12:00 there, past Monday's 09:00 handoff.
+    const set = await say("U0DANA", "oncall override ds-oncall <@U0DANA|dana> now 2026-03-31 12:00");
+    const id = /Undo with `\/mlops oncall undo (\d+)`/.exec(set)?.[1];
+    expect(id, set).toBeDefined();
+    const view = await say("U0DEV", "oncall ds-oncall");
+    expect(view).toContain("*Now:* <@U0DANA> (override)");
+    // Dev reads Tuesday 12:00 Berlin as 06:00 in New York.
+    expect(view).toContain(`\`#${id}\` <@U0DANA> from Wed 25 Mar`);
+    expect(view).toContain("until Tue 31 Mar 06:00 (set by <@U0DANA>)");
+
+    await pageL2("OverrideSlow");
+    await eventually(
+      "Dana's page",
+      () => dms("U0DANA").find((m) => JSON.stringify(m.blocks).includes("OverrideSlow")),
+      15_000,
+    );
+    expect(dms("U0DEV")).toHaveLength(devPages);
+
+    expect(await say("U0OLIVIA", `oncall undo ${id}`)).toContain("manage_oncall");
+    expect(await say("U0DEV", `oncall undo ${id}`)).toContain(`Undid override #${id}`);
+    expect(await say("U0DEV", `oncall undo ${id}`)).toContain("already undone");
+    expect(await say("U0DEV", "oncall ds-oncall")).not.toContain("*Overrides*");
+
+    await pageL2("UndoneSlow");
+    await eventually(
+      "Dev's page",
+      () => dms("U0DEV").find((m) => JSON.stringify(m.blocks).includes("UndoneSlow")),
+      15_000,
+    );
+    expect(dms("U0DANA").filter((m) => JSON.stringify(m.blocks).includes("UndoneSlow"))).toHaveLength(0);
+  });
+});
+
+describe("a handoff reminder's Find cover, and Take this shift", () => {
+  it("DMs Dana before Monday's handoff; her Find cover asks the alert channel; an owner takes the shift", async () => {
+    const { workspace, driver } = bot.sandbox;
+    const dmOf = (user: string) => workspace.openDm([user]).channel.id;
+    // An incident open at the handoff, for Dana to inherit.
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(
+        alertmanagerFiring("HandoffInherited", "warning", "HandoffInherited is still open"),
+      ),
+    });
+    expect(fired.status).toBe(200);
+    const fraud = workspace.channelByName("fraud-alerts")?.id as string;
+    const card = await eventually("the open incident's card", () =>
+      workspace
+        .messages(fraud)
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes("HandoffInherited")),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    // The claimed reminder tick 30 minutes before Monday 30 March 09:00 Berlin (07:00Z).
+    expect(
+      await oncallFeature.scheduler.claimTick("oncall:handoff-reminders", new Date("2026-03-30T06:30:00Z")),
+    ).toBe("ran");
+    const reminder = await eventually("Dana's reminder", () =>
+      workspace.messages(dmOf("U0DANA")).find((m) => m.text.startsWith("Handoff:")),
+    );
+    expect(JSON.stringify(reminder.blocks)).toContain("taking over from <@U0DEV>");
+    expect(JSON.stringify(reminder.blocks)).toMatch(/You inherit \d+ open incidents?/);
+    expect(JSON.stringify(reminder.blocks)).toContain(`*${ref}* [warning, open] fraud-detector:`);
+    expect((await driver.clickButton("U0DANA", reminder, ACTION_IDS.oncallFindCover)).status).toBe(200);
+    const alerts = workspace.channelByName("mlops-alerts")?.id as string;
+    const ask = await eventually("the cover request", () =>
+      workspace.messages(alerts).find((m) => m.text.startsWith("Cover wanted in ds-oncall")),
+    );
+    expect(JSON.stringify(ask.blocks)).toContain("<@U0DANA> asks for cover in *ds-oncall*");
+    // Olivia (L1, not in ds-oncall) may not take it: the request stays open.
+    await driver.clickButton("U0OLIVIA", ask, ACTION_IDS.oncallTakeShift);
+    await eventually("Olivia's refusal", () =>
+      workspace.ephemerals("U0OLIVIA").find((e) => JSON.stringify(e).includes("manage_oncall")),
+    );
+    expect(JSON.stringify(workspace.message(alerts, ask.ts)?.blocks)).toContain(ACTION_IDS.oncallTakeShift);
+    // Maya owns a model (manage_oncall: l2, owners): she takes it, and the request says so.
+    await driver.clickButton("U0MAYA", ask, ACTION_IDS.oncallTakeShift);
+    const taken = await eventually("the taken request", () => {
+      const m = workspace.message(alerts, ask.ts);
+      return m?.text.includes("took the") ? m : undefined;
+    });
+    expect(taken.text).toMatch(/<@U0MAYA> took the \*ds-oncall\* shift .* for <@U0DANA> \(override #\d+/);
+    const view = await driver.command("U0DANA", alerts, "oncall ds-oncall");
+    expect(JSON.stringify(view.body)).toContain(
+      "*Next:* <@U0MAYA> (override) from Mon 30 Mar 09:00 until Mon 6 Apr 09:00",
+    );
   });
 });
 

@@ -23,6 +23,7 @@ describe("slack-manifest.yaml", () => {
         "chat:write",
         "chat:write.public",
         "usergroups:read",
+        "usergroups:write",
         "im:write",
         "users:read",
         "reactions:write",

@@ -6,6 +6,7 @@ export * from "./escalation.js";
 export * from "./incidents.js";
 export * from "./models.js";
 export * from "./monitoring.js";
+export * from "./oncall.js";
 export * from "./outbox.js";
 export * from "./payload-log.js";
 export * from "./predictions.js";

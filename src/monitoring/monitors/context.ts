@@ -14,6 +14,11 @@ export interface MonitorContext {
   now: Date;
   services: ModelServiceClient;
   trigger: RunTrigger;
+  /**
+   * The segment this run reads (its feature is constant inside it, so drift skips that feature),
+   * and how many segments the run covers (one Bonferroni family when `bonferroni` is on).
+   */
+  segment?: { key: string; feature: string; family: number };
   /** The newest earlier run of this monitor that was not skipped or failed. */
   previous: { findings: Finding[]; metrics: Record<string, unknown> } | undefined;
 }

@@ -138,13 +138,15 @@ export function chooseMethod(
 
 /**
  * Judges every column; pure, so simulations can feed it histograms made in process. `weights`
- * (feature importance) weighs the drifted share when the config asks for it.
+ * (feature importance) weighs the drifted share when the config asks for it; `family` is how many
+ * such runs share one Bonferroni family (the segments of a per-segment run).
  */
 export function evaluateDrift(
   profile: ReferenceProfile,
   cfg: DriftConfig,
   current: ReadonlyMap<string, CurrentColumn>,
   weights: ReadonlyMap<string, number> | null = null,
+  family = 1,
 ): { columns: ColumnDrift[]; driftShare: number; datasetDrift: boolean; tests: number } {
   const columns = [
     ...profile.features.map((f) => ({ name: f.name, col: f.column })),
@@ -152,7 +154,7 @@ export function evaluateDrift(
     ...(profile.residual ? [{ name: RESIDUAL_COLUMN, col: profile.residual }] : []),
   ];
   const chosen = columns.map((c) => ({ ...c, ...chooseMethod(cfg, c.name, c.col) }));
-  const tests = chosen.filter((c) => isTest(c.method)).length;
+  const tests = chosen.filter((c) => isTest(c.method)).length * Math.max(1, family);
   const out: ColumnDrift[] = [];
   for (const c of chosen) {
     const cur = current.get(c.name);

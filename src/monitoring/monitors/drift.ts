@@ -95,6 +95,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
           ? { kind: "residual" }
           : { kind: c.type === "numeric" ? "num" : "cat", slot: c.slot, name: c.name };
     if ((c.type === "numeric" || c.type === "categorical") && !byName.has(c.name)) return;
+    if (c.name === ctx.segment?.feature) return;
     if (c.col.kind === "numeric") columns.push({ key, ref, edges: c.col.edges, name: c.name });
     else columns.push({ key, ref, categories: Object.keys(c.col.counts).slice(0, 990), name: c.name });
   });
@@ -128,7 +129,7 @@ export async function runDrift(ctx: MonitorContext, cfg: DriftConfig): Promise<M
     return skipped(window, `fewer than ${MIN_DRIFT_ROWS} predictions in the window`, { rows });
   const weights = importanceWeights(ctx.config.features);
   const weighted = hasImportance(ctx.config.features);
-  const verdict = evaluateDrift(profile, cfg, current, weights);
+  const verdict = evaluateDrift(profile, cfg, current, weights, ctx.segment?.family ?? 1);
   const refOf = new Map(cols.map((c) => [c.name, c.col]));
   const evidence: Record<string, ChartSpec[]> = {};
   const drifted = verdict.columns

@@ -49,18 +49,32 @@ export function parseWhen(word: string, now: Date): Date | null {
 export function monitoringCommands(deps: MonitoringCommandDeps): Subcommand[] {
   const check: Subcommand = {
     name: "check",
-    usage: "<model>",
-    summary: "Run the model's monitors now and post the results here",
+    usage: "<model> [--segment <feature>=<value>]",
+    summary: "Run the model's monitors now (on one segment with --segment) and post the results here",
     async run(ctx) {
       await deps.ready();
       const slug = ctx.args[0];
       const bad = unknownModel(slug, deps.registry);
       if (bad) return bad;
       const model = slug as string;
-      const monitors = Object.keys(deps.monitoring.configOf(model).monitors);
+      const config = deps.monitoring.configOf(model);
+      const flag = ctx.args.indexOf("--segment");
+      const segment = flag >= 0 ? (ctx.args[flag + 1] ?? "") : undefined;
+      if (segment !== undefined) {
+        const feature = segment.split("=")[0] ?? "";
+        if (!segment.includes("=") || !config.segments.includes(feature))
+          return {
+            text: config.segments.length
+              ? `\`--segment\` takes <feature>=<value> of a segment feature of \`${model}\` (${config.segments.join(", ")}), e.g. \`--segment ${config.segments[0]}=DE\`.`
+              : `\`${model}\` has no segments (models[].segments in the config).`,
+          };
+      }
+      const monitors = Object.keys(config.monitors).filter((k) => segment === undefined || k !== "probe");
       const job = deps.monitoring
-        .runAll(model, "manual")
-        .then((runs) => deps.poster().post(ctx.channelId, checkBlocks(model, runs)))
+        .runAll(model, "manual", segment)
+        .then((runs) =>
+          deps.poster().post(ctx.channelId, checkBlocks(segment ? `${model} @ ${segment}` : model, runs)),
+        )
         .catch((err: unknown) => {
           deps.logger.error({ err, model }, "check failed");
           return deps
@@ -73,7 +87,7 @@ export function monitoringCommands(deps: MonitoringCommandDeps): Subcommand[] {
         });
       deps.track?.(job);
       return {
-        text: `Running ${monitors.length} monitors of \`${model}\` (${monitors.join(", ")}); results follow in this channel.`,
+        text: `Running ${monitors.length} monitors of \`${model}\`${segment ? ` on segment \`${segment}\`` : ""} (${monitors.join(", ")}); results follow in this channel.`,
       };
     },
   };

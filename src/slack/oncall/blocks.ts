@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import type { NowAndNext, Shift } from "../../oncall/index.js";
+import type { NowAndNext, OverrideRow, Shift } from "../../oncall/index.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import type { CommandReply } from "../commands/types.js";
 
@@ -24,7 +24,12 @@ function person(s: Shift): string {
 }
 
 /** The reply to `/mlops oncall <schedule>`: who is on now and next, times in `tz` (the viewer's). */
-export function scheduleOnCallReply(view: NowAndNext, tz: string, tzIsViewers: boolean): CommandReply {
+export function scheduleOnCallReply(
+  view: NowAndNext,
+  tz: string,
+  tzIsViewers: boolean,
+  overrides: readonly OverrideRow[] = [],
+): CommandReply {
   const when = (d: Date) => formatInZone(d, tz);
   const now = view.current
     ? `*Now:* ${person(view.current)} since ${when(view.current.start)}, until ${when(view.current.end)}`
@@ -36,7 +41,23 @@ export function scheduleOnCallReply(view: NowAndNext, tz: string, tzIsViewers: b
   const title = `On call: ${view.schedule}`;
   const blocks: KnownBlock[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(title)}*\n${now}\n${next}` } },
-    { type: "context", elements: [{ type: "mrkdwn", text: zone }] },
   ];
+  if (overrides.length) {
+    // At most 20 listed keeps the message far under Block Kit's 3000 characters a section.
+    const lines = overrides
+      .slice(0, 20)
+      .map(
+        (o) => `\`#${o.id}\` <@${o.who}> from ${when(o.from)} until ${when(o.to)} (set by <@${o.createdBy}>)`,
+      );
+    const more = overrides.length > 20 ? `\n…and ${overrides.length - 20} more` : "";
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: `*Overrides* (undo with \`/mlops oncall undo <id>\`)\n${lines.join("\n")}${more}`,
+      },
+    });
+  }
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: zone }] });
   return { text: `${title}. ${now.replaceAll("*", "")}. ${next.replaceAll("*", "")}.`, blocks };
 }

@@ -1,10 +1,11 @@
 import { isTimeZone } from "../../config/index.js";
-import { OnCallError, type OnCallService } from "../../oncall/index.js";
+import { OnCallError, type OnCallService, type OverrideService } from "../../oncall/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import type { CommandContext, Subcommand } from "../commands/types.js";
 import type { SlackApi } from "../web-api.js";
 import { scheduleOnCallReply } from "./blocks.js";
+import { runOverride, runUndo } from "./override-command.js";
 
 /** What `/mlops oncall` needs. */
 export interface OnCallCommandDeps {
@@ -16,6 +17,8 @@ export interface OnCallCommandDeps {
   slackApi: () => SlackApi | undefined;
   /** The zone times are shown in when Slack has none for the viewer (`workspace.timezone`). */
   fallbackTz: string;
+  /** Stored overrides: `override` and `undo`, and the list under a schedule; absent → neither. */
+  overrides?: Pick<OverrideService, "create" | "undo" | "upcoming">;
 }
 
 /** The viewer's time zone from Slack (`users.info` → `user.tz`), or null when Slack has none. */
@@ -36,10 +39,17 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
   const schedules = deps.oncall.names();
   return {
     name: "oncall",
-    usage: "[model|schedule]",
+    usage: "[model|schedule] | override <schedule> @person <from> <to> | undo <id>",
     summary: `Who is on call now: a model's L1, L2 and L3, or a schedule's now and next in your time zone${schedules.length ? ` (${schedules.join(", ")})` : ""}`,
     async run(ctx: CommandContext, commandDeps) {
       const arg = ctx.args[0];
+      const overrides = deps.overrides;
+      if (overrides && (arg === "override" || arg === "undo")) {
+        const viewerTz = async (user: string) =>
+          (await viewerTimeZone(deps.slackApi(), user)) ?? deps.fallbackTz;
+        const sub = { overrides, clock: deps.clock, viewerTz };
+        return arg === "override" ? runOverride(sub, ctx) : runUndo(sub, ctx);
+      }
       const isModel = commandDeps.config.models.some((m) => m.slug === arg);
       const one = ctx.args.length <= 1;
       // A name that is both a model and a schedule shows the model (its tiers name the schedule).
@@ -63,7 +73,8 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
       try {
         const view = await deps.oncall.nowAndNext(arg, deps.clock.now());
         const tz = await viewerTimeZone(deps.slackApi(), ctx.userId);
-        return scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null);
+        const listed = (await overrides?.upcoming(arg, deps.clock.now())) ?? [];
+        return scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null, listed);
       } catch (err) {
         if (err instanceof OnCallError) return { text: err.message };
         throw err;

@@ -73,6 +73,22 @@ const usergroupsUsersList: ApiHandler = ({ workspace, args }) => {
   return group ? { ok: true, users: [...group.users] } : fail("no_such_subteam");
 };
 
+const usergroupsUsersUpdate: ApiHandler = ({ workspace, args }) => {
+  const id = argString(args, "usergroup");
+  if (!id) return fail("invalid_arguments");
+  const group = workspace.userGroup(id);
+  if (!group) return fail("no_such_subteam");
+  const users = (argString(args, "users") ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
+  // Slack never empties a group this way: it needs at least one user, each one known.
+  if (users.length === 0) return fail("no_users_provided");
+  if (users.some((u) => !workspace.user(u))) return fail("invalid_users");
+  group.users.splice(0, group.users.length, ...new Set(users));
+  return { ok: true, usergroup: apiGroup(workspace, group, true) };
+};
+
 const conversationsOpen: ApiHandler = ({ workspace, args }) => {
   const channelId = argString(args, "channel");
   if (channelId) {
@@ -99,12 +115,13 @@ const conversationsInfo: ApiHandler = ({ workspace, args }) => {
   return channel ? { ok: true, channel: apiChannel(channel) } : fail("channel_not_found");
 };
 
-/** auth.test, users.info, usergroups.list, usergroups.users.list, conversations.open and conversations.info. */
+/** auth.test, users.info, usergroups.list, usergroups.users.list/update, conversations.open and conversations.info. */
 export const directoryMethods: Record<string, ApiHandler> = {
   "auth.test": authTest,
   "users.info": usersInfo,
   "usergroups.list": usergroupsList,
   "usergroups.users.list": usergroupsUsersList,
+  "usergroups.users.update": usergroupsUsersUpdate,
   "conversations.open": conversationsOpen,
   "conversations.info": conversationsInfo,
 };

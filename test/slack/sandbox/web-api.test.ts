@@ -139,6 +139,23 @@ describe("sandbox Web API", () => {
     expect(platformError(error)).toBe("no_such_subteam");
   });
 
+  it("usergroups.users.update replaces the members, and refuses no users, unknown users and unknown groups", async () => {
+    for (const [args, error] of [
+      [{ usergroup: "S0ONCALL", users: "" }, "no_users_provided"],
+      [{ usergroup: "S0ONCALL", users: "U0ALICE,U0NOBODY" }, "invalid_users"],
+      [{ usergroup: "S0MISSING", users: "U0ALICE" }, "no_such_subteam"],
+    ] as const)
+      expect(platformError(await rejectionOf(fx.client.usergroups.users.update(args)))).toBe(error);
+    expect((await fx.client.usergroups.users.list({ usergroup: "S0ONCALL" })).users).toEqual([
+      "U0ALICE",
+      "U0BOB",
+    ]);
+    const res = await fx.client.usergroups.users.update({ usergroup: "S0ONCALL", users: "U0BOB" });
+    expect(res.usergroup?.users).toEqual(["U0BOB"]);
+    expect((await fx.client.usergroups.users.list({ usergroup: "S0ONCALL" })).users).toEqual(["U0BOB"]);
+    await fx.client.usergroups.users.update({ usergroup: "S0ONCALL", users: "U0ALICE,U0BOB" });
+  });
+
   it("conversations.open returns the same DM channel every time", async () => {
     const first = await fx.client.conversations.open({ users: "U0ALICE" });
     const second = await fx.client.conversations.open({ users: "U0ALICE" });

@@ -52,6 +52,7 @@ export function pageHtml(o: PageOptions): SafeHtml {
       <div class="demo-buttons">
         <button type="button" class="bk-button primary" data-demo="start" data-fault="none">Start demo traffic</button>
         <button type="button" class="bk-button danger" data-demo="inject" data-fault="drift">Inject drift</button>
+        <button type="button" class="bk-button default" data-demo="inject" data-fault="drift_segment">Inject drift (segment only: country=IT)</button>
         <button type="button" class="bk-button default" data-demo="inject" data-fault="quality">Inject bad data</button>
         <button type="button" class="bk-button default" data-demo="inject" data-fault="confidence">Collapse confidence</button>
         <button type="button" class="bk-button default" data-demo="stop">Stop</button>

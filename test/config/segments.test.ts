@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config/index.js";
+
+const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, "test.yaml", {});
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("segments in the config", () => {
+  it("the demo segments fraud-detector by country with the default cap, and runs drift per segment", () => {
+    const model = parseConfig(demo, "mlops.config.yaml", {}).models[0];
+    expect(model?.segments).toEqual(["country"]);
+    expect(model?.segment_cap).toBe(50);
+    expect(model?.monitors.drift?.by_segment).toBe(true);
+    expect(model?.monitors.confidence?.by_segment).toBe(false);
+  });
+
+  it("refuses a segment that is not a categorical feature, naming the key path", () => {
+    const numeric = problems(demo.replace("segments: [country]", "segments: [amount]"));
+    expect(numeric.join("\n")).toMatch(
+      /models\[0\]\.segments\[0\].*segment feature 'amount' is numeric; segments need a categorical feature/,
+    );
+    const unknown = problems(demo.replace("segments: [country]", "segments: [city]"));
+    expect(unknown.join("\n")).toMatch(/models\[0\]\.segments\[0\].*unknown feature 'city'/);
+    expect(
+      problems(demo.replace("segments: [country]", "segments: [country]\n    segment_cap: 0")).join("\n"),
+    ).toMatch(/models\[0\]\.segment_cap/);
+  });
+});
