@@ -177,6 +177,19 @@ const dataQualityMonitor = z.strictObject({
   volume_tolerance: fraction.default(0.1),
 });
 
+const multivariateMonitor = z.strictObject({
+  schedule: cronSchema.default("0 * * * *"),
+  window: durationSchema.prefault("1h"),
+  variance: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.65)
+    .describe(
+      "Share of the variance the reference PCA keeps; the rest is the reconstruction error each row is scored with at ingest",
+    ),
+});
+
 const performanceMonitor = z.strictObject({
   by_segment: z
     .boolean()
@@ -400,6 +413,11 @@ const modelSchema = z
         confidence: confidenceMonitor.optional(),
         drift: driftMonitor.optional(),
         data_quality: dataQualityMonitor.optional(),
+        multivariate: multivariateMonitor
+          .optional()
+          .describe(
+            "Multivariate drift: the PCA reconstruction error of each row (scored at ingest against the reference) judged on the window mean",
+          ),
         performance: performanceMonitor.optional(),
         probe: probeMonitor.optional(),
       })

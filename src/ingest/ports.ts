@@ -13,3 +13,11 @@ export interface IngestedBatch {
 export interface IngestListener {
   afterBatch(batch: IngestedBatch): void;
 }
+
+/** Writes derived scores (multivariate reconstruction error) into rows before they are stored. */
+export interface RowScorer {
+  score(
+    model: RegisteredModel,
+    rows: { n: (number | null)[]; k: readonly (string | null)[] }[],
+  ): Promise<void>;
+}

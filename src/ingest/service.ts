@@ -16,7 +16,7 @@ import {
   labelledBatchSchema,
   toStoredRow,
 } from "./model.js";
-import type { IngestListener } from "./ports.js";
+import type { IngestListener, RowScorer } from "./ports.js";
 import { createIngestRepository } from "./repository.js";
 import { validatePredictionBatch } from "./validate.js";
 
@@ -37,7 +37,9 @@ function parseBatch<S extends z.ZodType>(schema: S, body: unknown): z.output<S> 
 }
 
 function layout(model: RegisteredModel) {
-  return { slots: new Map(model.features.map((f) => [f.name, f])), counts: slotCounts(model.features) };
+  // Derived score slots are written by the bot, never from a client's keys.
+  const inputs = model.features.filter((f) => !f.derived);
+  return { slots: new Map(inputs.map((f) => [f.name, f])), counts: slotCounts(model.features) };
 }
 
 /** The names behind each slot, as the rollups key their columns. */
@@ -56,6 +58,8 @@ export function createIngestService(deps: {
   clock: Clock;
   partitions: PartitionManager;
   listeners?: IngestListener[];
+  /** Writes derived scores into rows before they are stored (the multivariate monitor's). */
+  scorer?: RowScorer;
   /** Distinct values kept per categorical column in a rollup (config `rollups.max_categories`). */
   maxCategories?: number;
   /** A model's segment features and value cap (`models[].segments`, `segment_cap`); none: no segments. */
@@ -115,6 +119,7 @@ export function createIngestService(deps: {
           lowConfidenceTs.push(row.ts.getTime());
       }
       const stored = rows.map((r) => toStoredRow(r, slots, counts));
+      await deps.scorer?.score(model, stored);
       await deps.partitions.ensureFor(rows.map((r) => r.ts));
       const { stored: inserted } = await repo.insertPredictions(
         model.id,

@@ -14,9 +14,9 @@ export interface RegisteredModel {
   features: FeatureSlot[];
 }
 
-/** The active features of a model, in config order. */
+/** The active input features of a model, in config order (derived score slots left out). */
 export function activeFeatures(model: RegisteredModel): FeatureSlot[] {
-  return model.features.filter((f) => f.active);
+  return model.features.filter((f) => f.active && !f.derived);
 }
 
 /** Length of the `num` and `cat` arrays of a row of this model (highest slot of each kind). */
@@ -37,7 +37,7 @@ export function slotCounts(features: readonly FeatureSlot[]): { num: number; cat
  */
 export function assignSlots(
   existing: readonly FeatureSlot[],
-  configured: readonly { name: string; type: "numeric" | "categorical" }[],
+  configured: readonly { name: string; type: "numeric" | "categorical"; derived?: boolean }[],
 ): FeatureSlot[] {
   const counts = slotCounts(existing);
   const next = { numeric: counts.num, categorical: counts.cat };
@@ -49,7 +49,13 @@ export function assignSlots(
     if (old) result.push(old);
     else {
       next[f.type] += 1;
-      result.push({ name: f.name, type: f.type, slot: next[f.type], active: true });
+      result.push({
+        name: f.name,
+        type: f.type,
+        slot: next[f.type],
+        active: true,
+        ...(f.derived ? { derived: true } : {}),
+      });
     }
   }
   for (const k of kept) if (!k.active) result.push(k);

@@ -1,6 +1,7 @@
 import type { MlopsConfig } from "../config/index.js";
 import type { Db } from "../db/index.js";
 import type { Clock } from "../shared/clock.js";
+import { derivedFeatures } from "./derived.js";
 import { UnknownModelError } from "./errors.js";
 import { assignSlots, type RegisteredModel } from "./model.js";
 import { createModelRepository } from "./repository.js";
@@ -25,7 +26,7 @@ export function createModelRegistry(db: Db, clock: Clock) {
             name: m.name,
             task: m.task,
             confidenceThreshold: m.confidence_threshold,
-            features: assignSlots(existing?.features ?? [], m.features),
+            features: assignSlots(existing?.features ?? [], [...m.features, ...derivedFeatures(m)]),
           },
           clock.now(),
         );

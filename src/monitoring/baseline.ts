@@ -4,6 +4,7 @@
  */
 import { activeFeatures, type RegisteredModel } from "../models/index.js";
 import { NotEnoughDataError } from "./errors.js";
+import { fitMultivariate, type MultivariateProfile } from "./multivariate-profile.js";
 import type {
   BandMetric,
   CategoricalProfile,
@@ -30,6 +31,8 @@ export const MIN_REFERENCE_ROWS = 50;
 export const REFERENCE_CHUNKS = 10;
 const PERCENTILES = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
 const DISCRETE_MAX = 20;
+/** Most raw rows the multivariate reference is fitted from (evenly spaced, in time order). */
+export const MULTIVARIATE_SAMPLE = 5000;
 
 type Numeric = { key: number; ref: ColumnRef };
 
@@ -128,11 +131,33 @@ async function categoricalProfiles(
   return out;
 }
 
-/** Computes a model's reference profile from `src`; throws NotEnoughDataError under MIN_REFERENCE_ROWS rows. */
+/**
+ * The multivariate part of a reference: a PCA fitted on a bounded, time-ordered sample of the
+ * source's raw rows. Null when fewer than MIN_REFERENCE_ROWS raw rows remain (retention dropped
+ * the window's rows, though its rollups still profile it): the monitor then skips, saying so.
+ */
+export async function multivariateReference(
+  windows: WindowRepository,
+  model: RegisteredModel,
+  src: WindowSource,
+  variance: number,
+): Promise<MultivariateProfile | null> {
+  const rows = await windows.sampleRows(src, MULTIVARIATE_SAMPLE);
+  if (rows.length < MIN_REFERENCE_ROWS) return null;
+  const tabular = activeFeatures(model).map((f) => ({ name: f.name, type: f.type, slot: f.slot }));
+  const fit = fitMultivariate(rows, tabular, [], { variance, chunks: REFERENCE_CHUNKS });
+  return fit.pca ? fit : null;
+}
+
+/**
+ * Computes a model's reference profile from `src`; throws NotEnoughDataError under
+ * MIN_REFERENCE_ROWS rows. With `multivariate`, the profile carries the multivariate fit too.
+ */
 export async function buildReferenceProfile(
   windows: WindowRepository,
   model: RegisteredModel,
   src: WindowSource,
+  options: { multivariate?: { variance: number } } = {},
 ): Promise<ReferenceProfile> {
   const summary = await windows.summary(src, model.confidenceThreshold);
   if (summary.rows < MIN_REFERENCE_ROWS)
@@ -228,6 +253,9 @@ export async function buildReferenceProfile(
     Object.assign(chunkValues, regression.chunkValues);
   }
   const bands = Object.fromEntries(Object.entries(chunkValues).map(([k, v]) => [k, learnedBand(v)]));
+  const multivariate = options.multivariate
+    ? await multivariateReference(windows, model, src, options.multivariate.variance)
+    : undefined;
   return {
     formatVersion: 1,
     rows: summary.rows,
@@ -246,5 +274,6 @@ export async function buildReferenceProfile(
     chunks: REFERENCE_CHUNKS,
     chunkValues,
     bands,
+    ...(multivariate !== undefined ? { multivariate } : {}),
   };
 }

@@ -1,5 +1,6 @@
 export { createDeadmanSwitch, type DeadmanCheck, type DeadmanSwitch, TRAFFIC_SUBJECT } from "./deadman.js";
 export { InvalidRequestError, NoReferenceError, NotEnoughDataError } from "./errors.js";
+export { createIngestScorer } from "./ingest-scorer.js";
 export {
   configuredMonitors,
   DEADMAN_MONITOR,

@@ -4,7 +4,14 @@ import type { MlopsConfig, ModelConfig } from "../config/index.js";
 import { SEVERITY_RULES, type Severity, type SeverityRule } from "../shared/severity.js";
 
 /** The monitors, in the order a check runs them. */
-export const MONITOR_KINDS = ["probe", "confidence", "data_quality", "drift", "performance"] as const;
+export const MONITOR_KINDS = [
+  "probe",
+  "confidence",
+  "data_quality",
+  "drift",
+  "multivariate",
+  "performance",
+] as const;
 /** A monitor kind. */
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 

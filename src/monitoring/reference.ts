@@ -40,7 +40,15 @@ export function createReferenceService(deps: {
   runs: MonitoringRepository;
   ingest: IngestService;
   clock: Clock;
+  /** A model's `monitors.multivariate` settings (the baseline then fits the multivariate reference). */
+  multivariateOf?: (slug: string) => { variance: number } | undefined;
+  /** Told when a model's baseline changed (the ingest scorer drops its cached fit). */
+  onBaseline?: (modelId: number) => void;
 }) {
+  const optionsOf = (slug: string) => {
+    const multivariate = deps.multivariateOf?.(slug);
+    return multivariate ? { multivariate: { variance: multivariate.variance } } : {};
+  };
   return {
     /** Profiles the predictions of [from, to) (optionally of one version) and stores it as the model's reference. */
     async fromWindow(
@@ -54,7 +62,7 @@ export function createReferenceService(deps: {
       if (!(from.getTime() < to.getTime()))
         throw new InvalidRequestError("the window must start before it ends");
       const src = { kind: "window" as const, modelId: model.id, from, to, ...(version ? { version } : {}) };
-      const profile = await buildReferenceProfile(deps.windows, model, src);
+      const profile = await buildReferenceProfile(deps.windows, model, src, optionsOf(slug));
       const profileId = await deps.runs.saveProfile({
         modelId: model.id,
         modelVersion: version ?? null,
@@ -68,16 +76,19 @@ export function createReferenceService(deps: {
         createdBy: by,
         at: deps.clock.now(),
       });
+      deps.onBaseline?.(model.id);
       return describe(slug, profileId, profile);
     },
     /** Validates a labelled upload, profiles it and stores it; the staged rows are deleted afterwards. */
     async fromUpload(slug: string, body: unknown, by: string): Promise<StoredProfile> {
       const staged = await deps.ingest.stageReference(slug, body);
       try {
-        const profile = await buildReferenceProfile(deps.windows, staged.model, {
-          kind: "upload",
-          uploadId: staged.uploadId,
-        });
+        const profile = await buildReferenceProfile(
+          deps.windows,
+          staged.model,
+          { kind: "upload", uploadId: staged.uploadId },
+          optionsOf(slug),
+        );
         const versions = [...new Set(staged.rows.map((r) => r.model_version))];
         const profileId = await deps.runs.saveProfile({
           modelId: staged.model.id,
@@ -87,6 +98,7 @@ export function createReferenceService(deps: {
           createdBy: by,
           at: deps.clock.now(),
         });
+        deps.onBaseline?.(staged.model.id);
         return describe(slug, profileId, profile);
       } finally {
         await deps.ingest.dropReference(staged.uploadId);

@@ -207,6 +207,9 @@ export function createRollupWindowRepository(
 
     hasAny: (modelId) => rollups.hasAny(modelId),
 
+    // Raw rows in both cases: the multivariate fit needs rows, and a window's are kept within retention.
+    sampleRows: (src, limit) => raw.sampleRows(src, limit),
+
     async histograms(src, columns) {
       if (src.kind === "upload") return raw.histograms(src, columns);
       const out = new Map<number, Histogram>();

@@ -22,6 +22,7 @@ import { runConfidence } from "./monitors/confidence.js";
 import type { MonitorContext } from "./monitors/context.js";
 import { runDataQuality } from "./monitors/data-quality.js";
 import { runDrift } from "./monitors/drift.js";
+import { runMultivariate } from "./monitors/multivariate-run.js";
 import { runPerformance } from "./monitors/performance.js";
 import { runProbe } from "./monitors/probe.js";
 import type { ModelServiceClient } from "./ports.js";
@@ -94,6 +95,8 @@ export function createMonitoringService(deps: MonitoringDeps) {
         return m.drift ? runDrift(ctx, m.drift) : off();
       case "data_quality":
         return m.data_quality ? runDataQuality(ctx, m.data_quality) : off();
+      case "multivariate":
+        return m.multivariate ? runMultivariate(ctx, m.multivariate) : off();
       case "performance":
         return m.performance ? runPerformance(ctx, m.performance) : off();
       case "probe":

@@ -382,6 +382,19 @@ export function createRawWindowRepository(db: Db) {
       }));
     },
 
+    /**
+     * At most `limit` raw rows (their `num` and `cat` arrays) in time order, evenly spaced over
+     * the source: the sample the multivariate reference is fitted from. Empty when retention
+     * dropped the window's rows.
+     */
+    async sampleRows(src: WindowSource, limit: number) {
+      return rows<{ n: (number | null)[]; k: (string | null)[] }>(sql`
+        select n, k from (
+          select num as n, cat as k, ts, row_number() over (order by ts) - 1 as i, count(*) over () as c
+          from ${from(src)}
+        ) t where i % greatest(1, ceil(c::float8 / ${limit}))::bigint = 0 order by ts limit ${limit}`);
+    },
+
     /** Keys outside the configured features (or of the wrong type), by name and JSON type. */
     async extraKeys(src: WindowSource) {
       return rows<{ key: string; type: string; count: number }>(sql`

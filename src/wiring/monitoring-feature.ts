@@ -13,6 +13,7 @@ import {
   type AlertSink,
   configuredMonitors,
   createDeadmanSwitch,
+  createIngestScorer,
   createMonitoringRepository,
   createMonitoringService,
   createRealtimeConfidence,
@@ -150,6 +151,7 @@ export function createMonitoringFeature(
     clock: ctx.clock,
     logger: ctx.logger,
   });
+  const scorer = createIngestScorer({ runs });
   const ingest = createIngestService({
     db,
     registry,
@@ -157,12 +159,21 @@ export function createMonitoringFeature(
     partitions,
     maxCategories,
     listeners: [realtime],
+    scorer,
     segmentsOf: (slug) => {
       const m = ctx.config.models.find((x) => x.slug === slug);
       return m?.segments.length ? { features: m.segments, cap: m.segment_cap } : undefined;
     },
   });
-  const reference = createReferenceService({ registry, windows, runs, ingest, clock: ctx.clock });
+  const reference = createReferenceService({
+    registry,
+    windows,
+    runs,
+    ingest,
+    clock: ctx.clock,
+    multivariateOf: (slug) => ctx.config.models.find((m) => m.slug === slug)?.monitors.multivariate,
+    onBaseline: (modelId) => scorer.invalidate(modelId),
+  });
   const scheduler = createScheduler({
     db,
     clock: ctx.clock,

@@ -54,6 +54,20 @@ describe("the YAML config", () => {
     expect(p[0]).toMatch(/^models\[0\]\.monitors\.data_quality\.schedule .*expected a cron expression/);
   });
 
+  it("fills the multivariate monitor's defaults and names a variance out of (0, 1)", () => {
+    const on = (block: string) =>
+      demo.replace("    monitors:\n", `    monitors:\n      multivariate: ${block}\n`);
+    const model = parseConfig(on("{}"), "test.yaml", {}).models[0];
+    expect(model?.monitors.multivariate).toEqual({
+      schedule: "0 * * * *",
+      window: 3_600_000,
+      variance: 0.65,
+    });
+    expect(problems(on("{ variance: 1.5 }"))).toEqual([
+      expect.stringMatching(/^models\[0\]\.monitors\.multivariate\.variance \(line \d+\): .*1/),
+    ]);
+  });
+
   it("refuses a permission naming a user group that does not exist", () => {
     const p = problems(demo.replace("approve: [l2, owners]", "approve: [l2, owners, l9]"));
     expect(p).toEqual([

@@ -85,6 +85,7 @@ const config = configSchema.parse({
         data_quality: { window: "1h" },
         confidence: { window: "1h", max_low_share: 0.5 },
         performance: { window: "1h", metric: "f1", min_labels: 100 },
+        multivariate: { window: "1h" },
       },
     },
   ],
@@ -244,5 +245,51 @@ describe("rollups match raw rows, with SciPy as the referee", () => {
     const raw = await b.monitoring.runMonitor("par", "data_quality", "manual");
     expect(rolled.findings.map((f) => f.subject).sort()).toEqual(raw.findings.map((f) => f.subject).sort());
     expect(rolled.metrics.features).toEqual(raw.metrics.features);
+  });
+
+  // Last: it stores more rows in the current window. Scores are written at ingest into registered
+  // `num` slots, so both paths read the same stored values; only the rollup's moments can differ.
+  it("the multivariate monitor from rollups reads the same scores as from raw rows", async () => {
+    await feature.reference.fromWindow("par", REF_FROM, REF_TO, "test");
+    // Shuffled current rows: each feature's marginal kept, their joint distribution broken.
+    const shuffled = {
+      ...fixture.current,
+      numeric: Object.fromEntries(
+        Object.entries(fixture.current.numeric).map(([k, xs], j) => [
+          k,
+          xs.map((_, i) => xs[(i * (2 * j + 3)) % xs.length] as number),
+        ]),
+      ),
+    };
+    await store(shuffled, "mv", CUR_FROM, NOW.getTime() - CUR_FROM.getTime());
+    await feature.rollups.flush();
+    const rolled = await serviceOver(createRollupWindowRepository(database.db)).monitoring.runMonitor(
+      "par",
+      "multivariate",
+      "manual",
+    );
+    const raw = await serviceOver(createRawWindowRepository(database.db)).monitoring.runMonitor(
+      "par",
+      "multivariate",
+      "manual",
+    );
+    // Rows stored before the baseline carry no score.
+    expect(raw.metrics.scored_rows).toBe(fixture.current.n);
+    expect(rolled.metrics.scored_rows).toBe(raw.metrics.scored_rows);
+    expect(rolled.metrics.reconstruction_error).toBeCloseTo(raw.metrics.reconstruction_error as number, 9);
+    expect(rolled.status).toBe(raw.status);
+    // Sums added in another order: the same finding, values equal to ~1e-12.
+    expect(rolled.findings.map((f) => f.title)).toEqual(raw.findings.map((f) => f.title));
+    expect(raw.findings.map((f) => f.title)).toEqual([
+      expect.stringMatching(/^PCA reconstruction error rose to [\d.]+ \(reference [\d.]+\); it grew in f_/),
+    ]);
+    expect(rolled.findings[0]?.metrics.value).toBeCloseTo(raw.findings[0]?.metrics.value as number, 9);
+    // Derived slots are not features: drift and data quality list the configured features only.
+    const dq = await serviceOver(createRollupWindowRepository(database.db)).monitoring.runMonitor(
+      "par",
+      "data_quality",
+      "manual",
+    );
+    expect(Object.keys(dq.metrics.features as object).sort()).toEqual([...NUMERIC, "country"].sort());
   });
 });

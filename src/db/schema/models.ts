@@ -19,6 +19,11 @@ export interface FeatureSlotRow {
   slot: number;
   /** False once the feature left the config; its slot stays reserved. */
   active: boolean;
+  /**
+   * A score the bot writes at ingest (e.g. the multivariate reconstruction error), not an input:
+   * rolled up like a numeric feature, kept out of drift, data quality and the reference's features.
+   */
+  derived?: boolean;
 }
 
 /** The model registry, synced from the config at start. */

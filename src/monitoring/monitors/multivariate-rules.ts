@@ -4,11 +4,12 @@
  * numeric feature, and the window's mean is judged against the band the reference's chunks learned
  * (mean ± 3σ of the per-chunk means, as NannyML's data-reconstruction drift).
  */
+import { RECONSTRUCTION_COLUMN } from "../../models/derived.js";
 import type { Finding } from "../model.js";
 import { type Band, learnedBand } from "../stats/index.js";
 
-/** The name of the rolled-up PCA reconstruction error column. */
-export const RECONSTRUCTION_COLUMN = "(reconstruction_error)";
+/** The name of the rolled-up PCA reconstruction error column (a derived slot, src/models/derived.ts). */
+export { RECONSTRUCTION_COLUMN } from "../../models/derived.js";
 
 /** Fewest rows with a score a window must hold before it is judged. */
 export const MIN_SCORED_ROWS = 30;

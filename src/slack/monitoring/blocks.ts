@@ -41,6 +41,10 @@ export function runNumbers(
       return m.rmse !== undefined
         ? `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)} (MAE ${n3(m.mae)}, RMSE ${n3(m.rmse)}, MAPE ${n3(m.mape)}, R² ${n3(m.r2)})`.trim()
         : `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
+    case "multivariate":
+      return m.reconstruction_error !== undefined
+        ? `${run.rows} rows, ${m.scored_rows} scored, reconstruction error ${n3(m.reconstruction_error)} (band ${n3(m.lower)}–${n3(m.upper)})`
+        : `${run.rows} rows`;
     case "probe":
       return `health ${m.health}, ${n3(m.latency_ms)} ms, golden wrong ${m.golden_wrong ?? 0}`;
     default:

@@ -1,0 +1,124 @@
+/**
+ * The multivariate reference as the bot wires it, against a real database: the baseline fits it
+ * from a labelled upload and from a window's raw rows (and says so when retention dropped them),
+ * and an ingest scorer of another replica picks a new baseline up after its TTL.
+ */
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../../src/config/index.js";
+import type { Database } from "../../src/db/index.js";
+import { createIngestScorer } from "../../src/monitoring/ingest-scorer.js";
+import { createMonitoringRepository } from "../../src/monitoring/repository.js";
+import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
+import { openTestDatabase } from "../helpers/db.js";
+import { featureContext, manualClock, normal, recordingSink, seeded } from "../helpers/monitoring.js";
+
+const NOW = new Date("2026-12-01T12:00:00Z");
+const HOUR = 3_600_000;
+const config = configSchema.parse({
+  workspace: {
+    alert_channel: "#alerts",
+    user_groups: { l1: { handle: "ops" }, l2: { handle: "ds" }, t: { handle: "team" } },
+  },
+  models: ["up", "win"].map((slug) => ({
+    slug,
+    name: slug,
+    task: "binary_classification",
+    owners: "t",
+    features: [
+      { name: "a", type: "numeric" },
+      { name: "b", type: "numeric" },
+      { name: "c", type: "categorical" },
+    ],
+    monitors: { multivariate: { window: "1h", variance: 0.5 } },
+  })),
+});
+const rand = seeded(77);
+const rows = (prefix: string, count: number, from: number, label: boolean) =>
+  Array.from({ length: count }, (_, i) => {
+    const a = normal(rand);
+    return {
+      id: `${prefix}-${i}`,
+      ts: new Date(from + i * 1000).toISOString(),
+      model_version: "v1",
+      prediction: "1",
+      confidence: 0.9,
+      features: { a, b: a + 0.1 * normal(rand), c: rand() < 0.5 ? "x" : "y" },
+      ...(label ? { label: "1" } : {}),
+    };
+  });
+
+let database: Database;
+let feature: MonitoringFeature;
+const clock = manualClock(NOW);
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  feature = createMonitoringFeature(featureContext(database, config, clock), {
+    sink: recordingSink(),
+    schedule: false,
+  });
+  await feature.ready();
+});
+afterAll(async () => {
+  await feature.stop?.();
+  await database.close();
+});
+
+describe("the multivariate reference as wired", () => {
+  it("a labelled upload's baseline carries the PCA of its features", async () => {
+    await feature.reference.fromUpload("up", rows("u", 300, NOW.getTime() - 2 * HOUR, true), "test");
+    const p = await createMonitoringRepository(database.db).latestProfile(feature.registry.get("up").id);
+    expect(p?.profile.multivariate?.columns.map((c) => c.name)).toEqual(["a", "b", "c"]);
+    expect(p?.profile.multivariate?.variance).toBe(0.5);
+    expect(p?.profile.multivariate?.bands["(reconstruction_error)"]).not.toBeNull();
+  });
+
+  it("another replica's scorer picks a new baseline up after its TTL, not before", async () => {
+    const model = feature.registry.get("up");
+    let t = 0;
+    const replica = createIngestScorer({
+      runs: createMonitoringRepository(database.db),
+      now: () => t,
+      ttlMs: 1000,
+    });
+    const slot = model.features.find((f) => f.name === "(reconstruction_error)")?.slot as number;
+    const row = () => ({ n: [1, 1.05, ...new Array(10).fill(null)], k: ["x"] });
+    const first = row();
+    await replica.score(model, [first]);
+    const before = first.n[slot - 1];
+    expect(before).toEqual(expect.any(Number));
+    // A new baseline from rows where b no longer follows a: this process's scorer is told, the
+    // replica's keeps its fit for the TTL.
+    const flipped = rows("v", 300, NOW.getTime() - 2 * HOUR, true).map((r) => ({
+      ...r,
+      features: { ...r.features, b: -r.features.a },
+    }));
+    await feature.reference.fromUpload("up", flipped, "test");
+    const cached = row();
+    await replica.score(model, [cached]);
+    expect(cached.n[slot - 1]).toBe(before);
+    t = 1000;
+    const fresh = row();
+    await replica.score(model, [fresh]);
+    // What a scorer with nothing cached gives under the new baseline; (1, 1.05) breaks it harder.
+    const reference = row();
+    await createIngestScorer({ runs: createMonitoringRepository(database.db) }).score(model, [reference]);
+    expect(fresh.n[slot - 1]).toBe(reference.n[slot - 1]);
+    expect(fresh.n[slot - 1]).toBeGreaterThan((before as number) * 1.5);
+  });
+
+  it("a window whose raw rows retention dropped gets no multivariate fit, and the monitor says why", async () => {
+    const model = feature.registry.get("win");
+    await feature.ingest.ingestPredictions("win", rows("w", 200, NOW.getTime() - 3 * HOUR, false));
+    await feature.rollups.flush();
+    await database.db.execute(sql`delete from predictions where model_id = ${model.id}`);
+    await feature.reference.fromWindow("win", new Date(NOW.getTime() - 4 * HOUR), NOW, "test");
+    const p = await createMonitoringRepository(database.db).latestProfile(model.id);
+    expect(p?.profile.rows).toBe(200);
+    expect(p?.profile.multivariate).toBeNull();
+    const run = await feature.monitoring.runMonitor("win", "multivariate", "manual");
+    expect(run.status).toBe("skipped");
+    expect(run.note).toMatch(/no multivariate fit .*within retention/);
+  });
+});
