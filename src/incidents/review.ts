@@ -120,11 +120,24 @@ function pageLines(events: readonly IncidentEvent[], nameOf: ReviewInput["nameOf
     const group = p.detail.group ? ` @${str(p.detail.group)}` : "";
     const whom = members.length ? ` (${members.map(nameOf).join(", ")})` : "";
     const why = p.detail.reason ? `, ${str(p.detail.reason)}` : "";
+    const onCall = p.detail.schedule
+      ? `, on call in ${str(p.detail.schedule)}: ${p.detail.onCall ? nameOf(str(p.detail.onCall)) : "nobody"}`
+      : "";
+    const from = answer?.detail.answeredFrom ? ` from ${str(answer.detail.answeredFrom)}` : "";
     const answered = answer
-      ? `answered by ${nameOf(answer.actor)} at ${when(answer.at)}, after ${formatDuration(Math.max(0, answer.at.getTime() - p.at.getTime()))}`
+      ? `answered by ${nameOf(answer.actor)}${from} at ${when(answer.at)}, after ${formatDuration(Math.max(0, answer.at.getTime() - p.at.getTime()))}`
       : "not answered";
-    return `- ${when(p.at)}: paged ${tier}${group}${whom}${why}; ${answered}.`;
+    return `- ${when(p.at)}: paged ${tier}${group}${whom}${why}${onCall}; ${answered}.`;
   });
+}
+
+/** The pages sent beyond Slack (PagerDuty, Opsgenie, a webhook): what each provider was told. */
+const PAGER_KINDS = new Set(["pager_sent", "pager_failed", "pager_skipped", "pager_answer_unmapped"]);
+
+function pagerLines(events: readonly IncidentEvent[]): string[] {
+  return events
+    .filter((e) => PAGER_KINDS.has(e.kind) && e.detail.what)
+    .map((e) => `- ${when(e.at)}: ${oneLine(str(e.detail.what), 300)}.`);
 }
 
 function retrainingLines(events: readonly IncidentEvent[], nameOf: ReviewInput["nameOf"]): string[] {
@@ -201,6 +214,7 @@ export function reviewMarkdown(input: ReviewInput): string {
     "## Pages",
     "",
     ...pageLines(timeline, nameOf),
+    ...pagerLines(timeline),
     "",
     "## Retraining",
     "",

@@ -119,6 +119,29 @@ describe("the review draft", () => {
     expect(md).toContain("- 2026-11-30 10:20:00 UTC: paged L3 @fraud-ml-team (Maya), manual; not answered.");
   });
 
+  it("names who was on call in the schedule, what each pager was told, and where the answer came from", () => {
+    const paging = [
+      event(0, "opened", "monitor", { rule: "r", metrics: {} }),
+      event(1, "paged", "system", {
+        tier: 2,
+        group: "ds-oncall",
+        members: ["U0DEV"],
+        reason: "open",
+        schedule: "ds-oncall",
+        onCall: "U0DEV",
+      }),
+      event(6, "pager_sent", "system", { what: "PagerDuty (pd): trigger for L2 accepted" }),
+      event(7, "pager_failed", "system", { what: "Opsgenie (og): trigger failed (HTTP 503); retrying" }),
+      event(8, "acknowledged", "U0DEV", { from: "open", to: "acknowledged", answeredFrom: "PagerDuty" }),
+    ];
+    const out = reviewMarkdown({ incident, alert, modelName: "Fraud detector", timeline: paging, nameOf });
+    expect(out).toContain(
+      "- 2026-11-30 10:01:00 UTC: paged L2 @ds-oncall (Dev), open, on call in ds-oncall: Dev; answered by Dev from PagerDuty at 2026-11-30 10:08:00 UTC, after 7m.",
+    );
+    expect(out).toContain("- 2026-11-30 10:06:00 UTC: PagerDuty (pd): trigger for L2 accepted.");
+    expect(out).toContain("- 2026-11-30 10:07:00 UTC: Opsgenie (og): trigger failed (HTTP 503); retrying.");
+  });
+
   it("lists retraining steps with their numbers, the numbers that fired, and keeps free text on one line", () => {
     expect(md).toContain(
       "- 2026-11-30 10:30:00 UTC: retrain requested by Maya (target fraud-detector, request 4).",
