@@ -120,14 +120,18 @@ describe("segment drift in the sandbox demo", () => {
       ref: string;
     }[];
     const details = await Promise.all(list.map((i) => get(`/api/v1/incidents/${i.ref}`)));
+    type Member = { subject: string; monitor: string };
     const withSegment = details.filter((d) =>
-      (d.members as { subject: string }[]).some((m) => m.subject.endsWith(" @ country=IT")),
+      (d.members as Member[]).some((m) => m.subject.endsWith(" @ country=IT")),
     );
-    expect(withSegment).toHaveLength(1);
-    const subjects = ((withSegment[0]?.members ?? []) as { subject: string }[]).map((m) => m.subject);
-    // Which data-quality checks fire in Italy's few rows depends on the demo's random traffic; what
-    // must hold is that its findings sit beside the model's global ones in one incident.
-    expect(subjects.some((s) => s.endsWith(" @ country=IT"))).toBe(true);
-    expect(subjects.some((s) => !s.includes(" @ "))).toBe(true);
+    // Which monitors find something in Italy's few rows depends on the demo's random traffic (the
+    // drift of the first case, the spot check's data quality); what must hold is that a monitor's
+    // segment findings sit in that monitor's one incident for the model, not in incidents of their own.
+    expect(withSegment.length).toBeGreaterThan(0);
+    const monitors = withSegment.map((d) => (d.incident as { monitor: string }).monitor);
+    expect(new Set(monitors).size).toBe(monitors.length);
+    for (const d of withSegment)
+      for (const m of d.members as Member[])
+        expect(m.monitor).toBe((d.incident as { monitor: string }).monitor);
   }, 60_000);
 });
