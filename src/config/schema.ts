@@ -9,6 +9,7 @@ import {
   type PerformanceMetric,
   REGRESSION_METRICS,
 } from "../shared/performance-metrics.js";
+import { parseSegmentSpec } from "../shared/segment-spec.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 import { inferenceLoggerSchema } from "./inference-logger.js";
 import { notifySchema, pagersSchema } from "./pagers.js";
@@ -392,7 +393,7 @@ const modelSchema = z
       .array(z.string().min(1))
       .default([])
       .describe(
-        "Categorical features whose values are monitored as segments (country, channel, tier): rollups are kept per value, and monitors with by_segment run per segment",
+        "Categorical features whose values are monitored as segments (country, channel, tier), or a feature with the values to monitor (`tier = gold, silver`; the rest are `tier=(other)`): rollups are kept per value, and monitors with by_segment run per segment",
       ),
     segment_cap: z
       .number()
@@ -847,15 +848,45 @@ export const configSchema = z
           });
         names.add(f.name);
       });
-      m.segments.forEach((name, j) => {
+      const segmented = new Set<string>();
+      m.segments.forEach((spec, j) => {
+        const path = ["models", i, "segments", j];
+        const p = parseSegmentSpec(spec);
+        if (!p) {
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `'${spec}' is not a segment: expected a categorical feature (country) or a feature with its values (country = DE, FR)`,
+          });
+          return;
+        }
+        const name = p.feature;
         const f = m.features.find((x) => x.name === name);
         if (f?.type !== "categorical")
           ctx.addIssue({
             code: "custom",
-            path: ["models", i, "segments", j],
+            path,
             message: f
               ? `segment feature '${name}' is ${f.type}; segments need a categorical feature`
               : `unknown feature '${name}' (not in models[${i}].features)`,
+          });
+        if (segmented.has(name))
+          ctx.addIssue({ code: "custom", path, message: `feature '${name}' is segmented twice` });
+        segmented.add(name);
+        const dup = p.values?.find((v, k) => p.values?.indexOf(v) !== k);
+        if (dup !== undefined)
+          ctx.addIssue({ code: "custom", path, message: `value '${dup}' is listed twice` });
+        if (p.values?.includes("(other)"))
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: "'(other)' is where unlisted values go; it cannot be listed",
+          });
+        if (p.values && p.values.length > m.segment_cap)
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `${p.values.length} values listed, more than segment_cap (${m.segment_cap})`,
           });
       });
       const metric = m.monitors.performance?.metric;
