@@ -1,19 +1,10 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config/index.js";
 import { buildSchedules } from "../../src/oncall/index.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "test.yaml", {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const demo = demoConfigText;
+const problems = configProblems;
 
 describe("schedules in the config", () => {
   it("accepts the demo's ds-oncall: a weekly rotation of the two L2 people, handoff 09:00 Berlin", () => {

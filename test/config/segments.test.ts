@@ -1,18 +1,9 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../src/config/index.js";
+import { parseConfig } from "../../src/config/index.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "test.yaml", {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const demo = demoConfigText;
+const problems = configProblems;
 
 describe("segments in the config", () => {
   it("the demo segments fraud-detector by country with the default cap, and runs drift per segment", () => {
