@@ -22,9 +22,10 @@ import {
 } from "../oncall/index.js";
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
-import { onCallCommand } from "../slack/oncall/commands.js";
+import { onCallCommand, viewerTimeZone } from "../slack/oncall/commands.js";
 import { registerCoverListeners } from "../slack/oncall/cover-listeners.js";
 import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
+import { registerOverrideModal } from "../slack/oncall/override-modal.js";
 import { slackUserGroupMembers } from "../slack/oncall/usergroups.js";
 import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
@@ -119,14 +120,16 @@ export function createOnCallFeature(
     instanceId: deps.instanceId,
     liveness: deps.instanceId ? undefined : ctx.liveness,
   });
-  scheduler.add({
-    name: "oncall:handoff-reminders",
-    cron: HANDOFF_REMINDER_CRON,
-    run: async (tickAt) => {
-      const sent = await reminders.run(tickAt);
-      if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
-    },
-  });
+  // Only when some schedule reminds: a deployment (or a test bot) without reminders claims no tick for them.
+  if (Object.values(ctx.config.schedules).some((s) => typeof s.remind_before === "number"))
+    scheduler.add({
+      name: "oncall:handoff-reminders",
+      cron: HANDOFF_REMINDER_CRON,
+      run: async (tickAt) => {
+        const sent = await reminders.run(tickAt);
+        if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
+      },
+    });
   const logger = ctx.logger.child({ component: "oncall" });
   const groupSync = createUserGroupSync({
     config: ctx.config,
@@ -180,6 +183,19 @@ export function createOnCallFeature(
         overrides,
         schedules: oncall.names(),
         channel: ctx.config.workspace.alert_channel,
+        wake: () => deps.wake?.(),
+      });
+      registerOverrideModal(app, {
+        db: ctx.database.db,
+        clock: ctx.clock,
+        logger,
+        audit: ctx.audit,
+        overrides,
+        api: () => {
+          if (!api) throw new Error("Slack is not connected yet");
+          return api;
+        },
+        viewerTz: async (user) => (await viewerTimeZone(api, user)) ?? ctx.config.workspace.timezone,
         wake: () => deps.wake?.(),
       });
     },

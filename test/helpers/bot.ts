@@ -75,13 +75,28 @@ export async function startTestBot(
     clock?: BotOptions["clock"];
     /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN, MLOPS_SANDBOX_SOCKET). */
     env?: Record<string, string>;
+    /**
+     * Keep the schedules' handoff reminders (`remind_before`). Off by default: the reminder job
+     * reads the bot's clock each minute, and on the real clock the demo's Monday 09:00 Berlin
+     * handoff would DM Dana at 08:30 in the middle of whatever test runs then.
+     */
+    handoffReminders?: boolean;
   } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {
   const database = await openTestDatabase();
   const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...opts.env });
+  const given = opts.config ?? demoConfig();
+  const config = opts.handoffReminders
+    ? given
+    : {
+        ...given,
+        schedules: Object.fromEntries(
+          Object.entries(given.schedules).map(([name, s]) => [name, { ...s, remind_before: "off" as const }]),
+        ),
+      };
   const bot = await startBot({
     env,
-    config: opts.config ?? demoConfig(),
+    config,
     logger: testLogger,
     now: opts.now,
     features: opts.features,
