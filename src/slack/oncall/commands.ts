@@ -10,7 +10,7 @@ import { addOverrideBlock } from "./override-modal.js";
 
 /** What `/mlops oncall` needs. */
 export interface OnCallCommandDeps {
-  oncall: Pick<OnCallService, "names" | "nowAndNext">;
+  oncall: Pick<OnCallService, "names" | "nowAndNext" | "remoteStatus">;
   /** The `oncall` subcommand this one extends (escalation's: a model's tiers); used for anything but a schedule. */
   previous?: () => Subcommand | undefined;
   clock: Clock;
@@ -91,7 +91,8 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
         const view = await deps.oncall.nowAndNext(arg, deps.clock.now());
         const tz = await viewerTimeZone(deps.slackApi(), ctx.userId);
         const listed = (await overrides?.upcoming(arg, deps.clock.now())) ?? [];
-        const reply = scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null, listed);
+        const remote = deps.oncall.remoteStatus().find((r) => r.schedule === arg);
+        const reply = scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null, listed, remote);
         return withAddOverride(reply, ctx.userId, overrides, arg);
       } catch (err) {
         if (err instanceof OnCallError) return { text: err.message };
