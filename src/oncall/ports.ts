@@ -1,4 +1,5 @@
 /** What the on-call domain needs from outside for schedules fetched from a URL. */
+import type { Db } from "../db/index.js";
 
 /** What a conditional GET of a calendar came to: the feed and its ETag, or "not modified" (304). */
 export type CalendarFetch =
@@ -13,4 +14,4 @@ export type CalendarFetch =
 export type CalendarFetcher = (url: string, etag?: string | null) => Promise<CalendarFetch>;
 
 /** A message to the alert channel about a schedule's feed (queued through the outbox). */
-export type CalendarAlert = (tx: import("../db/index.js").Db, text: string) => Promise<void>;
+export type CalendarAlert = (tx: Db, text: string) => Promise<void>;
