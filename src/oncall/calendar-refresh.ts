@@ -9,7 +9,6 @@
  */
 import type { MlopsConfig } from "../config/index.js";
 import type { Db } from "../db/index.js";
-import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { type CalendarRow, createCalendarRepository } from "./calendar-repository.js";
 import type { CalendarAlert, CalendarFetcher } from "./ports.js";
@@ -24,7 +23,6 @@ export const FAILING_RETRY_MS = 5 * 60_000;
 export interface CalendarRefreshDeps {
   db: Db;
   config: Pick<MlopsConfig, "schedules">;
-  clock: Clock;
   logger: Logger;
   oncall: Pick<OnCallService, "parseCopy" | "useCopy" | "setRemoteStatus">;
   fetchCalendar: CalendarFetcher;
@@ -142,7 +140,9 @@ export function createCalendarRefresh(deps: CalendarRefreshDeps) {
       for (const s of remote) {
         const row = await repo.get(s.name);
         if (!due(row, s.everyMs, tickAt)) continue;
-        const result = await refreshOne(s, row, deps.clock.now());
+        // Recorded at the tick, not the clock: the next one is due exactly refresh_every later,
+        // rather than a minute late each time the run starts a moment after its tick.
+        const result = await refreshOne(s, row, tickAt);
         if (result.outcome === "failed")
           deps.logger.warn(
             { schedule: s.name, error: result.error },

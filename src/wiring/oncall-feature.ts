@@ -146,7 +146,6 @@ export function createOnCallFeature(
   const calendars = createCalendarRefresh({
     db: ctx.database.db,
     config: ctx.config,
-    clock: ctx.clock,
     logger,
     oncall,
     fetchCalendar: deps.fetchCalendar ?? fetchCalendarText,
