@@ -12,7 +12,7 @@ import {
 import { parseSegmentSpec } from "../shared/segment-spec.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 import { inferenceLoggerSchema } from "./inference-logger.js";
-import { notifySchema, pagersSchema } from "./pagers.js";
+import { notifySchema, oncallSchema, pagersSchema } from "./pagers.js";
 import { schedulesSchema } from "./schedules.js";
 import { timeZoneSchema } from "./time-zone.js";
 
@@ -793,6 +793,7 @@ export const configSchema = z
     escalation: escalationSchema.prefault({}),
     schedules: schedulesSchema,
     pagers: pagersSchema,
+    oncall: oncallSchema.prefault({}),
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
@@ -994,6 +995,15 @@ export const configSchema = z
         });
       }
     }
+    for (const [user, person] of Object.entries(cfg.oncall.people))
+      person.notify.forEach((rule, i) => {
+        if (!cfg.pagers[rule.pager])
+          ctx.addIssue({
+            code: "custom",
+            path: ["oncall", "people", user, "notify", i, "pager"],
+            message: `unknown pager '${rule.pager}' (${Object.keys(cfg.pagers).length ? `expected one of: ${Object.keys(cfg.pagers).join(", ")}` : "no pagers are configured"})`,
+          });
+      });
     for (const slug of Object.keys(cfg.escalation.models)) {
       if (!slugs.has(slug))
         ctx.addIssue({

@@ -99,7 +99,8 @@ export interface PagerQueue {
       incident: Incident;
       tier: number;
       step: number;
-      rules: { pager: string; afterMs: number }[];
+      /** `person`: the on-call whose own rule this is (`oncall.people`); absent for the tier's rules. */
+      rules: { pager: string; afterMs: number; person?: string }[];
       now: Date;
     },
   ): Promise<void>;

@@ -283,20 +283,36 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           },
           outboxId: mentionId,
         });
-        if (tier.notify?.length && deps.pagers)
-          await deps.pagers.queue(tx, {
-            incident,
-            tier: page.tier,
-            step: page.step,
-            rules: tier.notify,
-            now,
-          });
+        const rules = pagerRules(tier.notify ?? [], message.onCall?.user ?? null);
+        if (rules.length && deps.pagers)
+          await deps.pagers.queue(tx, { incident, tier: page.tier, step: page.step, rules, now });
       });
     } catch (err) {
       if (err instanceof PageTakenError) return false;
       throw err;
     }
     return true;
+  }
+
+  /**
+   * The pager rules of a page: the tier's, plus the own rules (`oncall.people`) of the person on
+   * call in the tier's schedule, read when the page is sent (who is on call is only known then). A
+   * person's rule replaces a tier rule with the same pager and wait, so nobody is paged twice.
+   */
+  function pagerRules(
+    tierRules: readonly { pager: string; afterMs: number }[],
+    onCall: string | null,
+  ): { pager: string; afterMs: number; person?: string }[] {
+    const own = onCall
+      ? (config.oncall.people[onCall]?.notify ?? []).map((r) => ({
+          pager: r.pager,
+          afterMs: r.after,
+          person: onCall,
+        }))
+      : [];
+    const same = (a: { pager: string; afterMs: number }, b: { pager: string; afterMs: number }) =>
+      a.pager === b.pager && a.afterMs === b.afterMs;
+    return [...tierRules.filter((t) => !own.some((o) => same(o, t))), ...own];
   }
 
   async function runPages(): Promise<number> {

@@ -1,13 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
+import { auditLog, oncallOverrides } from "../../src/db/schema/index.js";
 import { createFeatures } from "../../src/features.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
-import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import { ACTION_IDS, VIEW_IDS } from "../../src/slack/action-ids.js";
 import type { OnCallFeature } from "../../src/wiring/oncall-feature.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
@@ -35,6 +37,7 @@ beforeAll(async () => {
   bot = await startTestBot({
     config,
     clock,
+    handoffReminders: true,
     features: (ctx) => {
       const features = createFeatures(ctx);
       oncallFeature = features.find((f) => f.name === "oncall") as OnCallFeature;
@@ -303,6 +306,104 @@ describe("a handoff reminder's Find cover, and Take this shift", () => {
     expect(JSON.stringify(view.body)).toContain(
       "*Next:* <@U0MAYA> (override) from Mon 30 Mar 09:00 until Mon 6 Apr 09:00",
     );
+  });
+});
+
+describe("the Add override modal from /mlops oncall", () => {
+  const workspace = () => bot.sandbox.workspace;
+  const driver = () => bot.sandbox.driver;
+  const channel = () => workspace().channelByName("fraud-alerts")?.id as string;
+  /** Runs `/mlops <text>` and returns the ephemeral answer the sandbox shows `user`. */
+  async function answer(user: string, text: string) {
+    const before = workspace().ephemerals(user).length;
+    expect((await driver().command(user, channel(), text)).status).toBe(200);
+    const shown = workspace().ephemerals(user);
+    expect(shown.length).toBe(before + 1);
+    return shown.at(-1) as NonNullable<ReturnType<TestBot["sandbox"]["workspace"]["ephemeral"]>>;
+  }
+  const overrides = async () =>
+    (await bot.database.db.select().from(oncallOverrides)).filter((o) => o.who === "U0GUEST");
+
+  it("is offered only to people who may set overrides; a forged click is refused with an ephemeral", async () => {
+    expect(JSON.stringify((await answer("U0OLIVIA", "oncall ds-oncall")).blocks)).not.toContain(
+      ACTION_IDS.oncallAddOverride,
+    );
+    const dana = await answer("U0DANA", "oncall ds-oncall");
+    expect(JSON.stringify(dana.blocks)).toContain(ACTION_IDS.oncallAddOverride);
+    expect(JSON.stringify((await answer("U0MAYA", "oncall")).blocks)).toContain(ACTION_IDS.oncallAddOverride);
+    // Olivia replays the button she never got: no modal, an ephemeral saying who may.
+    expect((await driver().clickButton("U0OLIVIA", dana, ACTION_IDS.oncallAddOverride)).status).toBe(200);
+    await eventually("Olivia's refusal", () =>
+      workspace()
+        .ephemerals("U0OLIVIA")
+        .find((e) => e.text.includes("manage_oncall")),
+    );
+    expect(workspace().views("U0OLIVIA")).toEqual([]);
+  });
+
+  it("validates each field, storing nothing, then sets the same audited override as the command and confirms it", async () => {
+    const dana = await answer("U0DANA", "oncall ds-oncall");
+    expect((await driver().clickButton("U0DANA", dana, ACTION_IDS.oncallAddOverride)).status).toBe(200);
+    const view = await eventually("the override modal", () =>
+      workspace()
+        .views("U0DANA")
+        .find((v) => v.open && v.view.callback_id === VIEW_IDS.oncallOverride),
+    );
+    expect(JSON.stringify(view.view.blocks)).toContain(
+      '"initial_option":{"text":{"type":"plain_text","text":"ds-oncall"}',
+    );
+    const at = (iso: string) => String(Date.parse(iso) / 1000);
+    const who = { override_user: "U0GUEST" };
+    // Ends before it starts, and a missing end: errors at the field, the modal stays open.
+    const backwards = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-04-20T10:00:00Z"),
+      override_to: at("2026-04-20T09:00:00Z"),
+    });
+    expect(backwards.body).toEqual({
+      response_action: "errors",
+      errors: { override_to: "The override must end after it starts." },
+    });
+    const past = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-03-01T10:00:00Z"),
+      override_to: at("2026-03-02T10:00:00Z"),
+    });
+    expect(past.body).toMatchObject({ errors: { override_to: expect.stringContaining("in the past") } });
+    const empty = await driver().submitView("U0DANA", view.id, { ...who, override_to: null });
+    expect(empty.body).toMatchObject({ errors: { override_to: "Pick when the override ends." } });
+    expect(workspace().view(view.id)?.open).toBe(true);
+    expect(await overrides()).toEqual([]);
+
+    // Gus (no group) covers Monday 20 April 11:00 to 13:00 Berlin time.
+    const ok = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-04-20T09:00:00Z"),
+      override_to: at("2026-04-20T11:00:00Z"),
+    });
+    expect(ok.status).toBe(200);
+    expect(workspace().view(view.id)?.open).toBe(false);
+    const [row] = await overrides();
+    expect(row).toMatchObject({ schedule: "ds-oncall", createdBy: "U0DANA" });
+    expect(row?.from.toISOString()).toBe("2026-04-20T09:00:00.000Z");
+    const confirmation = await eventually("the confirmation", () =>
+      workspace()
+        .ephemerals("U0DANA")
+        .find((e) => e.text.startsWith(`Override #${row?.id}:`)),
+    );
+    expect(confirmation.text).toBe(
+      `Override #${row?.id}: <@U0GUEST> from Mon 20 Apr 11:00 until Mon 20 Apr 13:00 (set by <@U0DANA>) on \`ds-oncall\` (times in Europe/Berlin). Undo with \`/mlops oncall undo ${row?.id}\`.`,
+    );
+    const audited = await bot.database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, "oncall.override"));
+    expect(
+      audited.filter((a) => a.outcome === "ok" && a.actor === "U0DANA").map((a) => a.detail),
+    ).toContainEqual(expect.objectContaining({ id: row?.id, who: "U0GUEST" }));
+    expect(await answer("U0DANA", `oncall undo ${row?.id}`)).toMatchObject({
+      text: expect.stringContaining(`Undid override #${row?.id}`),
+    });
   });
 });
 
