@@ -545,7 +545,9 @@ const alertingSchema = z
 const tierGroupSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, "expected a user-group key or 'owners'")
-  .describe("Key of workspace.user_groups, or 'owners' for the model's owners (L3)");
+  .describe(
+    "Key of workspace.user_groups, 'owners' for the model's owners (L3), or 'none' with a schedule: the tier pages only whoever is on call in the schedule",
+  );
 
 /** A tier's schedule: a key of `schedules`; its person on call is paged besides the group. */
 const tierScheduleSchema = z
@@ -803,6 +805,12 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;
+    if (groups.none)
+      ctx.addIssue({
+        code: "custom",
+        path: ["workspace", "user_groups", "none"],
+        message: "'none' is reserved: a tier with group: none pages only whoever is on call in its schedule",
+      });
     for (const required of ["l1", "l2"]) {
       if (!groups[required]) {
         ctx.addIssue({
@@ -972,11 +980,18 @@ export const configSchema = z
     for (const [path, policy] of escalationPolicies) {
       for (const tier of ["l1", "l2", "l3"] as const) {
         const group = policy[tier]?.group;
-        if (group && group !== "owners" && !groups[group])
+        if (group && group !== "owners" && group !== "none" && !groups[group])
           ctx.addIssue({
             code: "custom",
             path: [...path, tier, "group"],
-            message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners"].join(", ")})`,
+            message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners", "none"].join(", ")})`,
+          });
+        // A schedule-only tier needs its schedule, here or in the default policy it overrides.
+        if (group === "none" && !policy[tier]?.schedule && !cfg.escalation.default[tier].schedule)
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, tier, "group"],
+            message: `'none' pages only whoever is on call in the tier's schedule, and ${path.join(".")}.${tier} has no schedule (set ${tier}.schedule)`,
           });
         const schedule = policy[tier]?.schedule;
         if (schedule && !cfg.schedules[schedule])

@@ -35,8 +35,11 @@ export interface PageContext {
 export interface PageMessage {
   incident: Incident;
   page: PageRow;
-  /** The tier's group handle and its Slack id, for `<!subteam^id>`. */
-  group: { handle: string; id: string | null };
+  /**
+   * The tier's group handle and its Slack id, for `<!subteam^id>`; `none` for a schedule-only tier
+   * (`group: none`), which mentions and DMs only the person on call.
+   */
+  group: { handle: string; id: string | null; none?: boolean };
   /** The incident thread's link, when the card is out. */
   threadLink: string | null;
   context: PageContext | null;

@@ -72,6 +72,29 @@ describe("schedules in the config", () => {
     ]);
   });
 
+  it("takes group: none with a schedule (a schedule-only tier), and refuses it without one", () => {
+    const alone = parseConfig(
+      demo.replace(
+        "l2: { group: l2, wait: 15m, dm: true }",
+        "l2: { group: none, wait: 15m, dm: true, schedule: ds-oncall }",
+      ),
+      "t.yaml",
+      {},
+    );
+    expect(alone.escalation.default.l2).toMatchObject({ group: "none", schedule: "ds-oncall" });
+    const p = problems(
+      demo.replace(
+        "critical: { start: l2, l2: { wait: 15m } }",
+        "critical: { start: l2, l2: { group: none } }",
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^escalation\.severity\.critical\.l2\.group \(line \d+\): 'none' pages only whoever is on call in the tier's schedule, and escalation\.severity\.critical\.l2 has no schedule/,
+      ),
+    ]);
+  });
+
   it("refuses a schedule with both layers and ical, or neither", () => {
     const both = demo.replace(
       "    timezone: Europe/Berlin\n",

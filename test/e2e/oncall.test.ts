@@ -34,6 +34,10 @@ beforeAll(async () => {
   // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
   const config = demoConfig();
   config.escalation.default.l2.schedule = "ds-oncall";
+  // Critical incidents start at L2, and there L2 is schedule-only: no group, just the person on call.
+  const critical = config.escalation.severity.critical;
+  if (!critical) throw new Error("the demo config has a critical escalation policy");
+  critical.l2 = { ...critical.l2, group: "none" };
   bot = await startTestBot({
     config,
     clock,
@@ -170,6 +174,50 @@ describe("an L2 page through the ds-oncall schedule", () => {
     );
     expect(JSON.stringify(mention.blocks)).toContain("<@U0DEV> (on call in ds-oncall) <!subteam^");
     expect(dms("U0DANA")).toHaveLength(0);
+  });
+});
+
+describe("a schedule-only tier (group: none)", () => {
+  it("pages only the person on call, mentions no group, and lets only them escalate from it", async () => {
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(alertmanagerFiring("FraudScorerDown", "critical", "the scorer is down")),
+    });
+    expect(fired.status).toBe(200);
+    const { workspace, driver } = bot.sandbox;
+    const channel = workspace.channelByName("fraud-alerts")?.id as string;
+    const card = await eventually("the critical incident's card", () =>
+      workspace
+        .messages(channel)
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes("the scorer is down")),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    const dms = (user: string) => workspace.messages(workspace.openDm([user]).channel.id);
+    // Critical starts at L2 at once: Dev (on call this week) is DMed, nobody else of the L2 group.
+    const page = await eventually(
+      "Dev's page",
+      () => dms("U0DEV").find((m) => m.text.startsWith(ref)),
+      15_000,
+    );
+    expect(JSON.stringify(page.blocks)).toContain("on call in ds-oncall");
+    expect(dms("U0DANA").some((m) => m.text.startsWith(ref))).toBe(false);
+    const mention = await eventually("the L2 mention in the thread", () =>
+      workspace.thread(channel, card.ts).find((m) => m.text.includes("L2 page")),
+    );
+    const said = JSON.stringify(mention.blocks);
+    expect(said).toContain("<@U0DEV> (on call in ds-oncall)");
+    expect(said).not.toContain("<!subteam^");
+    const tierShown = await eventually("the card's tier", () => {
+      const now = workspace.messages(channel).find((m) => m.ts === card.ts);
+      return JSON.stringify(now?.blocks).includes("L2 (on call in ds-oncall)") ? now : undefined;
+    });
+    expect(tierShown).toBeDefined();
+    // Dana is in the L2 group but not on call, so she is not of this tier: she may not page L3.
+    const refused = await driver.command("U0DANA", channel, `escalate ${ref} over to the owners`);
+    expect(JSON.stringify(refused.body)).toMatch(/You may not escalate .* from L2/);
+    const ok = await driver.command("U0DEV", channel, `escalate ${ref} over to the owners`);
+    expect(JSON.stringify(ok.body)).toContain("to L3");
   });
 });
 
