@@ -21,6 +21,7 @@ let bot: TestBot;
 let readToken: string;
 let ingestToken: string;
 let alertsToken: string;
+let calendarToken: string;
 let oncallFeature: OnCallFeature;
 
 /** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
@@ -52,6 +53,7 @@ beforeAll(async () => {
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
   alertsToken = await tokens.create("alertmanager", ["alerts"]);
+  calendarToken = await tokens.create("my-calendar", ["calendar"]);
 });
 afterAll(async () => {
   await bot?.close();
@@ -107,6 +109,23 @@ describe("GET /api/v1/schedules/<name>.ics", () => {
     (parsed[parsed.length - 1] as string[])[2] = "2026-06-17T12:00:00.000Z";
     expect(parsed).toEqual(expectedShifts());
     expect(events[1]?.summary).toBe("On call: Dana Science (L2 data scientist) (@dana)");
+  });
+
+  it("takes a calendar-only token in the address, for calendar apps, and no other token there", async () => {
+    const url = (token: string) => `/api/v1/schedules/ds-oncall.ics?token=${encodeURIComponent(token)}`;
+    const ok = await feed(url(calendarToken));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("BEGIN:VCALENDAR");
+    // A read token could read the incident log too: it may not travel in an address.
+    const read = await feed(url(readToken));
+    expect(read.status).toBe(403);
+    expect(((await read.json()) as { message: string }).message).toContain(
+      "only a token whose one scope is calendar",
+    );
+    expect((await feed(url("not-a-token"))).status).toBe(401);
+    // In the header the calendar token reads the feed, and nothing else.
+    expect((await feed("/api/v1/schedules/ds-oncall.ics", calendarToken)).status).toBe(200);
+    expect((await feed("/api/v1/incidents", calendarToken)).status).toBe(403);
   });
 
   it("answers 404 naming the known feeds for an unknown schedule", async () => {
