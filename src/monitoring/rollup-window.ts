@@ -17,6 +17,8 @@
 import type { Db } from "../db/client.js";
 import { countsNonZero } from "../rollups/counts.js";
 import {
+  type ClassCell,
+  classCellRows,
   DEFAULT_MAX_CATEGORIES,
   emptyRollup,
   labelledRows,
@@ -39,6 +41,7 @@ import {
 } from "../rollups/sketch.js";
 import { addMoments, emptyMoments, type RegressionMoments } from "./stats/index.js";
 import {
+  type ClassCellRow,
   type ColumnRef,
   createRawWindowRepository,
   type Histogram,
@@ -158,6 +161,45 @@ function lowConfidence(data: RollupData, threshold: number): number {
     }
   }
   return Math.round(low);
+}
+
+/**
+ * The class cells of a window's buckets, per chunk of the rows with probabilities (as the raw
+ * reduction's ntile over those rows, split at bucket boundaries). Pure, so the multiclass CBPE
+ * simulation runs it on rollups built in memory.
+ */
+export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1): ClassCellRow[] {
+  const out = new Map<string, ClassCellRow>();
+  chunked(
+    buckets,
+    chunks,
+    (d) => classCellRows(d.classCells),
+    (chunk, d) => {
+      for (const cls in d.classCells ?? {}) {
+        const agg = d.classCells?.[cls];
+        if (!agg) continue;
+        for (const [predicted, side] of [
+          [true, agg.predicted],
+          [false, agg.other],
+        ] as const)
+          for (const bin in side) {
+            const [n, sp, labelled, pos] = side[bin] as ClassCell;
+            const key = `${chunk}|${predicted ? 1 : 0}|${bin}|${cls}`;
+            let e = out.get(key);
+            if (!e) {
+              e = { chunk, cls, bin: Number(bin), predicted, n: 0, sp: 0, labelled: 0, pos: 0 };
+              out.set(key, e);
+            }
+            e.n += n;
+            e.sp += sp;
+            e.labelled += labelled;
+            e.pos += pos;
+          }
+      }
+      return [];
+    },
+  );
+  return [...out.values()].filter((e) => e.n > 0);
 }
 
 /** Window reductions from rollups, with the raw-row reductions for staged uploads. */
@@ -436,6 +478,11 @@ export function createRollupWindowRepository(
         },
       );
       return [...out.values()];
+    },
+
+    async classCells(src, chunks = 1) {
+      if (src.kind === "upload") return raw.classCells(src, chunks);
+      return classCellsOfBuckets(await load(src), chunks);
     },
 
     async confidenceChunks(src, threshold, chunks) {
