@@ -19,6 +19,8 @@ import {
   cbpeEstimate,
   chooseCalibrationGroups,
   estimatedAccuracy,
+  estimateFromClassCells,
+  fitClassCalibration,
   learnedBand,
   metricsFromConfusion,
   rocAucFromGroups,
@@ -205,6 +207,7 @@ export async function buildReferenceProfile(
   let performance: ReferenceProfile["performance"] = null;
   let calibration: ReferenceProfile["calibration"] = null;
   let accuracyCalibration: ReferenceProfile["calibration"] = null;
+  let classCalibration: ReferenceProfile["classCalibration"] = null;
   if (model.task !== "regression" && summary.labelled >= MIN_REFERENCE_ROWS) {
     const whole = metricsFromConfusion(await windows.confusion(src, 1), positiveClass);
     const chunks = byChunk(await windows.confusion(src, REFERENCE_CHUNKS)).map((cells) =>
@@ -245,6 +248,19 @@ export async function buildReferenceProfile(
       chunkValues.cbpe_accuracy = byChunk(
         await windows.confidenceBuckets(src, accuracyCalibration?.x ?? [], REFERENCE_CHUNKS),
       ).map((rows) => estimatedAccuracy(rows, accuracyCalibration));
+      const cells = await windows.classCells(src, 1);
+      const labelledWithProbabilities = cells.reduce((s, c) => s + (c.predicted ? c.labelled : 0), 0);
+      if (labelledWithProbabilities >= MIN_REFERENCE_ROWS) {
+        // Class probabilities: NannyML's one-vs-rest calibrations, and the bands of the cell
+        // estimate (accuracy too, replacing the confidence fallback's band it refines).
+        const cal = fitClassCalibration(cells);
+        classCalibration = cal;
+        const estimates = byChunk(await windows.classCells(src, REFERENCE_CHUNKS)).map((rows) =>
+          estimateFromClassCells(rows, cal),
+        );
+        chunkValues.cbpe_accuracy = estimates.map((e) => e.accuracy);
+        chunkValues.cbpe_macro_f1 = estimates.map((e) => e.macroF1);
+      }
     }
     performance = { ...whole, roc_auc: auc };
   }
@@ -270,7 +286,7 @@ export async function buildReferenceProfile(
     positiveClass,
     performance,
     calibration,
-    ...(model.task === "multiclass_classification" ? { accuracyCalibration } : {}),
+    ...(model.task === "multiclass_classification" ? { accuracyCalibration, classCalibration } : {}),
     chunks: REFERENCE_CHUNKS,
     chunkValues,
     bands,

@@ -145,3 +145,50 @@ export function multiclassCbpeFromCells(
     fn,
   };
 }
+
+/** A class cell named by its class (what the window reductions return), as ClassBinCell. */
+export interface NamedClassCell {
+  cls: string;
+  bin: number;
+  predicted: boolean;
+  n: number;
+  sp: number;
+  labelled?: number;
+  pos?: number;
+}
+
+/** The reference's one-vs-rest calibrations, one per class, by class name (null: raw p_k). */
+export interface ClassCalibration {
+  classes: string[];
+  calibrations: MulticlassCalibration;
+}
+
+/** The reference's calibrations from its labelled class cells; classes in code-unit order. */
+export function fitClassCalibration(cells: readonly NamedClassCell[]): ClassCalibration {
+  const classes = [...new Set(cells.map((c) => c.cls))].sort();
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const indexed = cells.map((c) => ({ ...c, k: index.get(c.cls) as number }));
+  return { classes, calibrations: fitMulticlassCalibrationCells(indexed, classes.length) };
+}
+
+/**
+ * Estimated accuracy and macro F1 of a window's named cells against the reference's
+ * calibrations (multiclassCbpeFromCells). A class the reference never saw joins with its raw
+ * probability (no calibration) and counts in the macro average. `rows`: rows with probabilities.
+ */
+export function estimateFromClassCells(
+  cells: readonly NamedClassCell[],
+  cal: ClassCalibration,
+): MulticlassEstimate & { rows: number; classes: string[] } {
+  const classes = [...cal.classes];
+  const index = new Map(classes.map((c, i) => [c, i]));
+  for (const c of cells)
+    if (!index.has(c.cls)) {
+      index.set(c.cls, classes.length);
+      classes.push(c.cls);
+    }
+  const cals: MulticlassCalibration = classes.map((_, i) => cal.calibrations[i] ?? null);
+  const indexed = cells.map((c) => ({ ...c, k: index.get(c.cls) as number }));
+  const rows = cells.reduce((s, c) => s + (c.predicted ? c.n : 0), 0);
+  return { ...multiclassCbpeFromCells(indexed, cals), rows, classes };
+}

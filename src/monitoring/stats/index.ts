@@ -28,10 +28,14 @@ export {
 } from "./cbpe-multiclass.js";
 export {
   type ClassBinCell,
+  type ClassCalibration,
+  estimateFromClassCells,
+  fitClassCalibration,
   fitMulticlassCalibrationCells,
   mergeMulticlassCells,
   multiclassCbpeFromCells,
   multiclassCells,
+  type NamedClassCell,
   PROBABILITY_BINS,
 } from "./cbpe-multiclass-cells.js";
 export {
