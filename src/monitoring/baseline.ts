@@ -18,9 +18,8 @@ import {
   calibratedSum,
   cbpeEstimate,
   chooseCalibrationGroups,
+  classCellsReference,
   estimatedAccuracy,
-  estimateFromClassCells,
-  fitClassCalibration,
   learnedBand,
   metricsFromConfusion,
   rocAucFromGroups,
@@ -194,7 +193,12 @@ export async function buildReferenceProfile(
   const chunkValues: Partial<Record<BandMetric, (number | null)[]>> = {};
   const byChunk = <T extends { chunk: number }>(rows: T[]) => {
     const m = new Map<number, T[]>();
-    for (const r of rows) m.set(r.chunk, [...(m.get(r.chunk) ?? []), r]);
+    // Appended in place: a chunk's class cells run to thousands of rows.
+    for (const r of rows) {
+      const list = m.get(r.chunk);
+      if (list) list.push(r);
+      else m.set(r.chunk, [r]);
+    }
     return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   };
 
@@ -253,13 +257,10 @@ export async function buildReferenceProfile(
       if (labelledWithProbabilities >= MIN_REFERENCE_ROWS) {
         // Class probabilities: NannyML's one-vs-rest calibrations, and the bands of the cell
         // estimate (accuracy too, replacing the confidence fallback's band it refines).
-        const cal = fitClassCalibration(cells);
-        classCalibration = cal;
-        const estimates = byChunk(await windows.classCells(src, REFERENCE_CHUNKS)).map((rows) =>
-          estimateFromClassCells(rows, cal),
-        );
-        chunkValues.cbpe_accuracy = estimates.map((e) => e.accuracy);
-        chunkValues.cbpe_macro_f1 = estimates.map((e) => e.macroF1);
+        const learned = classCellsReference(cells, byChunk(await windows.classCells(src, REFERENCE_CHUNKS)));
+        classCalibration = learned.calibration;
+        chunkValues.cbpe_accuracy = learned.accuracy;
+        chunkValues.cbpe_macro_f1 = learned.macroF1;
       }
     }
     performance = { ...whole, roc_auc: auc };

@@ -169,7 +169,9 @@ function lowConfidence(data: RollupData, threshold: number): number {
  * simulation runs it on rollups built in memory.
  */
 export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1): ClassCellRow[] {
-  const out = new Map<string, ClassCellRow>();
+  // Per class, cells keyed by (chunk, side, bin) as one number: this runs over every cell of
+  // every bucket of a reference (thousands per bucket).
+  const byClass = new Map<string, Map<number, ClassCellRow>>();
   chunked(
     buckets,
     chunks,
@@ -178,16 +180,22 @@ export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1
       for (const cls in d.classCells ?? {}) {
         const agg = d.classCells?.[cls];
         if (!agg) continue;
+        let out = byClass.get(cls);
+        if (!out) {
+          out = new Map();
+          byClass.set(cls, out);
+        }
         for (const [predicted, side] of [
           [true, agg.predicted],
           [false, agg.other],
         ] as const)
-          for (const bin in side) {
-            const [n, sp, labelled, pos] = side[bin] as ClassCell;
-            const key = `${chunk}|${predicted ? 1 : 0}|${bin}|${cls}`;
+          for (const b in side) {
+            const [n, sp, labelled, pos] = side[b] as ClassCell;
+            const bin = Number(b);
+            const key = (chunk * 2 + (predicted ? 1 : 0)) * 2048 + bin;
             let e = out.get(key);
             if (!e) {
-              e = { chunk, cls, bin: Number(bin), predicted, n: 0, sp: 0, labelled: 0, pos: 0 };
+              e = { chunk, cls, bin, predicted, n: 0, sp: 0, labelled: 0, pos: 0 };
               out.set(key, e);
             }
             e.n += n;
@@ -199,7 +207,9 @@ export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1
       return [];
     },
   );
-  return [...out.values()].filter((e) => e.n > 0);
+  const rows: ClassCellRow[] = [];
+  for (const out of byClass.values()) for (const e of out.values()) if (e.n > 0) rows.push(e);
+  return rows;
 }
 
 /** Window reductions from rollups, with the raw-row reductions for staged uploads. */

@@ -42,15 +42,14 @@ function cellOf(cells: ClassCells, cls: string, predicted: boolean, bin: number)
   return cell;
 }
 
-/** Drops cells that hold nothing (a label taken out and put back) and classes left empty. */
-function prune(cells: ClassCells, cls: string): void {
+/** Drops a cell that holds nothing (a label taken out and put back), and its class when left empty. */
+function dropIfEmpty(cells: ClassCells, cls: string, predicted: boolean, bin: number): void {
   const agg = cells[cls];
   if (!agg) return;
-  for (const side of [agg.predicted, agg.other])
-    for (const b in side) {
-      const c = side[b] as ClassCell;
-      if (c[0] === 0 && c[1] === 0 && c[2] === 0 && c[3] === 0) delete side[b];
-    }
+  const side = predicted ? agg.predicted : agg.other;
+  const c = side[bin];
+  if (!c || c[0] !== 0 || c[1] !== 0 || c[2] !== 0 || c[3] !== 0) return;
+  delete side[bin];
   if (Object.keys(agg.predicted).length === 0 && Object.keys(agg.other).length === 0) delete cells[cls];
 }
 
@@ -82,10 +81,11 @@ export function addClassLabel(
   count = 1,
 ): void {
   for (const cls in probabilities) {
-    const cell = cellOf(cells, cls, cls === prediction, classBin(probabilities[cls] as number));
+    const bin = classBin(probabilities[cls] as number);
+    const cell = cellOf(cells, cls, cls === prediction, bin);
     cell[2] += count;
     if (label === cls) cell[3] += count;
-    prune(cells, cls);
+    dropIfEmpty(cells, cls, cls === prediction, bin);
   }
 }
 
@@ -104,8 +104,8 @@ export function mergeClassCells(a: ClassCells, b: ClassCells): void {
         cell[1] += src[1];
         cell[2] += src[2];
         cell[3] += src[3];
+        dropIfEmpty(a, cls, predicted, Number(bin));
       }
-    prune(a, cls);
   }
 }
 

@@ -29,6 +29,7 @@ export {
 export {
   type ClassBinCell,
   type ClassCalibration,
+  classCellsReference,
   estimateFromClassCells,
   fitClassCalibration,
   fitMulticlassCalibrationCells,
