@@ -48,7 +48,7 @@ function dropIfEmpty(cells: ClassCells, cls: string, predicted: boolean, bin: nu
   if (!agg) return;
   const side = predicted ? agg.predicted : agg.other;
   const c = side[bin];
-  if (!c || c[0] !== 0 || c[1] !== 0 || c[2] !== 0 || c[3] !== 0) return;
+  if (c === undefined || c.some((v) => v !== 0)) return;
   delete side[bin];
   if (Object.keys(agg.predicted).length === 0 && Object.keys(agg.other).length === 0) delete cells[cls];
 }
