@@ -247,6 +247,7 @@ describe("multiclass CBPE from class probabilities, wired (rollups in Postgres, 
     const run = await feature.monitoring.runMonitor("mcp", "performance", "manual");
     expect(run.status).toBe("alert");
     expect(run.labelledRows).toBe(0);
+    expect(run.metrics.band).toBe("cbpe_macro_f1");
     expect(Math.abs((run.metrics.value as number) - drop.truth)).toBeLessThanOrEqual(0.03);
     const finding = run.findings[0];
     expect(finding?.title).toMatch(/^Estimated macro F1 fell to 0\.\d+ \(reference 0\.\d+\)$/);

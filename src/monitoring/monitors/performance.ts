@@ -151,7 +151,14 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
     window,
     rows: summary.rows,
     labelledRows: summary.labelled,
-    metrics: { ...metrics, metric: cfg.metric, value: round(value), mode: how, lower: round(lower) },
+    metrics: {
+      ...metrics,
+      metric: cfg.metric,
+      value: round(value),
+      mode: how,
+      lower: round(lower),
+      band: bandName,
+    },
     rule,
     findings,
   };
