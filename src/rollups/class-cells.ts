@@ -10,6 +10,13 @@
 /** Bins per unit of probability (as PROBABILITY_BINS of the estimator): bins 0…1000. */
 export const CLASS_BINS = 1000;
 
+/**
+ * Most classes one rollup keeps (a vector holds at most as many, src/ingest/probabilities.ts):
+ * class names come from the client, so a stream of ever new names must not grow a rollup without
+ * bound. Classes past it in a bucket are not counted.
+ */
+export const MAX_CLASSES = 1000;
+
 /** One cell: [rows, Σp_k, labelled rows, labelled rows whose label is k]. */
 export type ClassCell = [number, number, number, number];
 
@@ -27,9 +34,10 @@ export function classBin(p: number): number {
   return Math.min(CLASS_BINS, Math.max(0, Math.floor(p * CLASS_BINS)));
 }
 
-function cellOf(cells: ClassCells, cls: string, predicted: boolean, bin: number): ClassCell {
+function cellOf(cells: ClassCells, cls: string, predicted: boolean, bin: number): ClassCell | null {
   let agg = cells[cls];
   if (!agg) {
+    if (Object.keys(cells).length >= MAX_CLASSES) return null;
     agg = { predicted: {}, other: {} };
     cells[cls] = agg;
   }
@@ -63,6 +71,7 @@ export function addProbabilities(
   for (const cls in probabilities) {
     const p = probabilities[cls] as number;
     const cell = cellOf(cells, cls, cls === prediction, classBin(p));
+    if (!cell) continue;
     cell[0] += 1;
     cell[1] += p;
     if (label !== null) {
@@ -83,6 +92,7 @@ export function addClassLabel(
   for (const cls in probabilities) {
     const bin = classBin(probabilities[cls] as number);
     const cell = cellOf(cells, cls, cls === prediction, bin);
+    if (!cell) continue;
     cell[2] += count;
     if (label === cls) cell[3] += count;
     dropIfEmpty(cells, cls, cls === prediction, bin);
@@ -100,6 +110,7 @@ export function mergeClassCells(a: ClassCells, b: ClassCells): void {
       for (const bin in side) {
         const src = side[bin] as ClassCell;
         const cell = cellOf(a, cls, predicted, Number(bin));
+        if (!cell) break;
         cell[0] += src[0];
         cell[1] += src[1];
         cell[2] += src[2];

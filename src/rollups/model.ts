@@ -20,6 +20,7 @@ export {
   type ClassCellsAgg,
   classBin,
   classCellRows,
+  MAX_CLASSES,
   mergeClassCells,
 } from "./class-cells.js";
 export {

@@ -14,6 +14,7 @@ import {
   type ClassCell,
   CONFIDENCE_BINS,
   EXACT_VALUES_MAX,
+  MAX_CLASSES,
   type NumericAgg,
   type RollupData,
 } from "./model.js";
@@ -132,7 +133,11 @@ const rollupOf = <F extends 1 | 2, N extends typeof numericAggV1 | typeof numeri
       z.record(z.string().max(200), z.record(z.union([confidenceBin, z.literal("-1")]), count)),
     ),
     regression: regressionAgg(numericAgg).nullable().optional(),
-    classCells: z.record(z.string().min(1).max(200), classCellsAgg).nullable().optional(),
+    classCells: z
+      .record(z.string().min(1).max(200), classCellsAgg)
+      .refine((m) => Object.keys(m).length <= MAX_CLASSES, `expected at most ${MAX_CLASSES} classes`)
+      .nullable()
+      .optional(),
   });
 
 /** The rollup document: format 2, or format 1 (decoded by format.ts). */

@@ -14,6 +14,7 @@ import {
   addProbabilities,
   type ClassCells,
   emptyRollup,
+  MAX_CLASSES,
   type NumericAgg,
   rollupBatch,
 } from "../../src/rollups/model.js";
@@ -260,5 +261,12 @@ describe("class cells in a multiclass model's profile", () => {
     expect(check(profileWith((c) => Object.assign(c.a?.other ?? {}, { "1001": [1, 1, 0, 0] })))).toMatch(
       /^classCells\.a\.other/,
     );
+  });
+
+  it("a rollup keeps at most 1,000 classes, however many names the rows bring", () => {
+    const cells: ClassCells = {};
+    for (let i = 0; i < 1001; i++) addProbabilities(cells, { [`c${i}`]: 0.5, shared: 0.5 }, "shared", null);
+    expect(Object.keys(cells)).toHaveLength(MAX_CLASSES);
+    expect(cells.shared?.predicted["500"]?.[0]).toBe(1001);
   });
 });
