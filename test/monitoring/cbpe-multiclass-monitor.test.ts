@@ -197,7 +197,7 @@ describe("multiclass CBPE from class probabilities, wired (rollups in Postgres, 
       await feature.ingest.ingestPredictions("mcp", rows.slice(i, i + 1000));
     await feature.rollups.flush();
     const labels = rows.map((r, i) => ({ id: r.id, label: CLASSES[s.labels[i] as number] as string }));
-    return { truth: multiclassRealised(s.predicted, s.labels, CLASSES.length).macroF1, labels };
+    return { truth: multiclassRealised(s.predicted, s.labels, CLASSES.length).macroF1, labels, rows };
   }
   const modelId = () => feature.registry.get("mcp").id;
 
@@ -205,8 +205,20 @@ describe("multiclass CBPE from class probabilities, wired (rollups in Postgres, 
     const ref = await storeWithProbabilities("pref", 3000, T0, DAY, 0);
     await feature.ingest.ingestLabels("mcp", ref.labels);
     await feature.rollups.flush();
+    // The same rows as a labelled upload (raw rows of reference_samples), then as a window (rollups).
+    const runs = createMonitoringRepository(database.db);
+    await feature.reference.fromUpload(
+      "mcp",
+      ref.rows.map((r, i) => ({ ...r, id: `up-${i}`, label: ref.labels[i]?.label })),
+      "test",
+    );
+    const uploaded = (await runs.latestProfile(modelId()))?.profile;
     await feature.reference.fromWindow("mcp", T0, new Date(T0.getTime() + DAY), "test");
-    const profile = (await createMonitoringRepository(database.db).latestProfile(modelId()))?.profile;
+    const profile = (await runs.latestProfile(modelId()))?.profile;
+    expect(uploaded?.classCalibration?.classes).toEqual(CLASSES);
+    expect(
+      Math.abs((uploaded?.bands.cbpe_macro_f1?.mean ?? 0) - (profile?.bands.cbpe_macro_f1?.mean ?? 1)),
+    ).toBeLessThanOrEqual(0.002);
     expect(profile?.classCalibration?.classes).toEqual(CLASSES);
     // Over-confident probabilities: isotonic calibration lowers each class's ECE and is kept.
     expect(profile?.classCalibration?.calibrations.every((c) => c !== null)).toBe(true);
