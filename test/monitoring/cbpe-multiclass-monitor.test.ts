@@ -19,6 +19,7 @@ import { createMonitoringService } from "../../src/monitoring/service.js";
 import { fetchModelServiceClient } from "../../src/monitoring/service-client.js";
 import { multiclassRealised } from "../../src/monitoring/stats/index.js";
 import { createRawWindowRepository, type WindowRepository } from "../../src/monitoring/window-repository.js";
+import { runNumbers } from "../../src/slack/monitoring/blocks.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 import { featureContext, manualClock, recordingSink, seeded } from "../helpers/monitoring.js";
@@ -268,6 +269,10 @@ describe("multiclass CBPE from class probabilities, wired (rollups in Postgres, 
     );
     expect(finding?.metrics).toMatchObject({ value: run.metrics.value, lower: run.metrics.lower });
     expect(finding?.metrics.upper).toBeGreaterThan(finding?.metrics.lower as number);
+    // `/mlops check` shows the judged metric with its band, and both estimates.
+    expect(runNumbers(run)).toMatch(
+      /^estimated \(CBPE\) macro F1 0\.\d+ \(band ≥ 0\.\d+; accuracy 0\.\d+, macro F1 0\.\d+\)$/,
+    );
     // The wired feature emitted it to its alert sink.
     expect(sink.signals.length).toBeGreaterThan(before);
 
