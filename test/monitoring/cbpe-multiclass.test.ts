@@ -4,8 +4,9 @@
  * simulation (helpers/multiclass-sim.ts): a 3-class model whose probabilities are over-confident,
  * a reference of 10 labelled chunks of 2,000 rows, and analysis windows of 2,000 rows whose labels
  * are withheld; a drop is "shifted class overlap" (pull 0.35 towards the centre). The estimate the
- * monitor makes is run as the monitor runs it: rows rolled up (src/rollups/model.ts addRow, late
- * labels as label deltas), the rollup reduction (classCellsOfBuckets), the reference's
+ * monitor makes is run as the monitor runs it: rows rolled up (src/rollups/model.ts addRow; the
+ * drop window's labels arrive afterwards as label deltas), the rollup reduction
+ * (classCellsOfBuckets, the rollup repository's own), the reference's
  * calibrations and bands (classCellsReference), the window's estimate (estimateFromClassCells);
  * NannyML's per-row method (multiclassCbpe) and the realised metrics are the yardsticks.
  */
