@@ -273,8 +273,11 @@ describe("multiclass CBPE from class probabilities, wired (rollups in Postgres, 
     expect(runNumbers(run)).toMatch(
       /^estimated \(CBPE\) macro F1 0\.\d+ \(band ≥ 0\.\d+; accuracy 0\.\d+, macro F1 0\.\d+\)$/,
     );
-    // The wired feature emitted it to its alert sink.
+    // The wired feature emitted it to its alert sink, its chart drawing the cbpe_macro_f1 band.
     expect(sink.signals.length).toBeGreaterThan(before);
+    const profile = (await createMonitoringRepository(database.db).latestProfile(modelId()))?.profile;
+    const chart = sink.signals.at(-1)?.charts?.[0];
+    expect(chart?.band?.lower).toBe(profile?.bands.cbpe_macro_f1?.lower);
 
     // The labels arrive: realised macro F1 now, below its band too.
     await feature.ingest.ingestLabels("mcp", drop.labels);
