@@ -204,7 +204,7 @@ const performanceMonitor = z.strictObject({
     .enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS])
     .optional()
     .describe(
-      "The realised metric judged against its learned band: accuracy, precision, recall, f1 (default) or roc_auc for classification models; mae, rmse (default), mape or r2 for regression models",
+      "The realised metric judged against its learned band: accuracy, precision, recall, f1 (default; macro F1 for multiclass models) or roc_auc for classification models; mae, rmse (default), mape or r2 for regression models",
     ),
   min_labels: z.number().int().min(1).default(100),
 });

@@ -193,6 +193,7 @@ export function createIngestService(deps: {
         numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),
         categorical: new Set(active.filter((f) => f.type === "categorical").map((f) => f.name)),
         regression: model.task === "regression",
+        multiclass: model.task === "multiclass_classification",
       };
       for (let i = 0; i < profiles.length; i++) {
         const problem = checkProfile(profiles[i] as Profile, features);
