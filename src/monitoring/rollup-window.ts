@@ -212,6 +212,36 @@ export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1
   return rows;
 }
 
+/**
+ * Labelled rows grouped by chunk and score (4 decimals), counted as positive or not: the score
+ * of a row predicted `p` with confidence bin centre `c` is `scoreOf(p, c)`, and it is positive when
+ * `positiveOf(p, actual)`. Serves ROC AUC (score of the positive class) and the accuracy
+ * calibration (confidence, correct or not) alike.
+ */
+function labelGroups(
+  buckets: Parameters<typeof chunked>[0],
+  chunks: number,
+  scoreOf: (predicted: string, centre: number) => number,
+  positiveOf: (predicted: string, actual: string) => boolean,
+): { chunk: number; score: number; pos: number; neg: number }[] {
+  const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
+  chunked(buckets, chunks, labelledRows, (chunk, d) => {
+    for (const p in d.labels)
+      for (const a in d.labels[p])
+        for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
+          if (bin === NO_CONFIDENCE) continue;
+          const score = Math.round(scoreOf(p, binCentre(bin)) * 10_000) / 10_000;
+          const key = `${chunk}|${score}`;
+          const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
+          if (positiveOf(p, a)) g.pos += n;
+          else g.neg += n;
+          groups.set(key, g);
+        }
+    return [];
+  });
+  return [...groups.values()];
+}
+
 /** Window reductions from rollups, with the raw-row reductions for staged uploads. */
 export function createRollupWindowRepository(
   db: Db,
@@ -401,23 +431,12 @@ export function createRollupWindowRepository(
 
     async scoreGroups(src, positive, chunks = 1) {
       if (src.kind === "upload") return raw.scoreGroups(src, positive, chunks);
-      const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
-      chunked(await load(src), chunks, labelledRows, (chunk, d) => {
-        for (const p in d.labels)
-          for (const a in d.labels[p])
-            for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
-              if (bin === "-1") continue;
-              const c = binCentre(bin);
-              const score = Math.round((p === positive ? c : 1 - c) * 10_000) / 10_000;
-              const key = `${chunk}|${score}`;
-              const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
-              if (a === positive) g.pos += n;
-              else g.neg += n;
-              groups.set(key, g);
-            }
-        return [];
-      });
-      return [...groups.values()];
+      return labelGroups(
+        await load(src),
+        chunks,
+        (p, c) => (p === positive ? c : 1 - c),
+        (_p, a) => a === positive,
+      );
     },
 
     async cbpeBuckets(src, positive, knots, chunks = 1) {
@@ -448,22 +467,12 @@ export function createRollupWindowRepository(
 
     async correctGroups(src, chunks = 1) {
       if (src.kind === "upload") return raw.correctGroups(src, chunks);
-      const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
-      chunked(await load(src), chunks, labelledRows, (chunk, d) => {
-        for (const p in d.labels)
-          for (const a in d.labels[p])
-            for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
-              if (bin === NO_CONFIDENCE) continue;
-              const score = Math.round(binCentre(bin) * 10_000) / 10_000;
-              const key = `${chunk}|${score}`;
-              const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
-              if (a === p) g.pos += n;
-              else g.neg += n;
-              groups.set(key, g);
-            }
-        return [];
-      });
-      return [...groups.values()];
+      return labelGroups(
+        await load(src),
+        chunks,
+        (_p, c) => c,
+        (p, a) => a === p,
+      );
     },
 
     async confidenceBuckets(src, knots, chunks = 1) {

@@ -363,16 +363,7 @@ export function createRawWindowRepository(db: Db) {
 
     /** Class cells of the rows carrying class probabilities (multiclass CBPE), per chunk by time. */
     async classCells(src: WindowSource, chunks = 1): Promise<ClassCellRow[]> {
-      const result = await rows<{
-        chunk: number;
-        cls: string;
-        bin: number;
-        predicted: boolean;
-        n: number;
-        sp: number;
-        labelled: number;
-        pos: number;
-      }>(sql`
+      const result = await rows<ClassCellRow>(sql`
         select chunk, e.key as cls, least(1000, floor(e.value::float8 * 1000))::int as bin,
           prediction = e.key as predicted, count(*)::int as n, sum(e.value::float8)::float8 as sp,
           count(label)::int as labelled, count(*) filter (where label = e.key)::int as pos

@@ -147,15 +147,7 @@ export function multiclassCbpeFromCells(
 }
 
 /** A class cell named by its class (what the window reductions return), as ClassBinCell. */
-export interface NamedClassCell {
-  cls: string;
-  bin: number;
-  predicted: boolean;
-  n: number;
-  sp: number;
-  labelled?: number;
-  pos?: number;
-}
+export type NamedClassCell = Omit<ClassBinCell, "k"> & { cls: string };
 
 /** The reference's one-vs-rest calibrations, one per class, by class name (null: raw p_k). */
 export interface ClassCalibration {
