@@ -17,8 +17,9 @@ import {
   toStoredRow,
 } from "./model.js";
 import type { IngestListener, RowScorer } from "./ports.js";
-import { createIngestRepository } from "./repository.js";
+import { createIngestRepository, type VectorSample } from "./repository.js";
 import { validatePredictionBatch } from "./validate.js";
+import { type EmbeddingSpec, takeVectors, type VectorColumn } from "./vector.js";
 
 /** Validates a whole body or throws InvalidBatchError naming the first bad row and field. */
 function parseBatch<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -64,6 +65,11 @@ export function createIngestService(deps: {
   maxCategories?: number;
   /** A model's segment features and value cap (`models[].segments`, `segment_cap`); none: no segments. */
   segmentsOf?: (slug: string) => { features: readonly string[]; cap: number } | undefined;
+  /**
+   * A model's embedding features and their sample (`monitors.multivariate.embedding_sample`,
+   * `embedding_sample_every`); none: the model has no embedding feature.
+   */
+  embeddingsOf?: (slug: string) => EmbeddingIngest | undefined;
 }) {
   const repo = createIngestRepository(deps.db, { maxCategories: deps.maxCategories });
   const rollupRepo = createRollupRepository(deps.db);
@@ -89,6 +95,45 @@ export function createIngestService(deps: {
     }
     return p;
   };
+  // Per model and embedding feature: the next ring slot and the rows seen, seeded once from the
+  // stored sample so a restart continues after the newest vector instead of overwriting it.
+  const rings = new Map<string, Promise<{ next: number; seen: number }>>();
+  const ringOf = (model: RegisteredModel, feature: string) => {
+    const key = `${model.id}\u0000${feature}`;
+    let p = rings.get(key);
+    if (!p) {
+      p = repo.latestSampleSlot(model.id, feature).then((slot) => ({ next: slot + 1, seen: 0 }));
+      p.catch(() => rings.delete(key));
+      rings.set(key, p);
+    }
+    return p;
+  };
+  /** One vector in `every` rows, each into the ring's next slot (the last one wins a slot reused in a batch). */
+  async function sampleVectors(
+    model: RegisteredModel,
+    columns: readonly VectorColumn[],
+    cfg: EmbeddingIngest,
+  ): Promise<VectorSample[]> {
+    const out: VectorSample[] = [];
+    for (const c of columns) {
+      const ring = await ringOf(model, c.name);
+      const bySlot = new Map<number, VectorSample>();
+      for (let i = 0; i < c.present.length; i++) {
+        if (!c.present[i] || ring.seen++ % cfg.every !== 0) continue;
+        const slot = ring.next++ % cfg.sample;
+        const bytes = c.data.subarray(i * c.dimensions, (i + 1) * c.dimensions);
+        bySlot.set(slot, {
+          feature: c.name,
+          row: i,
+          slot,
+          base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+        });
+      }
+      ring.next %= cfg.sample;
+      out.push(...bySlot.values());
+    }
+    return out;
+  }
   const layouts = new Map<number, RollupLayout>();
   const layoutOf = (model: RegisteredModel) => {
     let l = layouts.get(model.id);
@@ -102,6 +147,8 @@ export function createIngestService(deps: {
     /** Validates and stores a batch of predictions; a replayed id is stored once. */
     async ingestPredictions(slug: string, body: unknown): Promise<{ received: number; stored: number }> {
       const model = deps.registry.get(slug);
+      const embeddings = deps.embeddingsOf?.(slug);
+      const vectors = embeddings ? takeVectorsOrThrow(body, embeddings.specs) : [];
       const checked = validatePredictionBatch(body);
       if ("problem" in checked) {
         const { row, field, message } = checked.problem;
@@ -119,13 +166,15 @@ export function createIngestService(deps: {
           lowConfidenceTs.push(row.ts.getTime());
       }
       const stored = rows.map((r) => toStoredRow(r, slots, counts));
-      await deps.scorer?.score(model, stored);
+      await deps.scorer?.score(model, stored, vectors);
+      const samples = embeddings && vectors.length ? await sampleVectors(model, vectors, embeddings) : [];
       await deps.partitions.ensureFor(rows.map((r) => r.ts));
       const { stored: inserted } = await repo.insertPredictions(
         model.id,
         stored,
         layoutOf(model),
         await splitOf(model),
+        samples,
       );
       await deps.registry.noteVersions(model.id, versions);
       for (const l of deps.listeners ?? [])
@@ -200,8 +249,10 @@ export function createIngestService(deps: {
     async stageReference(
       slug: string,
       body: unknown,
-    ): Promise<{ model: RegisteredModel; uploadId: number; rows: LabelledRow[] }> {
+    ): Promise<{ model: RegisteredModel; uploadId: number; rows: LabelledRow[]; vectors: VectorColumn[] }> {
       const model = deps.registry.get(slug);
+      const embeddings = deps.embeddingsOf?.(slug);
+      const vectors = embeddings ? takeVectorsOrThrow(body, embeddings.specs) : [];
       const rows = parseBatch(labelledBatchSchema, body);
       refuseProbabilities(model, rows);
       const { slots, counts } = layout(model);
@@ -210,10 +261,29 @@ export function createIngestService(deps: {
         const chunk = rows.slice(start, start + 10_000).map((r) => toStoredRow(r, slots, counts));
         await repo.insertSamples(uploadId, model.id, chunk);
       }
-      return { model, uploadId, rows };
+      return { model, uploadId, rows, vectors };
     },
     dropReference: (uploadId: number) => repo.deleteSamples(uploadId),
   };
+}
+
+/** What ingest does with a model's embedding features: check and take the vectors, keep a sample. */
+export interface EmbeddingIngest {
+  specs: readonly EmbeddingSpec[];
+  /** Vectors kept per feature in the ring. */
+  sample: number;
+  /** One row in this many is sampled. */
+  every: number;
+}
+
+/** Takes a body's embedding vectors out (vector.ts), or throws InvalidBatchError naming the row and feature. */
+function takeVectorsOrThrow(body: unknown, specs: readonly EmbeddingSpec[]): VectorColumn[] {
+  const taken = takeVectors(body, specs);
+  if ("problem" in taken) {
+    const { row, field, message } = taken.problem;
+    throw new InvalidBatchError(`row ${row}: ${field}: ${message}`, row, field);
+  }
+  return taken.columns;
 }
 
 /** A probability vector only means something for a multiclass model: refuse the first elsewhere. */

@@ -1,4 +1,11 @@
-export { derivedFeatures, RECONSTRUCTION_COLUMN, residualColumn } from "./derived.js";
+export {
+  derivedFeatures,
+  embeddingColumns,
+  embeddingFeatures,
+  parseEmbeddingColumn,
+  RECONSTRUCTION_COLUMN,
+  residualColumn,
+} from "./derived.js";
 export { UnknownModelError } from "./errors.js";
 export { activeFeatures, assignSlots, type FeatureSlot, type RegisteredModel, slotCounts } from "./model.js";
 export { createModelRepository } from "./repository.js";

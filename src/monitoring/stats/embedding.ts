@@ -58,6 +58,52 @@ export function embeddingScores(fit: EmbeddingFit, v: ArrayLike<number>): number
 }
 
 /** The names of the derived columns of an embedding feature, as rollups and findings show them. */
-export function embeddingColumns(feature: string, components: number): string[] {
-  return [`${feature}(distance)`, ...Array.from({ length: components }, (_, i) => `${feature}(pc${i + 1})`)];
+export { embeddingColumns } from "../../models/derived.js";
+
+/** A fit laid out for scoring many rows: centroid and components as flat typed arrays. */
+export interface PackedEmbedding {
+  dimensions: number;
+  components: number;
+  centroid: Float64Array;
+  /** Row-major: component k's direction at [k * dimensions, (k + 1) * dimensions). */
+  directions: Float64Array;
+}
+
+/** Packs a fit for embeddingScoresInto. */
+export function packEmbedding(fit: EmbeddingFit): PackedEmbedding {
+  const d = fit.dimensions;
+  const directions = new Float64Array(fit.components.length * d);
+  fit.components.forEach((c, k) => {
+    directions.set(c, k * d);
+  });
+  return {
+    dimensions: d,
+    components: fit.components.length,
+    centroid: Float64Array.from(fit.centroid),
+    directions,
+  };
+}
+
+/**
+ * embeddingScores without allocating: the vector at `data[offset .. offset + dimensions)` scored
+ * into `out` ([distance, pc1, …]). The ingest hot path scores every row with it.
+ */
+export function embeddingScoresInto(
+  p: PackedEmbedding,
+  data: ArrayLike<number>,
+  offset: number,
+  out: Float64Array,
+): void {
+  const d = p.dimensions;
+  const m = p.components;
+  const c = p.centroid;
+  const w = p.directions;
+  let sq = 0;
+  for (let k = 0; k < m; k++) out[k + 1] = 0;
+  for (let j = 0; j < d; j++) {
+    const x = (data[offset + j] as number) - (c[j] as number);
+    sq += x * x;
+    for (let k = 0; k < m; k++) out[k + 1] = (out[k + 1] as number) + x * (w[k * d + j] as number);
+  }
+  out[0] = Math.sqrt(sq);
 }

@@ -41,10 +41,18 @@ export function runNumbers(
       return m.rmse !== undefined
         ? `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)} (MAE ${n3(m.mae)}, RMSE ${n3(m.rmse)}, MAPE ${n3(m.mape)}, R² ${n3(m.r2)})`.trim()
         : `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
-    case "multivariate":
-      return m.reconstruction_error !== undefined
-        ? `${run.rows} rows, ${m.scored_rows} scored, reconstruction error ${n3(m.reconstruction_error)} (band ${n3(m.lower)}–${n3(m.upper)})`
+    case "multivariate": {
+      const parts: string[] = [];
+      if (m.reconstruction_error !== undefined)
+        parts.push(`reconstruction error ${n3(m.reconstruction_error)} (band ${n3(m.lower)}–${n3(m.upper)})`);
+      for (const e of (m.embeddings ?? []) as Record<string, unknown>[])
+        parts.push(
+          `${e.feature}: distance ${n3(e.distance)}${e.lower !== undefined ? ` (band ${n3(e.lower)}–${n3(e.upper)})` : ""}, classifier AUC ${n3(e.domain_auc)} (${e.reference_vectors}+${e.recent_vectors} vectors)`,
+        );
+      return parts.length
+        ? `${run.rows} rows, ${m.scored_rows} scored, ${parts.join("; ")}`
         : `${run.rows} rows`;
+    }
     case "probe":
       return `health ${m.health}, ${n3(m.latency_ms)} ms, golden wrong ${m.golden_wrong ?? 0}`;
     default:
