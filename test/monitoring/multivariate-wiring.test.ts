@@ -6,7 +6,9 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
+import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
+import { createEmbeddingSampleRepository } from "../../src/monitoring/embedding-samples.js";
 import { createIngestScorer } from "../../src/monitoring/ingest-scorer.js";
 import { createMonitoringRepository } from "../../src/monitoring/repository.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
@@ -20,18 +22,33 @@ const config = configSchema.parse({
     alert_channel: "#alerts",
     user_groups: { l1: { handle: "ops" }, l2: { handle: "ds" }, t: { handle: "team" } },
   },
-  models: ["up", "win"].map((slug) => ({
-    slug,
-    name: slug,
-    task: "binary_classification",
-    owners: "t",
-    features: [
-      { name: "a", type: "numeric" },
-      { name: "b", type: "numeric" },
-      { name: "c", type: "categorical" },
-    ],
-    monitors: { multivariate: { window: "1h", variance: 0.5 } },
-  })),
+  models: [
+    ...["up", "win"].map((slug) => ({
+      slug,
+      name: slug,
+      task: "binary_classification",
+      owners: "t",
+      features: [
+        { name: "a", type: "numeric" },
+        { name: "b", type: "numeric" },
+        { name: "c", type: "categorical" },
+      ],
+      monitors: { multivariate: { window: "1h", variance: 0.5 } },
+    })),
+    {
+      slug: "emb",
+      name: "emb",
+      task: "binary_classification",
+      owners: "t",
+      features: [
+        { name: "a", type: "numeric" },
+        { name: "b", type: "numeric" },
+        { name: "c", type: "categorical" },
+        { name: "e", type: "embedding", dimensions: 4 },
+      ],
+      monitors: { multivariate: { window: "1h", embedding_sample: 100, embedding_sample_every: 1 } },
+    },
+  ],
 });
 const rand = seeded(77);
 const rows = (prefix: string, count: number, from: number, label: boolean) =>
@@ -120,5 +137,65 @@ describe("the multivariate reference as wired", () => {
     const run = await feature.monitoring.runMonitor("win", "multivariate", "manual");
     expect(run.status).toBe("skipped");
     expect(run.note).toMatch(/no multivariate fit .*within retention/);
+  });
+
+  it("a labelled upload's vectors: a wrong length is refused naming the row, nothing staged; good ones are fitted and pinned", async () => {
+    const model = feature.registry.get("emb");
+    const withVectors = (prefix: string, count: number) =>
+      rows(prefix, count, NOW.getTime() - 2 * HOUR, true).map((r, i) => ({
+        ...r,
+        features: { ...r.features, e: [normal(rand), normal(rand), 0.1 * i, 1] as number[] },
+      }));
+    const bad = withVectors("eb", 5);
+    (bad[2] as { features: { e: number[] } }).features.e = [1, 2, 3];
+    await expect(feature.reference.fromUpload("emb", bad, "test")).rejects.toThrow(
+      "row 2: features.e: expected a vector of 4 numbers, got 3",
+    );
+    const staged = resultRows<{ c: number }>(
+      await database.db.execute(sql`select count(*)::int as c from reference_samples`),
+    );
+    expect(staged).toEqual([{ c: 0 }]);
+    expect(await createMonitoringRepository(database.db).latestProfile(model.id)).toBeNull();
+
+    await feature.reference.fromUpload("emb", withVectors("eu", 300), "test");
+    const p = await createMonitoringRepository(database.db).latestProfile(model.id);
+    const mv = p?.profile.multivariate;
+    expect(mv?.embeddings.map((e) => [e.name, e.fit.dimensions, e.fit.components.length])).toEqual([
+      ["e", 4, 2],
+    ]);
+    expect(mv?.bands["e(distance)"]).not.toBeNull();
+    expect(mv?.pca).not.toBeNull();
+    // The pinned pool holds the sample size (100 of the 300, evenly spaced in time), under the profile's id.
+    const pinned = await createEmbeddingSampleRepository(database.db).pinned(model.id, "e", p?.id as number);
+    expect(pinned).toHaveLength(100);
+    expect(Array.from(pinned[0]?.vector ?? []).slice(2)).toEqual([0, 1]);
+  });
+
+  it("the ring keeps the latest vectors only; a window baseline it no longer covers says so instead of guessing", async () => {
+    const model = feature.registry.get("emb");
+    const batch = (prefix: string, from: number) =>
+      rows(prefix, 150, from, false).map((r) => ({
+        ...r,
+        features: { ...r.features, e: [normal(rand), normal(rand), normal(rand), normal(rand)] },
+      }));
+    await feature.ingest.ingestPredictions("emb", batch("old", NOW.getTime() - 8 * HOUR));
+    await feature.ingest.ingestPredictions("emb", batch("new", NOW.getTime() - 3 * HOUR));
+    const samples = createEmbeddingSampleRepository(database.db);
+    const span = await samples.ringSpan(model.id, "e");
+    expect(span.n).toBe(100);
+    expect(span.first?.getTime()).toBe(NOW.getTime() - 3 * HOUR + 50_000);
+    await feature.reference.fromWindow(
+      "emb",
+      new Date(NOW.getTime() - 9 * HOUR),
+      new Date(NOW.getTime() - 7 * HOUR),
+      "test",
+    );
+    const p = await createMonitoringRepository(database.db).latestProfile(model.id);
+    expect(p?.profile.multivariate?.embeddings).toEqual([]);
+    expect(p?.profile.multivariate?.embeddingNotes?.e).toMatch(
+      /^0 sampled vectors in the reference \(at least 50 needed\): the sample keeps the latest 100 vectors \(one row in 1\)/,
+    );
+    // The earlier reference's pinned pool went with it.
+    expect(await samples.pinned(model.id, "e", (p?.id as number) - 1)).toHaveLength(0);
   });
 });
