@@ -207,15 +207,8 @@ const multivariateMonitor = z.strictObject({
     .max(20_000)
     .default(2000)
     .describe(
-      "Vectors kept per embedding feature for the baseline's fit and the domain classifier: the latest ones sampled at ingest, and as many pinned per reference",
+      "Vectors kept per embedding feature for the baseline's fit and the domain classifier: the latest ones sampled at ingest (at most this many per monitor window, spread evenly over its minutes), and as many pinned per reference",
     ),
-  embedding_sample_every: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000)
-    .default(10)
-    .describe("Keep one vector in this many ingested rows in the sample (1: every row)"),
 });
 
 const performanceMonitor = z.strictObject({

@@ -67,7 +67,7 @@ export function createIngestService(deps: {
   segmentsOf?: (slug: string) => { features: readonly string[]; cap: number } | undefined;
   /**
    * A model's embedding features and their sample (`monitors.multivariate.embedding_sample`,
-   * `embedding_sample_every`); none: the model has no embedding feature.
+   * spread over the monitor window); none: the model has no embedding feature.
    */
   embeddingsOf?: (slug: string) => EmbeddingIngest | undefined;
 }) {
@@ -95,23 +95,32 @@ export function createIngestService(deps: {
     }
     return p;
   };
-  // Per model and embedding feature: the next ring slot and the rows seen, seeded once from the
-  // stored sample so a restart continues after the newest vector instead of overwriting it.
-  const rings = new Map<string, Promise<{ next: number; seen: number }>>();
+  // Per model and embedding feature: the next ring slot, seeded once from the stored sample so a
+  // restart continues after the newest vector instead of overwriting it, and the vectors taken per
+  // minute of prediction time (the budget).
+  type Ring = { next: number; perMinute: Map<number, number> };
+  const rings = new Map<string, Promise<Ring>>();
   const ringOf = (model: RegisteredModel, feature: string) => {
     const key = `${model.id}\u0000${feature}`;
     let p = rings.get(key);
     if (!p) {
-      p = repo.latestSampleSlot(model.id, feature).then((slot) => ({ next: slot + 1, seen: 0 }));
+      p = repo
+        .latestSampleSlot(model.id, feature)
+        .then((slot): Ring => ({ next: slot + 1, perMinute: new Map() }));
       p.catch(() => rings.delete(key));
       rings.set(key, p);
     }
     return p;
   };
-  /** One vector in `every` rows, each into the ring's next slot (the last one wins a slot reused in a batch). */
+  /**
+   * Vectors for the ring, each into its next slot (the last one wins a slot reused in a batch): at
+   * most `perMinute` per minute of prediction time, so a busy model writes a bounded number of
+   * vectors and the ring still spans a monitor window; a quiet one has every vector kept.
+   */
   async function sampleVectors(
     model: RegisteredModel,
     columns: readonly VectorColumn[],
+    rows: readonly { ts: Date }[],
     cfg: EmbeddingIngest,
   ): Promise<VectorSample[]> {
     const out: VectorSample[] = [];
@@ -119,7 +128,11 @@ export function createIngestService(deps: {
       const ring = await ringOf(model, c.name);
       const bySlot = new Map<number, VectorSample>();
       for (let i = 0; i < c.present.length; i++) {
-        if (!c.present[i] || ring.seen++ % cfg.every !== 0) continue;
+        if (!c.present[i]) continue;
+        const minute = Math.floor((rows[i] as { ts: Date }).ts.getTime() / 60_000);
+        const taken = ring.perMinute.get(minute) ?? 0;
+        if (taken >= cfg.perMinute) continue;
+        ring.perMinute.set(minute, taken + 1);
         const slot = ring.next++ % cfg.sample;
         const bytes = c.data.subarray(i * c.dimensions, (i + 1) * c.dimensions);
         bySlot.set(slot, {
@@ -130,6 +143,10 @@ export function createIngestService(deps: {
         });
       }
       ring.next %= cfg.sample;
+      // Only the newest minutes' counts matter; older ones are dropped to keep the map small.
+      if (ring.perMinute.size > 1000)
+        for (const m of [...ring.perMinute.keys()].sort((a, b) => a - b).slice(0, ring.perMinute.size - 500))
+          ring.perMinute.delete(m);
       out.push(...bySlot.values());
     }
     return out;
@@ -167,7 +184,8 @@ export function createIngestService(deps: {
       }
       const stored = rows.map((r) => toStoredRow(r, slots, counts));
       await deps.scorer?.score(model, stored, vectors);
-      const samples = embeddings && vectors.length ? await sampleVectors(model, vectors, embeddings) : [];
+      const samples =
+        embeddings && vectors.length ? await sampleVectors(model, vectors, rows, embeddings) : [];
       await deps.partitions.ensureFor(rows.map((r) => r.ts));
       const { stored: inserted } = await repo.insertPredictions(
         model.id,
@@ -272,8 +290,8 @@ export interface EmbeddingIngest {
   specs: readonly EmbeddingSpec[];
   /** Vectors kept per feature in the ring. */
   sample: number;
-  /** One row in this many is sampled. */
-  every: number;
+  /** Most vectors sampled per minute of prediction time (the ring spans at least a monitor window). */
+  perMinute: number;
 }
 
 /** Takes a body's embedding vectors out (vector.ts), or throws InvalidBatchError naming the row and feature. */

@@ -8,6 +8,14 @@ import { type Db, resultRows } from "../db/client.js";
 /** The ring of vectors sampled at ingest. */
 export const RECENT_POOL = 0;
 
+/**
+ * The ingest sample's budget: at most this many vectors per minute of prediction time, so that
+ * `embedding_sample` vectors span at least one monitor window (`window`, ms).
+ */
+export function samplePerMinute(cfg: { embedding_sample: number; window: number }): number {
+  return Math.max(1, Math.ceil(cfg.embedding_sample / Math.max(1, cfg.window / 60_000)));
+}
+
 function decode(b64: string): Float32Array {
   const bytes = Buffer.from(b64, "base64");
   // Copied into an aligned buffer: a Buffer's offset in Node's pool need not be a multiple of 4.

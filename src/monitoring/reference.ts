@@ -74,7 +74,6 @@ export function createReferenceService(deps: {
         variance: number;
         embedding_components?: number;
         embedding_sample?: number;
-        embedding_sample_every?: number;
       }
     | undefined;
   /** A model's embedding features (config `features[]` of type embedding). */
@@ -112,9 +111,8 @@ export function createReferenceService(deps: {
         const vectors = await samples.recent(modelId, name, from, to, sampleSize(slug));
         if (vectors.length >= MIN_REFERENCE_ROWS) return { name, vectors };
         const span = await samples.ringSpan(modelId, name);
-        const every = deps.multivariateOf?.(slug)?.embedding_sample_every ?? 10;
         const missing = span.first
-          ? `the sample keeps the latest ${sampleSize(slug)} vectors (one row in ${every}), now from ${span.first.toISOString()} to ${span.last?.toISOString()}; set the baseline over a window it covers, or upload a labelled reference carrying the vectors`
+          ? `the sample keeps the latest ${sampleSize(slug)} vectors, now from ${span.first.toISOString()} to ${span.last?.toISOString()}; set the baseline over a window it covers, or upload a labelled reference carrying the vectors`
           : "no vector has been sampled yet; ingest predictions carrying the vector first";
         return { name, vectors, missing };
       }),

@@ -9,6 +9,7 @@ import { monitoringRoutes } from "../http/monitoring-routes.js";
 import { createIngestService, type IngestService } from "../ingest/index.js";
 import { rollupLayout } from "../ingest/service.js";
 import { createModelRegistry, embeddingFeatures, type ModelRegistry } from "../models/index.js";
+import { samplePerMinute } from "../monitoring/embedding-samples.js";
 import {
   type AlertSink,
   configuredMonitors,
@@ -175,7 +176,7 @@ export function createMonitoringFeature(
       const specs = embeddingsOf(slug);
       const mv = ctx.config.models.find((x) => x.slug === slug)?.monitors.multivariate;
       return specs.length && mv
-        ? { specs, sample: mv.embedding_sample, every: mv.embedding_sample_every }
+        ? { specs, sample: mv.embedding_sample, perMinute: samplePerMinute(mv) }
         : undefined;
     },
   });

@@ -30,7 +30,7 @@ describe("embedding features in the config", () => {
     expect(model).toBeDefined();
     if (!model) return;
     expect(embeddingFeatures(model)).toEqual([{ name: "description", dimensions: 384 }]);
-    expect(model.monitors.multivariate).toMatchObject({ embedding_sample: 2000, embedding_sample_every: 10 });
+    expect(model.monitors.multivariate).toMatchObject({ embedding_sample: 2000 });
     const derived = derivedFeatures(model).map((f) => f.name);
     expect(derived.filter((n) => n.startsWith("description"))).toEqual([
       "description(distance)",

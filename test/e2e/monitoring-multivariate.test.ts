@@ -46,7 +46,7 @@ beforeAll(async () => {
         { name: "x2", type: "numeric" },
         { name: "text", type: "embedding", dimensions: DIMS },
       ],
-      monitors: { multivariate: { window: "1h", embedding_sample_every: 1 } },
+      monitors: { multivariate: { window: "1h" } },
     });
   bot = await startTestBot({ config: configSchema.parse(input) });
   token = await makeToken(bot.database);

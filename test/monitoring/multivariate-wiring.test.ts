@@ -46,7 +46,7 @@ const config = configSchema.parse({
         { name: "c", type: "categorical" },
         { name: "e", type: "embedding", dimensions: 4 },
       ],
-      monitors: { multivariate: { window: "1h", embedding_sample: 100, embedding_sample_every: 1 } },
+      monitors: { multivariate: { window: "2m", embedding_sample: 100 } },
     },
   ],
 });
@@ -182,8 +182,19 @@ describe("the multivariate reference as wired", () => {
     await feature.ingest.ingestPredictions("emb", batch("new", NOW.getTime() - 3 * HOUR));
     const samples = createEmbeddingSampleRepository(database.db);
     const span = await samples.ringSpan(model.id, "e");
+    // The budget: 100 vectors per 2-minute window, 50 a minute. Rows come one a second, so each
+    // full minute keeps its first 50 (rows 50–59 are skipped); 130 of the newer batch's 150 were
+    // sampled, and the ring's 100 are its newest: from row 30 on.
     expect(span.n).toBe(100);
-    expect(span.first?.getTime()).toBe(NOW.getTime() - 3 * HOUR + 50_000);
+    expect(span.first?.getTime()).toBe(NOW.getTime() - 3 * HOUR + 30_000);
+    const skipped = await samples.recent(
+      model.id,
+      "e",
+      new Date(NOW.getTime() - 3 * HOUR + 50_000),
+      new Date(NOW.getTime() - 3 * HOUR + 60_000),
+      100,
+    );
+    expect(skipped).toHaveLength(0);
     await feature.reference.fromWindow(
       "emb",
       new Date(NOW.getTime() - 9 * HOUR),
@@ -193,7 +204,7 @@ describe("the multivariate reference as wired", () => {
     const p = await createMonitoringRepository(database.db).latestProfile(model.id);
     expect(p?.profile.multivariate?.embeddings).toEqual([]);
     expect(p?.profile.multivariate?.embeddingNotes?.e).toMatch(
-      /^0 sampled vectors in the reference \(at least 50 needed\): the sample keeps the latest 100 vectors \(one row in 1\)/,
+      /^0 sampled vectors in the reference \(at least 50 needed\): the sample keeps the latest 100 vectors, now from /,
     );
     // The earlier reference's pinned pool went with it.
     expect(await samples.pinned(model.id, "e", (p?.id as number) - 1)).toHaveLength(0);

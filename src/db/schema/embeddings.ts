@@ -6,8 +6,8 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 /**
  * A bounded sample of embedding vectors per model and feature, kept for the multivariate monitor's
  * baseline fit and domain classifier (vectors never enter `predictions` or the rollups). Pool 0 is
- * a ring of the latest `embedding_sample` vectors sampled at ingest (one in `embedding_sample_every`
- * rows), overwritten slot by slot; a pool numbered by a reference profile's id holds the vectors
+ * a ring of the latest `embedding_sample` vectors sampled at ingest (at most that many per monitor
+ * window, spread over its minutes), overwritten slot by slot; a pool numbered by a reference profile's id holds the vectors
  * pinned when that reference was set (only the newest reference's pool is kept).
  */
 export const embeddingSamples = pgTable(

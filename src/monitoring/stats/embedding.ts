@@ -67,6 +67,8 @@ export interface PackedEmbedding {
   centroid: Float64Array;
   /** Row-major: component k's direction at [k * dimensions, (k + 1) * dimensions). */
   directions: Float64Array;
+  /** The centred vector of the row being scored (one per packed fit: scoring is synchronous). */
+  scratch: Float64Array;
 }
 
 /** Packs a fit for embeddingScoresInto. */
@@ -81,6 +83,7 @@ export function packEmbedding(fit: EmbeddingFit): PackedEmbedding {
     components: fit.components.length,
     centroid: Float64Array.from(fit.centroid),
     directions,
+    scratch: new Float64Array(d),
   };
 }
 
@@ -95,15 +98,20 @@ export function embeddingScoresInto(
   out: Float64Array,
 ): void {
   const d = p.dimensions;
-  const m = p.components;
   const c = p.centroid;
   const w = p.directions;
+  const x = p.scratch;
+  // Centred once, then one tight loop per score (faster than one loop nesting them all).
   let sq = 0;
-  for (let k = 0; k < m; k++) out[k + 1] = 0;
   for (let j = 0; j < d; j++) {
-    const x = (data[offset + j] as number) - (c[j] as number);
-    sq += x * x;
-    for (let k = 0; k < m; k++) out[k + 1] = (out[k + 1] as number) + x * (w[k * d + j] as number);
+    const v = (data[offset + j] as number) - (c[j] as number);
+    x[j] = v;
+    sq += v * v;
   }
   out[0] = Math.sqrt(sq);
+  for (let k = 0, base = 0; k < p.components; k++, base += d) {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += (x[j] as number) * (w[base + j] as number);
+    out[k + 1] = dot;
+  }
 }
