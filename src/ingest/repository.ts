@@ -198,8 +198,15 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
       });
     },
 
-    /** The ring slot the newest sampled vector of a model's embedding feature sits in (-1: none yet). */
-    async latestSampleSlot(modelId: number, feature: string): Promise<number> {
+    /**
+     * Readies a model's embedding ring for this process: drops vectors the current config no
+     * longer fits (a slot past `size`, or another vector length), and returns the slot the newest
+     * vector sits in (-1: none yet).
+     */
+    async prepareRing(modelId: number, feature: string, size: number, dimensions: number): Promise<number> {
+      await db.execute(sql`
+        delete from embedding_samples where model_id = ${modelId} and feature = ${feature} and pool = 0
+          and (slot >= ${size} or octet_length(vector) <> ${dimensions * 4})`);
       const [row] = resultRows<{ slot: number }>(
         await db.execute(sql`
           select slot from embedding_samples where model_id = ${modelId} and feature = ${feature} and pool = 0

@@ -100,12 +100,12 @@ export function createIngestService(deps: {
   // minute of prediction time (the budget).
   type Ring = { next: number; perMinute: Map<number, number> };
   const rings = new Map<string, Promise<Ring>>();
-  const ringOf = (model: RegisteredModel, feature: string) => {
-    const key = `${model.id}\u0000${feature}`;
+  const ringOf = (model: RegisteredModel, c: VectorColumn, size: number) => {
+    const key = `${model.id}\u0000${c.name}`;
     let p = rings.get(key);
     if (!p) {
       p = repo
-        .latestSampleSlot(model.id, feature)
+        .prepareRing(model.id, c.name, size, c.dimensions)
         .then((slot): Ring => ({ next: slot + 1, perMinute: new Map() }));
       p.catch(() => rings.delete(key));
       rings.set(key, p);
@@ -125,7 +125,7 @@ export function createIngestService(deps: {
   ): Promise<VectorSample[]> {
     const out: VectorSample[] = [];
     for (const c of columns) {
-      const ring = await ringOf(model, c.name);
+      const ring = await ringOf(model, c, cfg.sample);
       const bySlot = new Map<number, VectorSample>();
       for (let i = 0; i < c.present.length; i++) {
         if (!c.present[i]) continue;

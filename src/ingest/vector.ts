@@ -69,6 +69,7 @@ export function writeVector(
   dimensions: number,
   target: Float32Array,
   offset: number,
+  bytesOfTarget?: Buffer,
 ): string | null {
   if (Array.isArray(value)) {
     if (value.length !== dimensions) return `expected a vector of ${dimensions} numbers, got ${value.length}`;
@@ -84,8 +85,9 @@ export function writeVector(
     const bytes = dimensions * 4;
     const wrong = `expected base64 of ${dimensions} float32 values (${bytes} bytes)`;
     if (value.length !== Math.ceil(bytes / 3) * 4) return wrong;
-    const view = Buffer.from(target.buffer, target.byteOffset + offset * 4, bytes);
-    if (view.write(value, 0, bytes, "base64") !== bytes) return wrong;
+    // Decoded straight into the target's bytes (little-endian float32 on every platform Node runs on).
+    const view = bytesOfTarget ?? Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+    if (view.write(value, offset * 4, bytes, "base64") !== bytes) return wrong;
     for (let j = 0; j < dimensions; j++)
       if (!Number.isFinite(target[offset + j] as number)) return `element ${j}: expected a finite number`;
     return null;
@@ -113,15 +115,18 @@ export function takeVectors(
       present: new Uint8Array(body.length),
     }),
   );
+  // One byte view per column for the whole batch: base64 vectors are decoded without a per-row object.
+  const bytes = columns.map((c) => Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
   for (let i = 0; i < body.length; i++) {
     const row = body[i] as { features?: unknown } | null;
     if (typeof row !== "object" || row === null) continue;
     const features = row.features as Record<string, unknown> | null | undefined;
     if (typeof features !== "object" || features === null || Array.isArray(features)) continue;
-    for (const c of columns) {
+    for (let k = 0; k < columns.length; k++) {
+      const c = columns[k] as VectorColumn;
       const value = features[c.name];
       if (value === null || value === undefined) continue;
-      const problem = writeVector(value, c.dimensions, c.data, i * c.dimensions);
+      const problem = writeVector(value, c.dimensions, c.data, i * c.dimensions, bytes[k]);
       if (problem) return { problem: { row: i, field: `features.${c.name}`, message: problem } };
       c.present[i] = 1;
       features[c.name] = null;

@@ -107,8 +107,11 @@ export function createReferenceService(deps: {
     const samples = deps.samples;
     if (!samples) return [];
     return Promise.all(
-      specs.map(async ({ name }) => {
-        const vectors = await samples.recent(modelId, name, from, to, sampleSize(slug));
+      specs.map(async ({ name, dimensions }) => {
+        // Vectors of another length (the config's dimensions changed) are not this feature's any more.
+        const vectors = (await samples.recent(modelId, name, from, to, sampleSize(slug))).filter(
+          (v) => v.vector.length === dimensions,
+        );
         if (vectors.length >= MIN_REFERENCE_ROWS) return { name, vectors };
         const span = await samples.ringSpan(modelId, name);
         const missing = span.first

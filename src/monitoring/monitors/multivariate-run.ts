@@ -117,23 +117,26 @@ export async function runMultivariate(ctx: MonitorContext, cfg: MultivariateConf
 /** The domain classifier of each fitted embedding: the reference's pinned vectors against the window's. */
 async function domainJudgements(
   ctx: MonitorContext,
-  embeddings: readonly { name: string }[],
+  embeddings: readonly { name: string; fit: { dimensions: number } }[],
   window: { from: Date; to: Date },
 ): Promise<DomainJudgement[]> {
   const samples = ctx.samples;
   const profileId = ctx.profile?.id;
   if (!samples || profileId === undefined) return [];
   const out: DomainJudgement[] = [];
-  for (const { name } of embeddings) {
+  for (const { name, fit } of embeddings) {
     const [reference, recent] = await Promise.all([
       samples.pinned(ctx.model.id, name, profileId),
       samples.recent(ctx.model.id, name, window.from, window.to, DOMAIN_MAX_VECTORS),
     ]);
+    // Only vectors of the fit's length: after a change of `dimensions` the ring holds others
+    // until it turns over (and the reference is stale until the next baseline anyway).
+    const fits = (v: { vector: Float32Array }) => v.vector.length === fit.dimensions;
     out.push(
       judgeDomain(
         name,
-        evenly(reference, DOMAIN_MAX_VECTORS).map((v) => v.vector),
-        recent.map((v) => v.vector),
+        evenly(reference.filter(fits), DOMAIN_MAX_VECTORS).map((v) => v.vector),
+        recent.filter(fits).map((v) => v.vector),
       ),
     );
   }
