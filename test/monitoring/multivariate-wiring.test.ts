@@ -48,6 +48,18 @@ const config = configSchema.parse({
       ],
       monitors: { multivariate: { window: "2m", embedding_sample: 100 } },
     },
+    {
+      // One tabular feature: no PCA, the monitor judges the embedding alone.
+      slug: "solo",
+      name: "solo",
+      task: "binary_classification",
+      owners: "t",
+      features: [
+        { name: "a", type: "numeric" },
+        { name: "e", type: "embedding", dimensions: 4 },
+      ],
+      monitors: { multivariate: { window: "1h" } },
+    },
   ],
 });
 const rand = seeded(77);
@@ -208,5 +220,38 @@ describe("the multivariate reference as wired", () => {
     );
     // The earlier reference's pinned pool went with it.
     expect(await samples.pinned(model.id, "e", (p?.id as number) - 1)).toHaveLength(0);
+  });
+
+  it("a model whose only multivariate part is an embedding: a shifted window is found by its scores and the classifier", async () => {
+    const vector = (shift: number) => [normal(rand) + shift, normal(rand), 0.5 * normal(rand), normal(rand)];
+    const batch = (prefix: string, count: number, from: number, shift: number, label: boolean) =>
+      Array.from({ length: count }, (_, i) => ({
+        id: `${prefix}-${i}`,
+        ts: new Date(from + i * 1000).toISOString(),
+        model_version: "v1",
+        prediction: "1",
+        confidence: 0.9,
+        features: { a: normal(rand), e: vector(shift) },
+        ...(label ? { label: "1" } : {}),
+      }));
+    await feature.reference.fromUpload("solo", batch("sr", 400, NOW.getTime() - 5 * HOUR, 0, true), "test");
+    const p = await createMonitoringRepository(database.db).latestProfile(feature.registry.get("solo").id);
+    expect(p?.profile.multivariate?.pca).toBeNull();
+    expect(p?.profile.multivariate?.embeddings.map((e) => e.name)).toEqual(["e"]);
+    await feature.ingest.ingestPredictions("solo", batch("sl", 200, NOW.getTime() - 30 * 60_000, 1.5, false));
+    const run = await feature.monitoring.runMonitor("solo", "multivariate", "manual");
+    expect(run.status).toBe("alert");
+    expect(run.metrics.reconstruction_error).toBeUndefined();
+    const [e] = run.metrics.embeddings as Record<string, number>[];
+    expect(e).toMatchObject({ feature: "e", scored_rows: 200, reference_vectors: 400 });
+    // 200 rows over 3 min 20 s at 34 vectors a minute of the budget (2,000 per 1 h window).
+    expect(e?.recent_vectors).toBeGreaterThanOrEqual(50);
+    expect(e?.recent_vectors).toBeLessThanOrEqual(4 * 34);
+    expect(run.findings.map((f) => f.subject)).toEqual(
+      expect.arrayContaining(["e(distance)", "e(domain_classifier)"]),
+    );
+    expect(run.findings.find((f) => f.subject === "e(domain_classifier)")?.title).toMatch(
+      /^Embedding e: a classifier tells recent vectors from the reference's \(ROC AUC 0\.\d{3} > 0\.55\)$/,
+    );
   });
 });
