@@ -20,9 +20,14 @@ export interface StoredProfile {
   to: string | null;
   features: number;
   calibrated: boolean;
+  /** What the reference could not fit, and why (an embedding without enough sampled vectors); absent when nothing. */
+  notes?: string[];
 }
 
 function describe(model: string, profileId: number, p: ReferenceProfile): StoredProfile {
+  const notes = Object.entries(p.multivariate?.embeddingNotes ?? {}).map(
+    ([feature, why]) => `embedding ${feature} not fitted: ${why}`,
+  );
   return {
     profileId,
     model,
@@ -32,6 +37,7 @@ function describe(model: string, profileId: number, p: ReferenceProfile): Stored
     to: p.to,
     features: p.features.length,
     calibrated: p.calibration !== null,
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -207,12 +207,14 @@ describe("the multivariate reference as wired", () => {
       100,
     );
     expect(skipped).toHaveLength(0);
-    await feature.reference.fromWindow(
+    const stored = await feature.reference.fromWindow(
       "emb",
       new Date(NOW.getTime() - 9 * HOUR),
       new Date(NOW.getTime() - 7 * HOUR),
       "test",
     );
+    // The answer (API and /mlops baseline) says so at once, not only the next monitor run.
+    expect(stored.notes).toEqual([expect.stringMatching(/^embedding e not fitted: 0 sampled vectors/)]);
     const p = await createMonitoringRepository(database.db).latestProfile(model.id);
     expect(p?.profile.multivariate?.embeddings).toEqual([]);
     expect(p?.profile.multivariate?.embeddingNotes?.e).toMatch(
