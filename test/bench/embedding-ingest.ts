@@ -105,7 +105,7 @@ export const embeddingIngestBench: Bench = {
   async run(ctx): Promise<Section> {
     const batches = envNumber("BENCH_EMBEDDING_BATCHES", 10);
     const concurrency = envNumber("BENCH_EMBEDDING_CONCURRENCY", 2);
-    const roundsWanted = envNumber("BENCH_EMBEDDING_ROUNDS", 3);
+    const roundsWanted = envNumber("BENCH_EMBEDDING_ROUNDS", 5);
     const measuredAt = new Date().toISOString();
     const loadBefore = loadavg()[0]?.toFixed(1) ?? "?";
     const db = await createBenchDatabase();
@@ -192,23 +192,28 @@ export const embeddingIngestBench: Bench = {
       const plainRate = median(rounds.map((r) => r.plain));
       const arrayRate = median(rounds.map((r) => r.array));
       const base64Rate = median(rounds.map((r) => r.base64));
+      // The target is judged on the median of the per-round shares: each round's paths ran back
+      // to back under the same load, which the medians of the rates taken apart would not pair.
+      const arrayShare = median(rounds.map((r) => r.array / r.plain));
+      const base64Share = median(rounds.map((r) => r.base64 / r.plain));
+      const share = (x: number) => `${Math.round(x * 100)}%`;
       const mb = (s?: string) => ((s?.length ?? 0) / 1e6).toFixed(1);
       const targetRows: TargetRow[] = [
         {
           target:
             "HTTP ingest with PCA and one 384-dimension embedding sent as a JSON array >= 50% of the plain rate",
-          measured: `${pct(arrayRate, plainRate)} (${fmt(arrayRate)})`,
+          measured: `${share(arrayShare)} (median of the rounds' shares; ${fmt(arrayRate)})`,
           baseline: `plain ${fmt(plainRate)}`,
-          met: arrayRate / plainRate >= TARGET_SHARE,
+          met: arrayShare >= TARGET_SHARE,
           missed:
             "the body's JSON.parse of 384 decimal floats a row costs more than the plain row's whole ingest; base64 float32 (next row) avoids it",
         },
         {
           target:
             "HTTP ingest with PCA and one 384-dimension embedding sent as base64 float32 >= 50% of the plain rate",
-          measured: `${pct(base64Rate, plainRate)} (${fmt(base64Rate)})`,
+          measured: `${share(base64Share)} (median of the rounds' shares; ${fmt(base64Rate)})`,
           baseline: `plain ${fmt(plainRate)}`,
-          met: base64Rate / plainRate >= TARGET_SHARE,
+          met: base64Share >= TARGET_SHARE,
           missed: "see the per-round figures; the client, the bot and Postgres share the cores",
         },
       ];
@@ -218,7 +223,7 @@ export const embeddingIngestBench: Bench = {
         measuredAt,
         machine: "",
         rows: targetRows,
-        body: `${overrideNote()}The bot's real ingest route, as its own process on Postgres, ${concurrency} requests in flight, batches of ${BATCH.toLocaleString("en-US")} rows (the bodies serialised before the clock started). \`plain\`: 8 numeric and 2 categorical features, no monitor (${mb(bodies[0]?.plain[0])} MB a batch). \`full\`: the same plus \`text\`, a ${DIMS}-dimension embedding, with \`monitors.multivariate\` at its defaults, after a baseline over 20,000 earlier rows fitted the PCA (10 features) and the embedding (2,000 sampled vectors, ${DIMS}×${DIMS} eigen-decomposition: the baseline call took ${fitSeconds.toFixed(1)} s). Each \`full\` row is validated with its vector checked (length, finite float32), scored at ingest (PCA reconstruction error and 10 squared residuals, centroid distance and 2 projections: 14 derived numbers in \`num\`), and the vectors under the sample's budget (34 a minute of prediction time at the defaults: the measured rows fall in a few minutes, as a busy model's do) are written to the \`embedding_samples\` ring in the same transaction; the vector itself is not stored with the row. Vectors as a JSON array of numbers with 6 decimals (${mb(bodies[0]?.array[0])} MB a batch) or base64 of little-endian float32 (${mb(bodies[0]?.base64[0])} MB). Each round POSTs ${rows.toLocaleString("en-US")} rows per path, plain first. After the rounds, ${check.scored.toLocaleString("en-US")} of ${check.rows.toLocaleString("en-US")} measured \`full\` rows carried a centroid distance, and the table held ${check.sampled.toLocaleString("en-US")} vectors (the ring's 2,000 and the 2,000 pinned for the reference). The machine's 1-minute load average was ${loadBefore} when the bench started (other work shares the two cores).\n\n| round | plain | PCA + embedding (JSON array) | PCA + embedding (base64 float32) |\n|---|---|---|---|\n${rounds.map((r, i) => `| ${i + 1} | ${fmt(r.plain)} | ${fmt(r.array)} (${pct(r.array, r.plain)}) | ${fmt(r.base64)} (${pct(r.base64, r.plain)}) |`).join("\n")}\n| median | ${fmt(plainRate)} | ${fmt(arrayRate)} (${pct(arrayRate, plainRate)}) | ${fmt(base64Rate)} (${pct(base64Rate, plainRate)}) |\n`,
+        body: `${overrideNote()}The bot's real ingest route, as its own process on Postgres, ${concurrency} requests in flight, batches of ${BATCH.toLocaleString("en-US")} rows (the bodies serialised before the clock started). \`plain\`: 8 numeric and 2 categorical features, no monitor (${mb(bodies[0]?.plain[0])} MB a batch). \`full\`: the same plus \`text\`, a ${DIMS}-dimension embedding, with \`monitors.multivariate\` at its defaults, after a baseline over 20,000 earlier rows fitted the PCA (10 features) and the embedding (2,000 sampled vectors, ${DIMS}×${DIMS} eigen-decomposition: the baseline call took ${fitSeconds.toFixed(1)} s). Each \`full\` row is validated with its vector checked (length, finite float32), scored at ingest (PCA reconstruction error and 10 squared residuals, centroid distance and 2 projections: 14 derived numbers in \`num\`), and the vectors under the sample's budget (34 a minute of prediction time at the defaults: the measured rows fall in a few minutes, as a busy model's do) are written to the \`embedding_samples\` ring in the same transaction; the vector itself is not stored with the row. Vectors as a JSON array of numbers with 6 decimals (${mb(bodies[0]?.array[0])} MB a batch) or base64 of little-endian float32 (${mb(bodies[0]?.base64[0])} MB). Each round POSTs ${rows.toLocaleString("en-US")} rows per path, plain first. After the rounds, ${check.scored.toLocaleString("en-US")} of the ${check.rows.toLocaleString("en-US")} \`full\` rows ingested after the baseline (the rounds and a warm-up batch) carried a centroid distance, and the table held ${check.sampled.toLocaleString("en-US")} vectors (the ring's 2,000 and the 2,000 pinned for the reference). The machine's 1-minute load average was ${loadBefore} when the bench started (other work shares the two cores).\n\n| round | plain | PCA + embedding (JSON array) | PCA + embedding (base64 float32) |\n|---|---|---|---|\n${rounds.map((r, i) => `| ${i + 1} | ${fmt(r.plain)} | ${fmt(r.array)} (${pct(r.array, r.plain)}) | ${fmt(r.base64)} (${pct(r.base64, r.plain)}) |`).join("\n")}\n| median | ${fmt(plainRate)} | ${fmt(arrayRate)} (rounds' shares: ${share(arrayShare)}) | ${fmt(base64Rate)} (rounds' shares: ${share(base64Share)}) |\n`,
       };
     } finally {
       await sql.end({ timeout: 2 });
