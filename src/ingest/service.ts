@@ -1,6 +1,12 @@
 import type { z } from "zod";
 import type { Db } from "../db/index.js";
-import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
+import {
+  activeFeatures,
+  isResidualColumn,
+  type ModelRegistry,
+  type RegisteredModel,
+  slotCounts,
+} from "../models/index.js";
 import { type AnyRollup, decodeRollup } from "../rollups/format.js";
 import { DEFAULT_MAX_CATEGORIES, isNumberText, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
@@ -48,8 +54,19 @@ export function rollupLayout(model: RegisteredModel, maxCategories = DEFAULT_MAX
   const { counts } = layout(model);
   const numeric: string[] = new Array(counts.num).fill("");
   const categorical: string[] = new Array(counts.cat).fill("");
-  for (const f of model.features) (f.type === "numeric" ? numeric : categorical)[f.slot - 1] = f.name;
-  return { numeric, categorical, regression: model.task === "regression", maxCategories };
+  const momentsOnly: boolean[] = new Array(counts.num).fill(false);
+  for (const f of model.features) {
+    (f.type === "numeric" ? numeric : categorical)[f.slot - 1] = f.name;
+    // The PCA's squared residuals are read for their window mean only (which features the error grew in).
+    if (f.derived && f.type === "numeric" && isResidualColumn(f.name)) momentsOnly[f.slot - 1] = true;
+  }
+  return {
+    numeric,
+    categorical,
+    regression: model.task === "regression",
+    maxCategories,
+    ...(momentsOnly.some(Boolean) ? { momentsOnly } : {}),
+  };
 }
 
 /** Ingest use cases: predictions (with their rollup deltas), labels and labelled reference uploads. */

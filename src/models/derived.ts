@@ -10,6 +10,10 @@ export const RECONSTRUCTION_COLUMN = "(reconstruction_error)";
 /** The slot name of a tabular feature's squared standardised residual (which features the error grew in). */
 export const residualColumn = (feature: string): string => `(sq_residual:${feature})`;
 
+/** Whether a column is a residualColumn(). */
+export const isResidualColumn = (column: string): boolean =>
+  column.startsWith("(sq_residual:") && column.endsWith(")");
+
 /**
  * The derived columns of an embedding feature, as rollups and findings name them: its distance to
  * the reference centroid, then its projection on each of the first `components` principal directions.

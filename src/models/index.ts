@@ -2,6 +2,7 @@ export {
   derivedFeatures,
   embeddingColumns,
   embeddingFeatures,
+  isResidualColumn,
   parseEmbeddingColumn,
   RECONSTRUCTION_COLUMN,
   residualColumn,

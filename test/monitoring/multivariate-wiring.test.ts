@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
 import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
+import { rollupLayout } from "../../src/ingest/service.js";
 import { createEmbeddingSampleRepository } from "../../src/monitoring/embedding-samples.js";
 import { createIngestScorer } from "../../src/monitoring/ingest-scorer.js";
 import { createMonitoringRepository } from "../../src/monitoring/repository.js";
+import { rollupBatch } from "../../src/rollups/model.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
 import { openTestDatabase } from "../helpers/db.js";
 import { featureContext, manualClock, normal, recordingSink, seeded } from "../helpers/monitoring.js";
@@ -255,5 +257,33 @@ describe("the multivariate reference as wired", () => {
     expect(run.findings.find((f) => f.subject === "e(domain_classifier)")?.title).toMatch(
       /^Embedding e: a classifier tells recent vectors from the reference's \(ROC AUC 0\.\d{3} > 0\.55\)$/,
     );
+  });
+
+  it("the rollup keeps the squared residuals as moments only, the reconstruction error and embedding scores in full", () => {
+    const model = feature.registry.get("emb");
+    const layout = rollupLayout(model);
+    const slotOf = (name: string) => model.features.find((f) => f.derived && f.name === name)?.slot as number;
+    const n = new Array(layout.numeric.length).fill(null);
+    const rows = [0.5, 1.5, 2.5].map((x, i) => {
+      const row = { t: `2026-12-01T11:00:0${i}Z`, v: "v1", p: "1", c: 0.9, n: [...n], k: ["x"], x: null };
+      for (const name of ["(reconstruction_error)", "(sq_residual:a)", "e(distance)"])
+        row.n[slotOf(name) - 1] = x;
+      return row;
+    });
+    const [delta] = [...rollupBatch(rows, layout).values()];
+    const agg = (name: string) => delta?.data.numeric[name];
+    expect(agg("(sq_residual:a)")).toMatchObject({
+      n: 3,
+      sum: 4.5,
+      sumsq: 8.75,
+      min: 0.5,
+      max: 2.5,
+      values: null,
+    });
+    expect(agg("(sq_residual:a)")?.sketch.pos.counts).toEqual([]);
+    for (const full of ["(reconstruction_error)", "e(distance)"]) {
+      expect(agg(full)).toMatchObject({ n: 3, sum: 4.5 });
+      expect(agg(full)?.values).toEqual({ "0.5": 1, "1.5": 1, "2.5": 1 });
+    }
   });
 });
