@@ -32,9 +32,10 @@ export const RUN_TOKEN_PREFIX = "runbook-run-";
 
 /**
  * What a token may do. A token made without scopes may do everything (tokens made before scopes
- * existed keep working); one with scopes only what they name.
+ * existed keep working); one with scopes only what they name. `calendar` reads the schedules'
+ * iCalendar feeds only, and is the one scope a token may hold to be sent in a feed's address.
  */
-export const TOKEN_SCOPES = ["ingest", "alerts", "pipeline", "read", "admin"] as const;
+export const TOKEN_SCOPES = ["ingest", "alerts", "pipeline", "read", "admin", "calendar"] as const;
 
 /** One scope. */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

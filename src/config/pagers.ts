@@ -85,3 +85,22 @@ export const notifySchema = z
 
 /** One configured pager. */
 export type PagerConfig = z.output<typeof pagerSchema>;
+
+/** One person's own rules: how the on-call is reached beyond Slack when a tier pages them through a schedule. */
+const personSchema = z.strictObject({
+  notify: notifySchema.describe(
+    "Pages beyond Slack to this person when a tier pages them as the on-call of its schedule, e.g. [{pager: pd-dana, after: 0m}, {pager: phone, after: 5m}]",
+  ),
+});
+
+/** `oncall`: per-person notification rules. */
+export const oncallSchema = z
+  .strictObject({
+    people: z
+      .record(slackUserSchema, personSchema)
+      .default({})
+      .describe(
+        "Per-person rules by Slack user id: applied, besides the tier's own `notify`, when a tier with a `schedule` pages that person",
+      ),
+  })
+  .describe("On-call people's own notification rules (docs/pagers.md)");

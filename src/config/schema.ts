@@ -9,9 +9,10 @@ import {
   type PerformanceMetric,
   REGRESSION_METRICS,
 } from "../shared/performance-metrics.js";
+import { parseSegmentSpec } from "../shared/segment-spec.js";
 import { SEVERITIES, SEVERITY_RULE_NAMES, SEVERITY_RULES, type SeverityRule } from "../shared/severity.js";
 import { inferenceLoggerSchema } from "./inference-logger.js";
-import { notifySchema, pagersSchema } from "./pagers.js";
+import { notifySchema, oncallSchema, pagersSchema } from "./pagers.js";
 import { schedulesSchema } from "./schedules.js";
 import { timeZoneSchema } from "./time-zone.js";
 
@@ -224,7 +225,7 @@ const performanceMonitor = z.strictObject({
     .enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS])
     .optional()
     .describe(
-      "The realised metric judged against its learned band: accuracy, precision, recall, f1 (default) or roc_auc for classification models; mae, rmse (default), mape or r2 for regression models",
+      "The realised metric judged against its learned band: accuracy, precision, recall, f1 (default; macro F1 for multiclass models) or roc_auc for classification models; mae, rmse (default), mape or r2 for regression models",
     ),
   min_labels: z.number().int().min(1).default(100),
 });
@@ -424,7 +425,7 @@ const modelSchema = z
       .array(z.string().min(1))
       .default([])
       .describe(
-        "Categorical features whose values are monitored as segments (country, channel, tier): rollups are kept per value, and monitors with by_segment run per segment",
+        "Categorical features whose values are monitored as segments (country, channel, tier), or a feature with the values to monitor (`tier = gold, silver`; the rest are `tier=(other)`): rollups are kept per value, and monitors with by_segment run per segment",
       ),
     segment_cap: z
       .number()
@@ -576,7 +577,9 @@ const alertingSchema = z
 const tierGroupSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, "expected a user-group key or 'owners'")
-  .describe("Key of workspace.user_groups, or 'owners' for the model's owners (L3)");
+  .describe(
+    "Key of workspace.user_groups, 'owners' for the model's owners (L3), or 'none' with a schedule: the tier pages only whoever is on call in the schedule",
+  );
 
 /** A tier's schedule: a key of `schedules`; its person on call is paged besides the group. */
 const tierScheduleSchema = z
@@ -824,6 +827,7 @@ export const configSchema = z
     escalation: escalationSchema.prefault({}),
     schedules: schedulesSchema,
     pagers: pagersSchema,
+    oncall: oncallSchema.prefault({}),
     storage: storageSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
     reports: reportsSchema.prefault({}),
@@ -833,6 +837,12 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     const groups = cfg.workspace.user_groups;
+    if (groups.none)
+      ctx.addIssue({
+        code: "custom",
+        path: ["workspace", "user_groups", "none"],
+        message: "'none' is reserved: a tier with group: none pages only whoever is on call in its schedule",
+      });
     for (const required of ["l1", "l2"]) {
       if (!groups[required]) {
         ctx.addIssue({
@@ -899,15 +909,45 @@ export const configSchema = z
             message: `embedding feature '${f.name}' is monitored by monitors.multivariate; add it (monitors: { multivariate: {} })`,
           });
       });
-      m.segments.forEach((name, j) => {
+      const segmented = new Set<string>();
+      m.segments.forEach((spec, j) => {
+        const path = ["models", i, "segments", j];
+        const p = parseSegmentSpec(spec);
+        if (!p) {
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `'${spec}' is not a segment: expected a categorical feature (country) or a feature with its values (country = DE, FR)`,
+          });
+          return;
+        }
+        const name = p.feature;
         const f = m.features.find((x) => x.name === name);
         if (f?.type !== "categorical")
           ctx.addIssue({
             code: "custom",
-            path: ["models", i, "segments", j],
+            path,
             message: f
               ? `segment feature '${name}' is ${f.type}; segments need a categorical feature`
               : `unknown feature '${name}' (not in models[${i}].features)`,
+          });
+        if (segmented.has(name))
+          ctx.addIssue({ code: "custom", path, message: `feature '${name}' is segmented twice` });
+        segmented.add(name);
+        const dup = p.values?.find((v, k) => p.values?.indexOf(v) !== k);
+        if (dup !== undefined)
+          ctx.addIssue({ code: "custom", path, message: `value '${dup}' is listed twice` });
+        if (p.values?.includes("(other)"))
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: "'(other)' is where unlisted values go; it cannot be listed",
+          });
+        if (p.values && p.values.length > m.segment_cap)
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `${p.values.length} values listed, more than segment_cap (${m.segment_cap})`,
           });
       });
       const metric = m.monitors.performance?.metric;
@@ -1004,11 +1044,18 @@ export const configSchema = z
     for (const [path, policy] of escalationPolicies) {
       for (const tier of ["l1", "l2", "l3"] as const) {
         const group = policy[tier]?.group;
-        if (group && group !== "owners" && !groups[group])
+        if (group && group !== "owners" && group !== "none" && !groups[group])
           ctx.addIssue({
             code: "custom",
             path: [...path, tier, "group"],
-            message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners"].join(", ")})`,
+            message: `unknown user group '${group}' (expected one of: ${[...Object.keys(groups), "owners", "none"].join(", ")})`,
+          });
+        // A schedule-only tier needs its schedule, here or in the default policy it overrides.
+        if (group === "none" && !policy[tier]?.schedule && !cfg.escalation.default[tier].schedule)
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, tier, "group"],
+            message: `'none' pages only whoever is on call in the tier's schedule, and ${path.join(".")}.${tier} has no schedule (set ${tier}.schedule)`,
           });
         const schedule = policy[tier]?.schedule;
         if (schedule && !cfg.schedules[schedule])
@@ -1027,6 +1074,15 @@ export const configSchema = z
         });
       }
     }
+    for (const [user, person] of Object.entries(cfg.oncall.people))
+      person.notify.forEach((rule, i) => {
+        if (!cfg.pagers[rule.pager])
+          ctx.addIssue({
+            code: "custom",
+            path: ["oncall", "people", user, "notify", i, "pager"],
+            message: `unknown pager '${rule.pager}' (${Object.keys(cfg.pagers).length ? `expected one of: ${Object.keys(cfg.pagers).join(", ")}` : "no pagers are configured"})`,
+          });
+      });
     for (const slug of Object.keys(cfg.escalation.models)) {
       if (!slugs.has(slug))
         ctx.addIssue({

@@ -8,7 +8,13 @@ export const TIERS = [1, 2, 3] as const;
 /** A tier: 1 (L1 operators), 2 (L2 data scientists), 3 (L3 model owners). */
 export type Tier = (typeof TIERS)[number];
 
-/** One tier of a frozen policy; `group` is a key of `workspace.user_groups` (owners resolved). */
+/** A tier's `group` when it pages only whoever is on call in its schedule. */
+export const NO_GROUP = "none";
+
+/**
+ * One tier of a frozen policy; `group` is a key of `workspace.user_groups` (owners resolved), or
+ * NO_GROUP for a schedule-only tier.
+ */
 export interface TierPolicy {
   group: string;
   waitMs: number;
@@ -112,10 +118,21 @@ export function tierOf(policy: EscalationPolicy, tier: number): TierPolicy {
   return t;
 }
 
-/** The highest tier whose group is among `groupKeys` (a person's groups); 0 when none. */
-export function highestTier(policy: EscalationPolicy, groupKeys: readonly string[]): number {
+/**
+ * The highest tier whose group is among `groupKeys` (a person's groups), or, for a schedule-only
+ * tier, whose schedule is among `onCallIn` (the schedules the person is on call in now); 0 when none.
+ */
+export function highestTier(
+  policy: EscalationPolicy,
+  groupKeys: readonly string[],
+  onCallIn: readonly string[] = [],
+): number {
   let best = 0;
-  for (const t of TIERS) if (groupKeys.includes(tierOf(policy, t).group)) best = t;
+  for (const t of TIERS) {
+    const tp = tierOf(policy, t);
+    if (tp.group === NO_GROUP ? !!tp.schedule && onCallIn.includes(tp.schedule) : groupKeys.includes(tp.group))
+      best = t;
+  }
   return best;
 }
 

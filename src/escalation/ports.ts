@@ -35,8 +35,11 @@ export interface PageContext {
 export interface PageMessage {
   incident: Incident;
   page: PageRow;
-  /** The tier's group handle and its Slack id, for `<!subteam^id>`. */
-  group: { handle: string; id: string | null };
+  /**
+   * The tier's group handle and its Slack id, for `<!subteam^id>`; `none` for a schedule-only tier
+   * (`group: none`), which mentions and DMs only the person on call.
+   */
+  group: { handle: string; id: string | null; none?: boolean };
   /** The incident thread's link, when the card is out. */
   threadLink: string | null;
   context: PageContext | null;
@@ -99,7 +102,8 @@ export interface PagerQueue {
       incident: Incident;
       tier: number;
       step: number;
-      rules: { pager: string; afterMs: number }[];
+      /** `person`: the on-call whose own rule this is (`oncall.people`); absent for the tier's rules. */
+      rules: { pager: string; afterMs: number; person?: string }[];
       now: Date;
     },
   ): Promise<void>;

@@ -21,6 +21,7 @@ import {
   ESCALATION_EVENTS,
   type EscalationRow,
   formatWait,
+  NO_GROUP,
   tierLabel,
   tierOf,
 } from "./model.js";
@@ -208,6 +209,7 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
     const policy = policyOfRow(row);
     const tier = tierOf(policy, page.tier);
     const ref = groupRefOf(config, tier.group);
+    const alone = tier.group === NO_GROUP;
     const card = incident.cardOutboxId
       ? await createOutboxRepository(db).byId(incident.cardOutboxId)
       : undefined;
@@ -220,21 +222,29 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
     let message: PageMessage;
     let dms: { user: string; channel: string }[] = [];
     try {
-      const groupId = await directory.groupId(ref);
       // A tier with a schedule pages whoever is on call in it; the group is the audience of the
-      // mention, and its members are DMed only when the schedule has nobody on call right now.
+      // mention, and its members are DMed only when the schedule has nobody on call right now. A
+      // schedule-only tier (`group: none`) has no group: with nobody on call, nobody is paged and
+      // the timer moves on at the tier's wait.
+      const groupId = alone ? null : await directory.groupId(ref);
       const onCall =
         tier.schedule && deps.onCall
           ? { schedule: tier.schedule, user: await deps.onCall(tier.schedule, now) }
           : null;
-      const members = !tier.dm ? [] : onCall?.user ? [onCall.user] : await directory.members(ref);
+      const members = !tier.dm
+        ? []
+        : onCall?.user
+          ? [onCall.user]
+          : alone
+            ? []
+            : await directory.members(ref);
       for (const user of members) dms.push({ user, channel: await directory.openDm(user) });
       const threadLink =
         card?.resultTs && card.resultChannel ? await directory.link(card.resultChannel, card.resultTs) : null;
       message = {
         incident,
         page,
-        group: { handle: ref.handle, id: groupId },
+        group: { handle: alone ? "" : ref.handle, id: groupId, ...(alone ? { none: true } : {}) },
         threadLink,
         context: await pageContext(db, incident, page.tier),
         modelName: config.models.find((m) => m.slug === incident.model)?.name ?? incident.model,
@@ -271,10 +281,10 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           actor: "system",
           via: page.actor === "timer" ? "schedule" : "escalation",
           detail: {
-            what: `${tierLabel(page.tier)} @${ref.handle}${message.onCall ? ` (on call in ${message.onCall.schedule}: ${message.onCall.user ? `<@${message.onCall.user}>` : "nobody"})` : ""}${dms.length ? `: ${dms.map((d) => `<@${d.user}>`).join(", ")}` : ""}`,
+            what: `${tierLabel(page.tier)}${alone ? "" : ` @${ref.handle}`}${message.onCall ? ` (on call in ${message.onCall.schedule}: ${message.onCall.user ? `<@${message.onCall.user}>` : "nobody"})` : ""}${dms.length ? `: ${dms.map((d) => `<@${d.user}>`).join(", ")}` : ""}`,
             tier: page.tier,
             step: page.step,
-            group: ref.handle,
+            ...(alone ? {} : { group: ref.handle }),
             reason: page.reason,
             by: page.actor,
             members: dms.map((d) => d.user),
@@ -283,20 +293,36 @@ export function createEscalationTicker(deps: EscalationDeps, service: Escalation
           },
           outboxId: mentionId,
         });
-        if (tier.notify?.length && deps.pagers)
-          await deps.pagers.queue(tx, {
-            incident,
-            tier: page.tier,
-            step: page.step,
-            rules: tier.notify,
-            now,
-          });
+        const rules = pagerRules(tier.notify ?? [], message.onCall?.user ?? null);
+        if (rules.length && deps.pagers)
+          await deps.pagers.queue(tx, { incident, tier: page.tier, step: page.step, rules, now });
       });
     } catch (err) {
       if (err instanceof PageTakenError) return false;
       throw err;
     }
     return true;
+  }
+
+  /**
+   * The pager rules of a page: the tier's, plus the own rules (`oncall.people`) of the person on
+   * call in the tier's schedule, read when the page is sent (who is on call is only known then). A
+   * person's rule replaces a tier rule with the same pager and wait, so nobody is paged twice.
+   */
+  function pagerRules(
+    tierRules: readonly { pager: string; afterMs: number }[],
+    onCall: string | null,
+  ): { pager: string; afterMs: number; person?: string }[] {
+    const own = onCall
+      ? (config.oncall.people[onCall]?.notify ?? []).map((r) => ({
+          pager: r.pager,
+          afterMs: r.after,
+          person: onCall,
+        }))
+      : [];
+    const same = (a: { pager: string; afterMs: number }, b: { pager: string; afterMs: number }) =>
+      a.pager === b.pager && a.afterMs === b.afterMs;
+    return [...tierRules.filter((t) => !own.some((o) => same(o, t))), ...own];
   }
 
   async function runPages(): Promise<number> {

@@ -21,7 +21,9 @@ import {
   type EscalationPolicy,
   type EscalationRow,
   escalateRefusal,
+  type TierPolicy,
   highestTier,
+  NO_GROUP,
   policyFor,
   TIERS,
   tierLabel,
@@ -91,6 +93,13 @@ export function groupRefOf(config: MlopsConfig, key: string): GroupRef {
   return config.workspace.user_groups[key] ?? { handle: key };
 }
 
+/** What a page of a tier is addressed to, in words: `@ds` or, schedule-only, `whoever is on call in ds-oncall`. */
+export function tierTarget(config: MlopsConfig, tier: TierPolicy): string {
+  return tier.group === NO_GROUP
+    ? `whoever is on call in ${tier.schedule ?? "its schedule"}`
+    : `@${groupRefOf(config, tier.group).handle}`;
+}
+
 /**
  * The card's view of an incident's escalation, read in the caller's transaction: the tier, its
  * group and the next deadline. Before the timer has started the escalation (within a tick of the
@@ -106,9 +115,11 @@ export function escalationDescriber(config: MlopsConfig): EscalationDescriber {
       : incident.state === "open"
         ? deadlineAfterPage(policy, tier, incident.openedAt)
         : null;
+    const tp = tierOf(policy, tier);
     return {
       tier,
-      handle: groupRefOf(config, tierOf(policy, tier).group).handle,
+      handle: tp.group === NO_GROUP ? "" : groupRefOf(config, tp.group).handle,
+      ...(tp.group === NO_GROUP && tp.schedule ? { schedule: tp.schedule } : {}),
       nextAt: incident.state === "resolved" ? null : nextAt,
       canEscalate: tier < 3 && incident.state !== "resolved",
     };
@@ -350,7 +361,14 @@ export function createEscalationService(deps: EscalationDeps) {
           await unchanged(tx, req, incident, message, { tier: row.tier });
           return { outcome: "unchanged", tier: row.tier, message };
         }
-        const personTier = highestTier(policy, groups);
+        // A schedule-only tier's people are whoever is on call in its schedule now.
+        const onCallIn: string[] = [];
+        for (const t of TIERS) {
+          const tp = tierOf(policy, t);
+          if (tp.group === NO_GROUP && tp.schedule && deps.onCall && decision.allowed)
+            if ((await deps.onCall(tp.schedule, now)) === req.actor) onCallIn.push(tp.schedule);
+        }
+        const personTier = highestTier(policy, groups, onCallIn);
         const why = escalateRefusal(row.tier, personTier);
         if (why) {
           const message = `You may not escalate ${ref} from ${tierLabel(row.tier)}: ${why}. Nothing was changed.`;
@@ -379,8 +397,7 @@ export function createEscalationService(deps: EscalationDeps) {
         });
         await notifier.updateCard(tx, incident);
         await audit(tx, req, "ok", { from: row.tier, to });
-        const handle = groupRefOf(config, tierOf(policy, to).group).handle;
-        const message = `You escalated ${ref} to ${tierLabel(to)}: @${handle} is being paged.`;
+        const message = `You escalated ${ref} to ${tierLabel(to)}: ${tierTarget(config, tierOf(policy, to))} is being paged.`;
         if (req.replyTo) await notifier.tell(tx, req.replyTo, message);
         return { outcome: "done", tier: to, message };
       });
@@ -496,11 +513,12 @@ export function createEscalationService(deps: EscalationDeps) {
         for (const t of TIERS) {
           const tp = tierOf(policy, t);
           const ref = groupRefOf(config, tp.group);
+          const alone = tp.group === NO_GROUP;
           tiers.push({
             tier: t,
             group: tp.group,
-            handle: ref.handle,
-            members: await deps.directory.members(ref),
+            handle: alone ? "" : ref.handle,
+            members: alone ? [] : await deps.directory.members(ref),
             waitMs: tp.waitMs,
             dm: tp.dm,
             onCall:

@@ -42,6 +42,8 @@ export interface EscalationView {
   tier: number;
   /** The tier's user-group handle, e.g. `ds-oncall`. */
   handle: string;
+  /** A schedule-only tier (`group: none`): the schedule whose person on call it pages; `handle` is empty. */
+  schedule?: string;
   /** When the timer acts next (escalates or reminds), if it will. */
   nextAt: Date | null;
   /** Whether a higher tier exists (the card offers Escalate only then). */

@@ -117,6 +117,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
           old: string | null;
           l: string;
           k: (string | null)[] | null;
+          q: Record<string, number> | null;
         }>(
           await tx.execute(sql`
             with l as (select distinct on (i) i, l from json_to_recordset(${json}::json) as r(i text, l text)),
@@ -128,7 +129,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
             from old join l on l.i = old.request_id
             where p.model_id = ${modelId} and p.request_id = old.request_id and p.ts = old.ts
             returning p.request_id as i, p.ts as t, p.model_version as v, p.prediction as p, p.confidence as c,
-              old.label as old, p.label as l, p.cat as k`),
+              old.label as old, p.label as l, p.cat as k, p.probabilities as q`),
         );
         const deltas = new Map<string, RollupDelta>();
         for (const r of changed) {
@@ -148,8 +149,8 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
               d = { version: r.v, bucket, data: emptyRollup() as RollupData, segment };
               deltas.set(key, d);
             }
-            if (r.old !== null) addLabelled(d.data, r.p, r.old, r.c, regression, -1);
-            addLabelled(d.data, r.p, r.l, r.c, regression, 1);
+            if (r.old !== null) addLabelled(d.data, r.p, r.old, r.c, regression, -1, r.q);
+            addLabelled(d.data, r.p, r.l, r.c, regression, 1, r.q);
           }
         }
         await rollups.insertDeltas(tx, modelId, deltas.values());

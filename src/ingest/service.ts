@@ -11,7 +11,12 @@ import { type AnyRollup, decodeRollup } from "../rollups/format.js";
 import { DEFAULT_MAX_CATEGORIES, isNumberText, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
 import { createRollupRepository } from "../rollups/repository.js";
-import { createSegmentValues, type SegmentSplit, type SegmentValues } from "../rollups/segments.js";
+import {
+  createSegmentValues,
+  parseSegmentSpec,
+  type SegmentSplit,
+  type SegmentValues,
+} from "../rollups/segments.js";
 import type { Clock } from "../shared/clock.js";
 import type { PartitionManager } from "../storage/partitions.js";
 import { InvalidBatchError } from "./errors.js";
@@ -101,9 +106,11 @@ export function createIngestService(deps: {
         if (!cfg?.features.length) return undefined;
         const values: SegmentValues = createSegmentValues(cfg.cap);
         values.seed(model.id, await rollupRepo.segmentKeys(model.id));
-        const features = cfg.features.flatMap((name) => {
-          const f = model.features.find((x) => x.name === name && x.type === "categorical" && x.active);
-          return f ? [{ name, index: f.slot - 1 }] : [];
+        const features = cfg.features.flatMap((spec) => {
+          const p = parseSegmentSpec(spec);
+          const f =
+            p && model.features.find((x) => x.name === p.feature && x.type === "categorical" && x.active);
+          return p && f ? [{ name: p.feature, index: f.slot - 1, values: p.values }] : [];
         });
         return values.split(model.id, features);
       })();
@@ -270,6 +277,7 @@ export function createIngestService(deps: {
         numeric: new Set(active.filter((f) => f.type === "numeric").map((f) => f.name)),
         categorical: new Set(active.filter((f) => f.type === "categorical").map((f) => f.name)),
         regression: model.task === "regression",
+        multiclass: model.task === "multiclass_classification",
       };
       for (let i = 0; i < profiles.length; i++) {
         const problem = checkProfile(profiles[i] as Profile, features);

@@ -18,6 +18,7 @@ import {
   calibratedSum,
   cbpeEstimate,
   chooseCalibrationGroups,
+  classCellsReference,
   estimatedAccuracy,
   learnedBand,
   metricsFromConfusion,
@@ -220,7 +221,12 @@ export async function buildReferenceProfile(
   const chunkValues: Partial<Record<BandMetric, (number | null)[]>> = {};
   const byChunk = <T extends { chunk: number }>(rows: T[]) => {
     const m = new Map<number, T[]>();
-    for (const r of rows) m.set(r.chunk, [...(m.get(r.chunk) ?? []), r]);
+    // Appended in place: a chunk's class cells run to thousands of rows.
+    for (const r of rows) {
+      const list = m.get(r.chunk);
+      if (list) list.push(r);
+      else m.set(r.chunk, [r]);
+    }
     return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   };
 
@@ -233,6 +239,7 @@ export async function buildReferenceProfile(
   let performance: ReferenceProfile["performance"] = null;
   let calibration: ReferenceProfile["calibration"] = null;
   let accuracyCalibration: ReferenceProfile["calibration"] = null;
+  let classCalibration: ReferenceProfile["classCalibration"] = null;
   if (model.task !== "regression" && summary.labelled >= MIN_REFERENCE_ROWS) {
     const whole = metricsFromConfusion(await windows.confusion(src, 1), positiveClass);
     const chunks = byChunk(await windows.confusion(src, REFERENCE_CHUNKS)).map((cells) =>
@@ -273,6 +280,16 @@ export async function buildReferenceProfile(
       chunkValues.cbpe_accuracy = byChunk(
         await windows.confidenceBuckets(src, accuracyCalibration?.x ?? [], REFERENCE_CHUNKS),
       ).map((rows) => estimatedAccuracy(rows, accuracyCalibration));
+      const cells = await windows.classCells(src, 1);
+      const labelledWithProbabilities = cells.reduce((s, c) => s + (c.predicted ? c.labelled : 0), 0);
+      if (labelledWithProbabilities >= MIN_REFERENCE_ROWS) {
+        // Class probabilities: NannyML's one-vs-rest calibrations, and the bands of the cell
+        // estimate (accuracy too, replacing the confidence fallback's band it refines).
+        const learned = classCellsReference(cells, byChunk(await windows.classCells(src, REFERENCE_CHUNKS)));
+        classCalibration = learned.calibration;
+        chunkValues.cbpe_accuracy = learned.accuracy;
+        chunkValues.cbpe_macro_f1 = learned.macroF1;
+      }
     }
     performance = { ...whole, roc_auc: auc };
   }
@@ -298,7 +315,7 @@ export async function buildReferenceProfile(
     positiveClass,
     performance,
     calibration,
-    ...(model.task === "multiclass_classification" ? { accuracyCalibration } : {}),
+    ...(model.task === "multiclass_classification" ? { accuracyCalibration, classCalibration } : {}),
     chunks: REFERENCE_CHUNKS,
     chunkValues,
     bands,

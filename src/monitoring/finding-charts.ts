@@ -31,7 +31,13 @@ export function findingCharts(
   let band: { lower: number; upper: number } | null = null;
   if (kind === "performance" && profile) {
     const estimated = String(outcome.metrics.mode ?? "").startsWith("estimated");
-    const name = estimated ? `cbpe_${finding.subject}` : finding.subject;
+    // The run names the band it judged by (a multiclass F1 estimate's is `cbpe_macro_f1`).
+    const name =
+      typeof outcome.metrics.band === "string"
+        ? outcome.metrics.band
+        : estimated
+          ? `cbpe_${finding.subject}`
+          : finding.subject;
     band = profile.bands[name as keyof ReferenceProfile["bands"]] ?? null;
   }
   if (kind === "data_quality") {

@@ -4,7 +4,7 @@
  */
 import type { PerformanceMetric } from "../shared/performance-metrics.js";
 import type { MultivariateProfile } from "./multivariate-profile.js";
-import type { Band, Calibration } from "./stats/index.js";
+import type { Band, Calibration, ClassCalibration } from "./stats/index.js";
 
 /** A numeric column: reference-fitted bin edges (percentiles, or midpoints between the values of a discrete column), counts and means per bin. */
 export interface NumericProfile {
@@ -54,6 +54,7 @@ export const BAND_METRICS = [
   "roc_auc",
   "cbpe_accuracy",
   "cbpe_f1",
+  "cbpe_macro_f1",
   "mae",
   "rmse",
   "mape",
@@ -98,6 +99,14 @@ export interface ReferenceProfile {
    * Absent in profiles made before multiclass CBPE (and for other tasks).
    */
   accuracyCalibration?: Calibration | null;
+  /**
+   * Multiclass models whose labelled reference rows carry class `probabilities`: one-vs-rest
+   * calibration of each class's p_k (null per class where the raw p_k calibrates better), fitted
+   * from the reference's class cells. With it, `cbpe_accuracy` and `cbpe_macro_f1` are the bands
+   * of the cell estimate (src/monitoring/stats/cbpe-multiclass-cells.ts). Absent in profiles made
+   * before it; null when too few labelled rows carried probabilities.
+   */
+  classCalibration?: ClassCalibration | null;
   chunks: number;
   chunkValues: Partial<Record<BandMetric, (number | null)[]>>;
   bands: Partial<Record<BandMetric, Band | null>>;

@@ -17,6 +17,8 @@
 import type { Db } from "../db/client.js";
 import { countsNonZero } from "../rollups/counts.js";
 import {
+  type ClassCell,
+  classCellRows,
   DEFAULT_MAX_CATEGORIES,
   emptyRollup,
   labelledRows,
@@ -39,6 +41,7 @@ import {
 } from "../rollups/sketch.js";
 import { addMoments, emptyMoments, type RegressionMoments } from "./stats/index.js";
 import {
+  type ClassCellRow,
   type ColumnRef,
   createRawWindowRepository,
   type Histogram,
@@ -158,6 +161,85 @@ function lowConfidence(data: RollupData, threshold: number): number {
     }
   }
   return Math.round(low);
+}
+
+/**
+ * The class cells of a window's buckets, per chunk of the rows with probabilities (as the raw
+ * reduction's ntile over those rows, split at bucket boundaries). Pure, so the multiclass CBPE
+ * simulation runs it on rollups built in memory.
+ */
+export function classCellsOfBuckets(buckets: readonly WindowBucket[], chunks = 1): ClassCellRow[] {
+  // Per class, cells keyed by (chunk, side, bin) as one number: this runs over every cell of
+  // every bucket of a reference (thousands per bucket).
+  const byClass = new Map<string, Map<number, ClassCellRow>>();
+  chunked(
+    buckets,
+    chunks,
+    (d) => classCellRows(d.classCells),
+    (chunk, d) => {
+      for (const cls in d.classCells ?? {}) {
+        const agg = d.classCells?.[cls];
+        if (!agg) continue;
+        let out = byClass.get(cls);
+        if (!out) {
+          out = new Map();
+          byClass.set(cls, out);
+        }
+        for (const [predicted, side] of [
+          [true, agg.predicted],
+          [false, agg.other],
+        ] as const)
+          for (const b in side) {
+            const [n, sp, labelled, pos] = side[b] as ClassCell;
+            const bin = Number(b);
+            const key = (chunk * 2 + (predicted ? 1 : 0)) * 2048 + bin;
+            let e = out.get(key);
+            if (!e) {
+              e = { chunk, cls, bin, predicted, n: 0, sp: 0, labelled: 0, pos: 0 };
+              out.set(key, e);
+            }
+            e.n += n;
+            e.sp += sp;
+            e.labelled += labelled;
+            e.pos += pos;
+          }
+      }
+      return [];
+    },
+  );
+  const rows: ClassCellRow[] = [];
+  for (const out of byClass.values()) for (const e of out.values()) if (e.n > 0) rows.push(e);
+  return rows;
+}
+
+/**
+ * Labelled rows grouped by chunk and score (4 decimals), counted as positive or not: the score
+ * of a row predicted `p` with confidence bin centre `c` is `scoreOf(p, c)`, and it is positive when
+ * `positiveOf(p, actual)`. Serves ROC AUC (score of the positive class) and the accuracy
+ * calibration (confidence, correct or not) alike.
+ */
+function labelGroups(
+  buckets: Parameters<typeof chunked>[0],
+  chunks: number,
+  scoreOf: (predicted: string, centre: number) => number,
+  positiveOf: (predicted: string, actual: string) => boolean,
+): { chunk: number; score: number; pos: number; neg: number }[] {
+  const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
+  chunked(buckets, chunks, labelledRows, (chunk, d) => {
+    for (const p in d.labels)
+      for (const a in d.labels[p])
+        for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
+          if (bin === NO_CONFIDENCE) continue;
+          const score = Math.round(scoreOf(p, binCentre(bin)) * 10_000) / 10_000;
+          const key = `${chunk}|${score}`;
+          const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
+          if (positiveOf(p, a)) g.pos += n;
+          else g.neg += n;
+          groups.set(key, g);
+        }
+    return [];
+  });
+  return [...groups.values()];
 }
 
 /** Window reductions from rollups, with the raw-row reductions for staged uploads. */
@@ -349,23 +431,12 @@ export function createRollupWindowRepository(
 
     async scoreGroups(src, positive, chunks = 1) {
       if (src.kind === "upload") return raw.scoreGroups(src, positive, chunks);
-      const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
-      chunked(await load(src), chunks, labelledRows, (chunk, d) => {
-        for (const p in d.labels)
-          for (const a in d.labels[p])
-            for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
-              if (bin === "-1") continue;
-              const c = binCentre(bin);
-              const score = Math.round((p === positive ? c : 1 - c) * 10_000) / 10_000;
-              const key = `${chunk}|${score}`;
-              const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
-              if (a === positive) g.pos += n;
-              else g.neg += n;
-              groups.set(key, g);
-            }
-        return [];
-      });
-      return [...groups.values()];
+      return labelGroups(
+        await load(src),
+        chunks,
+        (p, c) => (p === positive ? c : 1 - c),
+        (_p, a) => a === positive,
+      );
     },
 
     async cbpeBuckets(src, positive, knots, chunks = 1) {
@@ -396,22 +467,12 @@ export function createRollupWindowRepository(
 
     async correctGroups(src, chunks = 1) {
       if (src.kind === "upload") return raw.correctGroups(src, chunks);
-      const groups = new Map<string, { chunk: number; score: number; pos: number; neg: number }>();
-      chunked(await load(src), chunks, labelledRows, (chunk, d) => {
-        for (const p in d.labels)
-          for (const a in d.labels[p])
-            for (const [bin, n] of Object.entries(d.labels[p]?.[a] ?? {})) {
-              if (bin === NO_CONFIDENCE) continue;
-              const score = Math.round(binCentre(bin) * 10_000) / 10_000;
-              const key = `${chunk}|${score}`;
-              const g = groups.get(key) ?? { chunk, score, pos: 0, neg: 0 };
-              if (a === p) g.pos += n;
-              else g.neg += n;
-              groups.set(key, g);
-            }
-        return [];
-      });
-      return [...groups.values()];
+      return labelGroups(
+        await load(src),
+        chunks,
+        (_p, c) => c,
+        (p, a) => a === p,
+      );
     },
 
     async confidenceBuckets(src, knots, chunks = 1) {
@@ -436,6 +497,11 @@ export function createRollupWindowRepository(
         },
       );
       return [...out.values()];
+    },
+
+    async classCells(src, chunks = 1) {
+      if (src.kind === "upload") return raw.classCells(src, chunks);
+      return classCellsOfBuckets(await load(src), chunks);
     },
 
     async confidenceChunks(src, threshold, chunks) {

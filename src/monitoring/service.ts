@@ -4,6 +4,7 @@
  */
 import type { MlopsConfig, ModelConfig } from "../config/index.js";
 import type { ModelRegistry, RegisteredModel } from "../models/index.js";
+import { segmentFeatures } from "../rollups/segments.js";
 import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -195,7 +196,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
     if (segment !== undefined) {
       const known = list ? await list(ctx.model.id, new Date(0), new Date(ctx.now.getTime() + 1)) : [];
       const filter = segmentFilter(ctx.model, segment, known);
-      const features = ctx.config.segments;
+      const features = segmentFeatures(ctx.config.segments);
       if (!filter || !features.includes(filter.key.split("=")[0] as string))
         throw new Error(
           `unknown segment '${segment}': expected <feature>=<value> with a segment feature of ${ctx.model.slug} (${features.join(", ") || "none configured"})`,

@@ -19,6 +19,22 @@ export interface SegmentFilter {
   kept?: readonly string[];
 }
 
+/**
+ * One class cell of a window (multiclass CBPE): rows whose p_k of class `cls` falls in `bin`
+ * (⌊p_k × 1000⌋, 0…1000), that predicted `cls` or not, with Σp_k, and how many of them are
+ * labelled and truly `cls`; per chunk of the rows with probabilities, by time.
+ */
+export interface ClassCellRow {
+  chunk: number;
+  cls: string;
+  bin: number;
+  predicted: boolean;
+  n: number;
+  sp: number;
+  labelled: number;
+  pos: number;
+}
+
 /** Rows a reduction reads: a model's predictions in [from, to) (of one segment), or a staged reference upload. */
 export type WindowSource =
   | { kind: "window"; modelId: number; from: Date; to: Date; version?: string; segment?: SegmentFilter }
@@ -343,6 +359,20 @@ export function createRawWindowRepository(db: Db) {
             width_bucket(confidence, ${floatArray(knots)}::float8[]) as bucket, confidence
           from ${from(src)} and confidence is not null
         ) t group by 1, 2`);
+    },
+
+    /** Class cells of the rows carrying class probabilities (multiclass CBPE), per chunk by time. */
+    async classCells(src: WindowSource, chunks = 1): Promise<ClassCellRow[]> {
+      const result = await rows<ClassCellRow>(sql`
+        select chunk, e.key as cls, least(1000, floor(e.value::float8 * 1000))::int as bin,
+          prediction = e.key as predicted, count(*)::int as n, sum(e.value::float8)::float8 as sp,
+          count(label)::int as labelled, count(*) filter (where label = e.key)::int as pos
+        from (
+          select ntile(${chunks}) over (order by ts) as chunk, prediction, label, probabilities
+          from ${from(src)} and probabilities is not null
+        ) t cross join lateral jsonb_each(t.probabilities) as e(key, value)
+        group by 1, 2, 3, 4`);
+      return result.map((r) => ({ ...r, n: Number(r.n), sp: Number(r.sp) }));
     },
 
     /** Per-chunk counts for learned bands of the confidence monitor. */

@@ -1,5 +1,13 @@
+export {
+  CALENDAR_REFRESH_CRON,
+  type CalendarRefresh,
+  type CalendarRefreshDeps,
+  createCalendarRefresh,
+  FAILING_RETRY_MS,
+  type RefreshOutcome,
+} from "./calendar-refresh.js";
+export { type CalendarRow, createCalendarRepository } from "./calendar-repository.js";
 export { OnCallError } from "./errors.js";
-export { fileCalendarCache, memoryCalendarCache } from "./file-cache.js";
 export {
   createHandoffReminders,
   HANDOFF_REMINDER_CRON,
@@ -27,9 +35,8 @@ export {
   type OverrideService,
   scheduleMembers,
 } from "./overrides.js";
-export type { CalendarCache, CalendarFetcher } from "./ports.js";
+export type { CalendarAlert, CalendarFetch, CalendarFetcher } from "./ports.js";
 export { rotationLayer } from "./rotation.js";
-export { type CalendarRefresher, createCalendarRefresher } from "./scheduled.js";
 export {
   buildSchedule,
   buildSchedules,

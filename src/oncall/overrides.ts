@@ -85,6 +85,16 @@ export function createOverrideService(deps: OverrideDeps) {
   }
 
   return {
+    /** Whether `actor` may set or undo overrides on `schedule`. */
+    mayManage,
+
+    /** The schedules `actor` may set overrides on, in config order (none: the modal is not offered). */
+    async manageable(actor: string): Promise<string[]> {
+      const out: string[] = [];
+      for (const name of Object.keys(deps.config.schedules)) if (await mayManage(actor, name)) out.push(name);
+      return out;
+    },
+
     /** Stores an override after checking it; throws OnCallError (nothing written) when it is refused. */
     async create(req: OverrideRequest): Promise<OverrideRow> {
       if (!deps.config.schedules[req.schedule]) {

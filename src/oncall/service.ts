@@ -3,11 +3,9 @@ import { readFileSync } from "node:fs";
 import { ConfigError, type MlopsConfig, type ScheduleConfig } from "../config/index.js";
 import type { Clock } from "../shared/clock.js";
 import { OnCallError } from "./errors.js";
-import { memoryCalendarCache } from "./file-cache.js";
 import { FEED_HORIZON, scheduleFeed } from "./ical-export.js";
 import { CalendarImportError, calendarLayer } from "./ical-import.js";
 import type { OnCallAt, Override, Schedule, Shift } from "./model.js";
-import type { CalendarCache, CalendarFetcher } from "./ports.js";
 import { rotationLayer } from "./rotation.js";
 import { onCallAt, shiftsBetween } from "./timeline.js";
 
@@ -29,17 +27,15 @@ export interface OnCallDeps {
   readFile?: (path: string) => string;
   /** A person's display name for the feed; the user id when unknown. */
   displayName?: (user: string) => string | undefined;
-  /** Fetches schedules configured with `ical.url`; without it they keep their stored copy. */
-  fetchCalendar?: CalendarFetcher;
-  /** Where fetched schedules' last good copies are kept; memory only when absent. */
-  cache?: CalendarCache;
 }
 
-/** How fetching a schedule's URL went, for /readyz and the logs. */
+/** How fetching a schedule's URL went (as stored, shared by every replica), for /readyz and `/mlops oncall`. */
 export interface RemoteStatus {
   schedule: string;
-  /** When the copy in use was fetched (this process); null: a stored copy from before, or none. */
+  /** When the copy in use was fetched; null: none yet. */
   fetchedAt: Date | null;
+  /** Since when fetching has failed (the copy in use may be out of date); null while it works. */
+  staleSince: Date | null;
   /** The last failure since the last success, if any. */
   error: { at: Date; message: string } | null;
 }
@@ -81,26 +77,16 @@ export function buildSchedule(
 
 /**
  * Builds every configured schedule. An imported file that is missing or not iCalendar is a
- * ConfigError naming its key, so the bot refuses to start (exit 78).
+ * ConfigError naming its key, so the bot refuses to start (exit 78). A schedule fetched from a URL
+ * starts with nobody on call, until its stored copy is loaded (`useCopy`).
  */
 export function buildSchedules(
   config: MlopsConfig,
   readFile?: (path: string) => string,
-  cache?: CalendarCache,
 ): Map<string, Schedule> {
   const out = new Map<string, Schedule>();
   const problems: string[] = [];
   for (const [name, s] of Object.entries(config.schedules)) {
-    if (s.ical?.url) {
-      // A fetched schedule never stops the start: a bad stored copy is as good as none.
-      const cached = cache?.read(name);
-      try {
-        out.set(name, buildSchedule(name, s, readFile, cached));
-      } catch {
-        out.set(name, buildSchedule(name, s, readFile));
-      }
-      continue;
-    }
     try {
       out.set(name, buildSchedule(name, s, readFile));
     } catch (err) {
@@ -119,13 +105,12 @@ export function buildSchedules(
 
 /** Creates the on-call service over the configured schedules. */
 export function createOnCallService(deps: OnCallDeps) {
-  const cache = deps.cache ?? memoryCalendarCache();
-  const schedules = buildSchedules(deps.config, deps.readFile, cache);
+  const schedules = buildSchedules(deps.config, deps.readFile);
   const overrides = deps.overrides ?? noOverrides;
   const remote = new Map<string, RemoteStatus>(
     Object.entries(deps.config.schedules)
       .filter(([, s]) => s.ical?.url)
-      .map(([name]) => [name, { schedule: name, fetchedAt: null, error: null }]),
+      .map(([name]) => [name, { schedule: name, fetchedAt: null, staleSince: null, error: null }]),
   );
 
   function get(name: string): Schedule {
@@ -145,29 +130,26 @@ export function createOnCallService(deps: OnCallDeps) {
 
   return {
     /**
-     * Fetches schedule `name` from its URL and uses it when it parses; on any failure the copy in
-     * use stays (the last good one) and the failure is kept in `remoteStatus`. True when replaced.
+     * The schedule URL schedule `name` would be with feed `text`; throws (CalendarImportError, or
+     * an Error for a feed without events: an export that lost them must not empty the schedule).
      */
-    async refresh(name: string): Promise<boolean> {
+    parseCopy(name: string, text: string): Schedule {
       const config = deps.config.schedules[name];
-      const url = config?.ical?.url;
-      const status = remote.get(name);
-      if (!config || !url || !status)
+      if (!config?.ical?.url)
         throw new OnCallError("unknown_schedule", `\`${name}\` is not fetched from a URL.`);
-      try {
-        if (!deps.fetchCalendar) throw new Error("no calendar fetcher is wired");
-        const text = await deps.fetchCalendar(url);
-        const schedule = buildSchedule(name, config, deps.readFile, text);
-        // An export that lost its events must not empty the schedule: keep the last good copy.
-        if (!/^BEGIN:VEVENT\r?$/im.test(text)) throw new Error("the calendar has no events");
-        schedules.set(name, schedule);
-        remote.set(name, { schedule: name, fetchedAt: deps.clock.now(), error: null });
-        await cache.write(name, text);
-        return true;
-      } catch (err) {
-        remote.set(name, { ...status, error: { at: deps.clock.now(), message: (err as Error).message } });
-        return false;
-      }
+      const schedule = buildSchedule(name, config, deps.readFile, text);
+      if (!/^BEGIN:VEVENT\r?$/im.test(text)) throw new CalendarImportError("the calendar has no events");
+      return schedule;
+    },
+
+    /** Answers from `schedule` for URL schedule `name` from now on (a copy `parseCopy` built). */
+    useCopy(schedule: Schedule): void {
+      if (remote.has(schedule.name)) schedules.set(schedule.name, schedule);
+    },
+
+    /** Records how fetching URL schedule `name` stands (read from the shared store). */
+    setRemoteStatus(status: RemoteStatus): void {
+      if (remote.has(status.schedule)) remote.set(status.schedule, status);
     },
 
     /** How fetching each URL schedule went. */

@@ -18,6 +18,8 @@ export interface PagerCallPayload {
   step?: number;
   /** How long after the Slack page the rule waits (a trigger after 0 is sent whatever happens meanwhile). */
   afterMs?: number;
+  /** The on-call (Slack user id) whose own rule (`oncall.people`) queued this trigger. */
+  person?: string;
 }
 
 /** The timeline kinds this feature writes. */

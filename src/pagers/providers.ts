@@ -31,6 +31,13 @@ export interface PageContent {
   tier?: number | undefined;
   /** The incident's thread, when known. */
   link?: string | null | undefined;
+  /** The on-call this trigger is for (their own rule), as a Slack user id. */
+  person?: string | undefined;
+}
+
+/** The provider's user for Slack user `slack` (the reverse of the pager's `users`), if mapped. */
+export function providerUserOf(pager: PagerConfig, slack: string): string | undefined {
+  return Object.entries(pager.users).find(([, s]) => s === slack)?.[0];
 }
 
 const OPSGENIE_PRIORITY = { critical: "P1", warning: "P3", info: "P5" } as const;
@@ -39,6 +46,10 @@ const OPSGENIE_PRIORITY = { critical: "P1", warning: "P3", info: "P5" } as const
 export function buildRequest(pager: PagerConfig, page: PageContent, now: Date): PagerRequest {
   const { incident: i, ref, action } = page;
   const summary = `${ref} ${i.title}`.slice(0, 1024);
+  const providerUser = page.person ? providerUserOf(pager, page.person) : undefined;
+  const person = page.person
+    ? { on_call: page.person, ...(providerUser ? { on_call_provider_user: providerUser } : {}) }
+    : {};
   switch (pager.type) {
     case "pagerduty": {
       const body =
@@ -55,7 +66,13 @@ export function buildRequest(pager: PagerConfig, page: PageContent, now: Date): 
                 component: i.model,
                 group: page.tier ? `L${page.tier}` : undefined,
                 class: i.monitor,
-                custom_details: { incident: ref, model: i.model, monitor: i.monitor, subject: i.subject },
+                custom_details: {
+                  incident: ref,
+                  model: i.model,
+                  monitor: i.monitor,
+                  subject: i.subject,
+                  ...person,
+                },
               },
               ...(page.link ? { links: [{ href: page.link, text: `${ref} in Slack` }] } : {}),
             }
@@ -77,12 +94,20 @@ export function buildRequest(pager: PagerConfig, page: PageContent, now: Date): 
             message: summary.slice(0, 130),
             alias: ref,
             description: `${i.title}\nModel: ${i.model} · monitor: ${i.monitor} · subject: ${i.subject}${page.link ? `\n${page.link}` : ""}`,
-            responders: pager.responders,
+            // A person's own rule pages that person too, when Opsgenie knows them (pagers.<name>.users).
+            responders: providerUser
+              ? [
+                  ...pager.responders,
+                  providerUser.includes("@")
+                    ? { type: "user", username: providerUser }
+                    : { type: "user", id: providerUser },
+                ]
+              : pager.responders,
             priority: OPSGENIE_PRIORITY[i.severity],
             source: "mlops-bot",
             entity: i.model,
             tags: [i.model, i.monitor, i.severity],
-            details: { incident: ref, model: i.model, monitor: i.monitor, subject: i.subject },
+            details: { incident: ref, model: i.model, monitor: i.monitor, subject: i.subject, ...person },
           }),
         };
       const verb = action === "acknowledge" ? "acknowledge" : "close";
@@ -102,6 +127,7 @@ export function buildRequest(pager: PagerConfig, page: PageContent, now: Date): 
         state: i.state,
         ...(page.tier ? { tier: page.tier } : {}),
         ...(page.link ? { link: page.link } : {}),
+        ...person,
       });
       const ts = Math.floor(now.getTime() / 1000);
       return {

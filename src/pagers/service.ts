@@ -44,6 +44,7 @@ export function pagerQueue(): PagerQueue {
             tier: page.tier,
             step: page.step,
             afterMs: rule.afterMs,
+            ...(rule.person ? { person: rule.person } : {}),
           },
           page.now,
           new Date(page.now.getTime() + rule.afterMs),

@@ -60,7 +60,13 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
         : await sendRequest(
             buildRequest(
               pager,
-              { incident, ref: call.payload.ref, action: call.payload.action, tier: call.payload.tier },
+              {
+                incident,
+                ref: call.payload.ref,
+                action: call.payload.action,
+                tier: call.payload.tier,
+                person: call.payload.person,
+              },
               clock.now(),
             ),
             clock.now(),
@@ -79,7 +85,15 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
       const now = clock.now();
       const events = createIncidentRepository(tx);
       const base = { incidentId: incident.id, at: now, actor: "system", via: "pager" as const };
-      const common = { pager: name, action: call.payload.action, attempts: locked.attempts };
+      const person = call.payload.person;
+      const common = {
+        pager: name,
+        action: call.payload.action,
+        attempts: locked.attempts,
+        ...(person ? { person } : {}),
+      };
+      // A person's own rule says whose it is, in the timeline as in the review.
+      const whose = person ? ` (<@${person}>'s own rule)` : "";
       if ("skipped" in outcome) {
         await repo.update(call.id, {
           state: "done",
@@ -90,7 +104,10 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
         await events.addEvent({
           ...base,
           kind: PAGER_EVENTS.skipped,
-          detail: { ...common, what: `${label} not paged: the incident was ${outcome.skipped} first` },
+          detail: {
+            ...common,
+            what: `${label}${whose} not paged: the incident was ${outcome.skipped} first`,
+          },
         });
       } else if (outcome.ok) {
         await repo.update(call.id, { state: "done", result: outcome.result, doneAt: now, leaseUntil: null });
@@ -100,7 +117,7 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
           kind: PAGER_EVENTS.sent,
           detail: {
             ...common,
-            what: `${label}: ${call.payload.action}${tier} accepted`,
+            what: `${label}: ${call.payload.action}${tier}${whose} accepted`,
             provider: pager?.type,
             ...outcome.result,
           },
@@ -118,7 +135,7 @@ export function createPagerWorker(deps: Pick<PagerDeps, "db" | "clock" | "config
           kind: PAGER_EVENTS.failed,
           detail: {
             ...common,
-            what: `${label}: ${call.payload.action} failed (${outcome.error.slice(0, 200)})${final ? "; given up" : `; retrying at ${nextAt.toISOString()}`}`,
+            what: `${label}: ${call.payload.action}${whose} failed (${outcome.error.slice(0, 200)})${final ? "; given up" : `; retrying at ${nextAt.toISOString()}`}`,
             error: outcome.error.slice(0, 300),
             final,
             ...(final ? {} : { retryAt: nextAt.toISOString() }),

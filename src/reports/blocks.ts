@@ -33,6 +33,49 @@ export function runbookLines(r: ResponseMetrics): string[] {
   );
 }
 
+/** At most this many incidents are listed in the on-call section; the rest are counted. */
+const LISTED_INCIDENTS = 10;
+
+/**
+ * The on-call section: MTTA and MTTR (the means of the acknowledge and resolve stages), the pager
+ * outcomes, then per paged incident who was on call, where it was paged beyond Slack, and who
+ * acknowledged from where.
+ */
+export function onCallLines(r: ModelReport): string[] {
+  const mean = (ms: number | null) => (ms === null ? "—" : formatDuration(ms));
+  const lines = [
+    `MTTA ${mean(r.response.stages.acknowledge.meanMs)} · MTTR ${mean(r.response.stages.resolve.meanMs)} (means over the incidents opened in the period)`,
+  ];
+  const outcomes = r.oncall.pagerOutcomes.map(
+    (p) =>
+      `${escapeMrkdwn(p.pager)}: ${(["accepted", "failed", "cancelled"] as const)
+        .filter((k) => p[k] > 0)
+        .map((k) => `${p[k]} ${k}`)
+        .join(", ")}`,
+  );
+  lines.push(`Pages beyond Slack: ${outcomes.length ? outcomes.join(" · ") : "none"}`);
+  const paged = r.oncall.incidents.filter((i) => i.pages.length || i.pagers.length || i.acknowledged);
+  for (const i of paged.slice(0, LISTED_INCIDENTS)) {
+    const parts: string[] = [];
+    for (const p of i.pages)
+      parts.push(
+        `paged L${p.tier}${p.schedule ? ` (on call in ${escapeMrkdwn(p.schedule)}: ${p.onCall ? `<@${p.onCall}>` : "nobody"})` : ""}`,
+      );
+    if (i.pagers.length)
+      parts.push(
+        `beyond Slack: ${i.pagers.map((p) => `${escapeMrkdwn(p.pager)} ${p.outcome}${p.person ? ` (<@${p.person}>'s rule)` : ""}`).join(", ")}`,
+      );
+    parts.push(
+      i.acknowledged
+        ? `acknowledged by <@${i.acknowledged.by}> from ${escapeMrkdwn(i.acknowledged.from)} after ${formatDuration(i.acknowledged.afterMs)}`
+        : "not acknowledged",
+    );
+    lines.push(`• *INC-${i.id}* ${escapeMrkdwn(i.title.slice(0, 80))}: ${parts.join(" · ")}`);
+  }
+  if (paged.length > LISTED_INCIDENTS) lines.push(`…and ${paged.length - LISTED_INCIDENTS} more`);
+  return lines;
+}
+
 /** One line per monitor: its newest status and its runs by outcome. */
 export function monitorLine(m: MonitorHealth): string {
   const total = m.runs.ok + m.runs.alert + m.runs.skipped + m.runs.error;
@@ -79,6 +122,7 @@ export function reportMessage(r: ModelReport, heading: string): { text: string; 
       `*Runbooks* (${FIXED_MEANS})\n${runbookLines(r.response).join("\n") || "no runbook ran on an incident in the period"}`,
     ),
     ...(r.monitors.some((m) => m.monitor === "drift") ? [section(`*Drift scores*\n${drift}`)] : []),
+    section(`*On call and pages*\n${onCallLines(r).join("\n")}`),
     {
       type: "context",
       elements: [

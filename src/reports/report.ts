@@ -9,10 +9,12 @@ import type { RunPoint } from "../charts/metric-series.js";
 import { historyChart, volumeChart } from "../charts/monitor-charts.js";
 import type { ChartSpec, LineChart } from "../charts/spec.js";
 import type { ModelConfig } from "../config/index.js";
+import type { PagerConfig } from "../config/pagers.js";
 import { resultRows } from "../db/client.js";
 import type { Db } from "../db/index.js";
 import { configuredMonitors, type MonitorKind } from "../monitoring/model.js";
 import type { ReferenceProfile } from "../monitoring/profile.js";
+import { type OnCallReport, onCallReport } from "./oncall.js";
 import { type ResponseMetrics, responseMetrics } from "./response.js";
 
 /** Most points a report chart draws; longer histories are averaged into this many buckets. */
@@ -47,6 +49,8 @@ export interface ModelReport {
   /** Per response stage: count, p50, p90, mean; the noisiest fingerprints; runbooks that fixed things. */
   response: ResponseMetrics;
   drift: DriftScore[];
+  /** Who was on call, who was paged where, and who answered from where. */
+  oncall: OnCallReport;
   charts: ChartSpec[];
 }
 
@@ -150,6 +154,8 @@ export async function buildModelReport(
     to: Date;
     topFingerprints: number;
     profile: ReferenceProfile | null;
+    /** The configured pagers, to name them as people say them. */
+    pagers?: Readonly<Record<string, PagerConfig>>;
   },
 ): Promise<ModelReport> {
   const { modelId, config, from, to } = input;
@@ -187,6 +193,7 @@ export async function buildModelReport(
       and opened_at < ${iso(to)}::timestamptz`),
   );
   const response = await responseMetrics(db, { model: slug, from, to }, input.topFingerprints);
+  const oncall = await onCallReport(db, { model: slug, from, to }, input.pagers ?? {});
 
   const driftRows = kinds.includes("drift")
     ? resultRows<{
@@ -268,6 +275,7 @@ export async function buildModelReport(
     },
     response,
     drift,
+    oncall,
     charts,
   };
 }

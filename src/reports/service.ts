@@ -42,6 +42,7 @@ export function createReportService(deps: ReportDeps) {
       to,
       topFingerprints: config.reports.top_fingerprints,
       profile: profile?.profile ?? null,
+      pagers: config.pagers,
     });
   }
 

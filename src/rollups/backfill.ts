@@ -52,8 +52,9 @@ export async function backfillRollups(
           k: (string | null)[];
           x: Record<string, unknown> | null;
           l: string | null;
+          q: Record<string, number> | null;
         }>(
-          await tx.execute(sql`select ts as t, model_version as v, prediction as p, confidence as c, num as n, cat as k, extra as x, label as l
+          await tx.execute(sql`select ts as t, model_version as v, prediction as p, confidence as c, num as n, cat as k, extra as x, label as l, probabilities as q
             from predictions where model_id = ${model.id}
               and ts >= ${new Date(h).toISOString()}::timestamptz and ts < ${new Date(h + HOUR).toISOString()}::timestamptz`),
         );

@@ -6,9 +6,23 @@
  * any order and a late label is one more delta. Documents of the earlier format 1 are read
  * through format.ts.
  */
+
+import { addClassLabel, addProbabilities, type ClassCells, mergeClassCells } from "./class-cells.js";
 import { addMoments, addNumeric, bump, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
 import { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
 
+export {
+  addClassLabel,
+  addProbabilities,
+  CLASS_BINS,
+  type ClassCell,
+  type ClassCells,
+  type ClassCellsAgg,
+  classBin,
+  classCellRows,
+  MAX_CLASSES,
+  mergeClassCells,
+} from "./class-cells.js";
 export {
   addNumeric,
   EXACT_VALUES_MAX,
@@ -59,6 +73,12 @@ export interface RollupData {
   labels: Record<string, Record<string, Record<string, number>>>;
   /** Regression models: moments of the labelled rows' errors (absent or null: none). */
   regression?: RegressionAgg | null;
+  /**
+   * Multiclass models whose rows carry `probabilities`: per class, bin of p_k and predicted-k or
+   * not, the rows, Σp_k, labelled rows and rows truly k (class-cells.ts). Absent or null: none
+   * (rollups written before the field have none; readers treat them as empty).
+   */
+  classCells?: ClassCells | null;
 }
 
 /** An empty categorical column. */
@@ -153,6 +173,10 @@ export function mergeRollup(a: RollupData, b: RollupData, cap = DEFAULT_MAX_CATE
     a.regression ??= emptyRegression();
     mergeRegression(a.regression, b.regression);
   }
+  if (b.classCells) {
+    a.classCells ??= {};
+    mergeClassCells(a.classCells, b.classCells);
+  }
   for (const p in b.labels) {
     const into = entry(a.labels, p, () => ({}));
     mergeNested(into, b.labels[p] as Record<string, Record<string, number>>);
@@ -204,6 +228,8 @@ export interface RollupRow {
   k: readonly (string | null)[];
   x: Record<string, unknown> | null;
   l?: string | null;
+  /** A multiclass model's class probabilities (absent or null: none sent). */
+  q?: Record<string, number> | null;
 }
 
 /** The feature layout a rollup is built with: names by slot (1-based) per type. */
@@ -262,6 +288,10 @@ export function addRow(r: RollupData, row: RollupRow, layout: RollupLayout): voi
     r.predictionNumeric ??= emptyNumeric();
     addNumeric(r.predictionNumeric, Number(row.p));
   }
+  if (row.q) {
+    r.classCells ??= {};
+    addProbabilities(r.classCells, row.q, row.p, row.l ?? null);
+  }
   if (row.l !== undefined && row.l !== null) addLabelled(r, row.p, row.l, row.c, layout.regression);
 }
 
@@ -271,7 +301,8 @@ export const isNumberText = (s: string): boolean => NUMBER.test(s);
 /**
  * Adds (count = 1) or takes out (count = −1) the label of one prediction: into the regression
  * moments when the model is a regression and both read as numbers (continuous values would make
- * one label cell per distinct pair), else into the label cells.
+ * one label cell per distinct pair), else into the label cells. A late label of a row with class
+ * `probabilities` also moves its class cells' labelled counts (at ingest, addRow counts those).
  */
 export function addLabelled(
   r: RollupData,
@@ -280,10 +311,15 @@ export function addLabelled(
   confidence: number | null,
   regression: boolean,
   count = 1,
+  probabilities?: Record<string, number> | null,
 ): void {
   if (regression && NUMBER.test(prediction) && NUMBER.test(label))
     addRegression(r, Number(prediction), Number(label), count);
   else addLabel(r, prediction, label, confidence, count);
+  if (probabilities) {
+    r.classCells ??= {};
+    addClassLabel(r.classCells, probabilities, prediction, label, count);
+  }
 }
 
 /** The UTC minute a timestamp falls in. */

@@ -9,7 +9,15 @@
  */
 import { z } from "zod";
 import { countsTotal } from "./counts.js";
-import { CONFIDENCE_BINS, EXACT_VALUES_MAX, type NumericAgg, type RollupData } from "./model.js";
+import {
+  CLASS_BINS,
+  type ClassCell,
+  CONFIDENCE_BINS,
+  EXACT_VALUES_MAX,
+  MAX_CLASSES,
+  type NumericAgg,
+  type RollupData,
+} from "./model.js";
 import { MAX_BINS, SKETCH_INDEX_MAX, SKETCH_INDEX_MIN } from "./sketch.js";
 
 /** Most profiles in one request. */
@@ -91,6 +99,17 @@ const confidenceBin = z
   .regex(/^\d+$/, "expected a confidence bin 0…999")
   .refine((b) => Number(b) < CONFIDENCE_BINS, "expected a confidence bin 0…999");
 
+const classBinKey = z
+  .string()
+  .regex(/^\d+$/, `expected a probability bin 0…${CLASS_BINS}`)
+  .refine((b) => Number(b) <= CLASS_BINS, `expected a probability bin 0…${CLASS_BINS}`);
+/** [rows, Σp_k, labelled rows, labelled rows truly k] of one class, bin and side (class-cells.ts). */
+const classCell = z.tuple([whole, finite.refine((x) => x >= 0, "expected Σp ≥ 0"), whole, whole]);
+const classCellsAgg = z.strictObject({
+  predicted: z.record(classBinKey, classCell),
+  other: z.record(classBinKey, classCell),
+});
+
 const rollupOf = <F extends 1 | 2, N extends typeof numericAggV1 | typeof numericAggV2>(
   format: F,
   numericAgg: N,
@@ -114,6 +133,11 @@ const rollupOf = <F extends 1 | 2, N extends typeof numericAggV1 | typeof numeri
       z.record(z.string().max(200), z.record(z.union([confidenceBin, z.literal("-1")]), count)),
     ),
     regression: regressionAgg(numericAgg).nullable().optional(),
+    classCells: z
+      .record(z.string().min(1).max(200), classCellsAgg)
+      .refine((m) => Object.keys(m).length <= MAX_CLASSES, `expected at most ${MAX_CLASSES} classes`)
+      .nullable()
+      .optional(),
   });
 
 /** The rollup document: format 2, or format 1 (decoded by format.ts). */
@@ -149,6 +173,8 @@ export interface ProfileFeatures {
   categorical: ReadonlySet<string>;
   /** Whether the model is a regression (only then may a profile carry `regression`). */
   regression?: boolean;
+  /** Whether the model is multiclass (only then may a profile carry `classCells`). */
+  multiclass?: boolean;
 }
 
 /**
@@ -236,7 +262,48 @@ export function checkProfile(
         message: `more rows with y ≠ 0 than labelled rows (${g.n})`,
       };
   }
+  if (r.classCells) {
+    const bad = checkClassCells(r, features);
+    if (bad) return bad;
+  }
   if (labelled + (g?.n ?? 0) > r.rows)
     return { path: "rollup.labels", message: `more labelled rows (${labelled + (g?.n ?? 0)}) than rows` };
+  return null;
+}
+
+/**
+ * A profile's class cells: only for a multiclass model; per cell Σp_k within [bin/1000, (bin+1)/1000]
+ * per row and labelled ≤ rows, truly-k ≤ labelled; per class at most `rows` rows; and the rows
+ * predicting a class (each row sits in one `predicted` cell) at most `rows` in all.
+ */
+function checkClassCells(r: RollupData, features: ProfileFeatures): { path: string; message: string } | null {
+  if (!features.multiclass)
+    return { path: "rollup.classCells", message: "only a multiclass model's profile holds class cells" };
+  let predictedRows = 0;
+  for (const [cls, agg] of Object.entries(r.classCells ?? {})) {
+    let rows = 0;
+    for (const side of ["predicted", "other"] as const)
+      for (const [bin, cell] of Object.entries(agg[side])) {
+        const path = `rollup.classCells.${cls}.${side}.${bin}`;
+        const [n, sp, labelled, pos] = cell as ClassCell;
+        const lo = Number(bin) / CLASS_BINS;
+        const hi = Math.min(1, (Number(bin) + 1) / CLASS_BINS);
+        if (labelled > n || pos > labelled) return { path, message: "expected truly-k ≤ labelled ≤ rows" };
+        if (sp < n * lo - 1e-9 * n || sp > n * hi + 1e-9 * n)
+          return { path, message: `Σp of ${n} rows must lie in [${n} × ${lo}, ${n} × ${hi}]` };
+        rows += n;
+        if (side === "predicted") predictedRows += n;
+      }
+    if (rows > r.rows)
+      return {
+        path: `rollup.classCells.${cls}`,
+        message: `more rows (${rows}) than the profile's (${r.rows})`,
+      };
+  }
+  if (predictedRows > r.rows)
+    return {
+      path: "rollup.classCells",
+      message: `more predicting rows (${predictedRows}) than the profile's rows (${r.rows})`,
+    };
   return null;
 }

@@ -1,43 +1,23 @@
 /**
  * A regression model's labelled rows in a rollup, as moments that merge by addition (see
- * RegressionAgg). Part of the rollup document (model.ts); depends on nothing but numeric.ts.
+ * RegressionAgg). Part of the rollup document (model.ts); the moments and their metrics are the
+ * pure ones of src/monitoring/stats/regression.ts, so rollups and raw rows reduce alike.
  */
+import { addMoments, emptyMoments, type RegressionMoments } from "../monitoring/stats/regression.js";
 import { addNumeric, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
 
 /**
  * The labelled rows of a regression model as mergeable moments, e = label − prediction, y = label:
  * enough for MAE, RMSE, MAPE and R² of any set of buckets, plus the residual's distribution.
  */
-export interface RegressionAgg {
-  /** Labelled rows whose prediction and label are both numbers. */
-  n: number;
-  /** Σe, Σ|e|, Σe². */
-  sumErr: number;
-  sumAbsErr: number;
-  sumSqErr: number;
-  /** Σ|e|/|y| over the rows with y ≠ 0, and how many those are (MAPE leaves y = 0 out). */
-  sumApe: number;
-  nonZero: number;
-  /** Σy and Σy² (the total sum of squares of R²). */
-  sumY: number;
-  sumSqY: number;
+export interface RegressionAgg extends RegressionMoments {
   /** The residual e as a numeric column (its drift is checked like a feature's). */
   residual: NumericAgg;
 }
 
 /** An empty regression aggregate. */
 export function emptyRegression(): RegressionAgg {
-  return {
-    n: 0,
-    sumErr: 0,
-    sumAbsErr: 0,
-    sumSqErr: 0,
-    sumApe: 0,
-    nonZero: 0,
-    sumY: 0,
-    sumSqY: 0,
-    residual: emptyNumeric(),
-  };
+  return { ...emptyMoments(), residual: emptyNumeric() };
 }
 
 /** Adds (count = 1) or takes out (count = −1) one labelled regression row. */
@@ -58,13 +38,6 @@ export function addResidual(a: RegressionAgg, prediction: number, label: number,
 
 /** Adds `b` into `a`. */
 export function mergeRegression(a: RegressionAgg, b: RegressionAgg): void {
-  a.n += b.n;
-  a.sumErr += b.sumErr;
-  a.sumAbsErr += b.sumAbsErr;
-  a.sumSqErr += b.sumSqErr;
-  a.sumApe += b.sumApe;
-  a.nonZero += b.nonZero;
-  a.sumY += b.sumY;
-  a.sumSqY += b.sumSqY;
+  addMoments(a, b);
   mergeNumeric(a.residual, b.residual);
 }

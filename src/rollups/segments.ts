@@ -13,6 +13,8 @@ import {
   type RollupRow,
 } from "./model.js";
 
+export { parseSegmentSpec, segmentFeatures } from "../shared/segment-spec.js";
+
 /** The value every segment value past the cap folds into (as the rollups' OTHER_CATEGORY). */
 export const SEGMENT_OTHER = "(other)";
 
@@ -26,9 +28,17 @@ export function parseSegment(key: string): { feature: string; value: string } | 
   return { feature: key.slice(0, i).trim(), value: key.slice(i + 1).trim() };
 }
 
+/** A segment feature of a split: its categorical slot, and its listed values if the config names them. */
+export interface SegmentFeature {
+  name: string;
+  index: number;
+  /** Only these values are segments (the rest fold into `(other)`); absent: first seen, up to the cap. */
+  values?: readonly string[] | null;
+}
+
 /** How one model's rows are split into segments: the segment features (by categorical slot) and the value cap. */
 export interface SegmentSplit {
-  features: readonly { name: string; index: number }[];
+  features: readonly SegmentFeature[];
   /** The kept value of a feature value (itself while under the cap, else SEGMENT_OTHER). */
   valueOf(feature: string, value: string): string;
 }
@@ -56,10 +66,14 @@ export function createSegmentValues(cap: number) {
       }
     },
     /** The split of a model with these segment features (index: 0-based categorical slot). */
-    split(modelId: number, features: readonly { name: string; index: number }[]): SegmentSplit {
+    split(modelId: number, features: readonly SegmentFeature[]): SegmentSplit {
+      const listed = new Map<string, Set<string>>();
+      for (const f of features) if (f.values) listed.set(f.name, new Set(f.values));
       return {
         features,
         valueOf(feature, value) {
+          const only = listed.get(feature);
+          if (only) return only.has(value) ? value : SEGMENT_OTHER;
           const s = setOf(modelId, feature);
           if (s.has(value)) return value;
           if (s.size < cap) {

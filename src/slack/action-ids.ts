@@ -31,6 +31,8 @@ export const ACTION_IDS = {
   oncallFindCover: "oncall_find_cover",
   /** On a cover request: the clicker takes the shift; value `<schedule>|<start ms>|<end ms>|<asker>`. */
   oncallTakeShift: "oncall_take_shift",
+  /** On `/mlops oncall`: opens the override modal; value: the schedule shown, or empty. */
+  oncallAddOverride: "oncall_add_override",
 } as const;
 
 /** Modal callback ids. */
@@ -42,6 +44,8 @@ export const VIEW_IDS = {
   runbookConfirm: "runbook_confirm_modal",
   /** Asks why a candidate is rejected. */
   retrainReject: "retrain_reject_modal",
+  /** Sets an on-call override: schedule, person, from, to. */
+  oncallOverride: "oncall_override_modal",
 } as const;
 
 /** Input blocks and elements inside modals, read back from `view.state.values`. */
@@ -56,6 +60,11 @@ export const INPUT_IDS = {
   runbookParamPrefix: "runbook_param:",
   rejectReasonBlock: "reject_reason",
   rejectReason: "reject_reason_text",
+  /** The override modal's inputs (block and element share the id). */
+  overrideSchedule: "override_schedule",
+  overrideUser: "override_user",
+  overrideFrom: "override_from",
+  overrideTo: "override_to",
 } as const;
 
 /** The action_id of the button that runs runbook `name` for an incident. */

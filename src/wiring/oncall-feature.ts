@@ -3,51 +3,69 @@
  * `/mlops oncall [model|schedule]` (schedules here, models through escalation's command).
  */
 
-import { join } from "node:path";
 import type { Feature, FeatureContext } from "../features.js";
 import { scheduleRoutes } from "../http/schedule-routes.js";
 import { createIncidentRepository, formatRef, sandboxNames } from "../incidents/index.js";
 import {
+  CALENDAR_REFRESH_CRON,
   type CalendarFetcher,
-  createCalendarRefresher,
+  type CalendarRefresh,
+  createCalendarRefresh,
   createHandoffReminders,
   createOnCallService,
   createOverrideService,
   createUserGroupSync,
-  fileCalendarCache,
   HANDOFF_REMINDER_CRON,
-  memoryCalendarCache,
   type OnCallService,
   USERGROUP_SYNC_CRON,
 } from "../oncall/index.js";
+import { createOutboxRepository } from "../outbox/index.js";
 import { createScheduler, type Scheduler } from "../scheduler/index.js";
 import type { Subcommand } from "../slack/commands/types.js";
-import { onCallCommand } from "../slack/oncall/commands.js";
+import { onCallCommand, viewerTimeZone } from "../slack/oncall/commands.js";
 import { registerCoverListeners } from "../slack/oncall/cover-listeners.js";
 import { outboxHandoffSender } from "../slack/oncall/handoff-dm.js";
+import { registerOverrideModal } from "../slack/oncall/override-modal.js";
 import { slackUserGroupMembers } from "../slack/oncall/usergroups.js";
 import { type SlackApi, SlackApiError, slackApiOf } from "../slack/web-api.js";
 
 /** The largest calendar a schedule URL may answer with. */
 const MAX_CALENDAR_BYTES = 5 * 1024 * 1024;
 
-/** GET a calendar URL: 10 s at most, 2xx only, at most 5 MB. */
-const fetchCalendarText: CalendarFetcher = async (url) => {
-  const res = await fetch(url, {
-    headers: { accept: "text/calendar, */*;q=0.5" },
-    signal: AbortSignal.timeout(10_000),
-  });
+/**
+ * GET a calendar URL: 10 s at most, 2xx (or 304 to an If-None-Match) only, at most 5 MB. The
+ * errors say what went wrong without the URL, which may carry a secret token.
+ */
+export const fetchCalendarText: CalendarFetcher = async (url, etag) => {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { accept: "text/calendar, */*;q=0.5", ...(etag ? { "if-none-match": etag } : {}) },
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    throw new Error(
+      e.name === "TimeoutError" ? "timed out after 10 s" : `unreachable (${e.cause?.code ?? e.message})`,
+    );
+  }
+  if (res.status === 304 && etag) return { notModified: true };
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const text = await res.text();
   if (text.length > MAX_CALENDAR_BYTES) throw new Error(`larger than ${MAX_CALENDAR_BYTES} bytes`);
-  return text;
+  return { text, etag: res.headers.get("etag") };
 };
+
+/** How often each replica loads the stored copies of URL schedules another replica fetched. */
+const CALENDAR_SYNC_MS = 30_000;
 
 /** The on-call feature plus its service, for the escalation path and tests. */
 export interface OnCallFeature extends Feature {
   oncall: OnCallService;
-  /** Runs the claimed on-call jobs (`oncall:handoff-reminders`). */
+  /** Runs the claimed on-call jobs (`oncall:handoff-reminders`, `oncall:calendar-refresh`, …). */
   scheduler: Scheduler;
+  /** URL schedules: the claimed refresh and this replica's load of the stored copies. */
+  calendars: CalendarRefresh;
 }
 
 /**
@@ -63,6 +81,8 @@ export function createOnCallFeature(
     wake?: () => void;
     /** Names this replica's claims (tests running two in one process). */
     instanceId?: string;
+    /** Fetches URL schedules; a plain GET when absent. */
+    fetchCalendar?: CalendarFetcher;
   } = {},
 ): OnCallFeature {
   const names = sandboxNames(ctx.config);
@@ -90,13 +110,6 @@ export function createOnCallFeature(
     clock: ctx.clock,
     // The sandbox's made-up people by name; with real Slack the feed shows user ids.
     displayName: (user) => names.get(user),
-    fetchCalendar: fetchCalendarText,
-    cache: ctx.dataDir ? fileCalendarCache(join(ctx.dataDir, "schedules")) : memoryCalendarCache(),
-  });
-  const refresher = createCalendarRefresher({
-    oncall,
-    config: ctx.config,
-    logger: ctx.logger.child({ component: "oncall" }),
   });
   const incidentsRepo = createIncidentRepository(ctx.database.db);
   const reminders = createHandoffReminders({
@@ -119,15 +132,38 @@ export function createOnCallFeature(
     instanceId: deps.instanceId,
     liveness: deps.instanceId ? undefined : ctx.liveness,
   });
-  scheduler.add({
-    name: "oncall:handoff-reminders",
-    cron: HANDOFF_REMINDER_CRON,
-    run: async (tickAt) => {
-      const sent = await reminders.run(tickAt);
-      if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
+  // Only when some schedule reminds: a deployment (or a test bot) without reminders claims no tick for them.
+  if (Object.values(ctx.config.schedules).some((s) => typeof s.remind_before === "number"))
+    scheduler.add({
+      name: "oncall:handoff-reminders",
+      cron: HANDOFF_REMINDER_CRON,
+      run: async (tickAt) => {
+        const sent = await reminders.run(tickAt);
+        if (sent.length) ctx.logger.info({ tickAt, reminders: sent.length }, "handoff reminders queued");
+      },
+    });
+  const logger = ctx.logger.child({ component: "oncall" });
+  const calendars = createCalendarRefresh({
+    db: ctx.database.db,
+    config: ctx.config,
+    logger,
+    oncall,
+    fetchCalendar: deps.fetchCalendar ?? fetchCalendarText,
+    alert: async (tx, text) => {
+      await createOutboxRepository(tx).enqueue(
+        { method: "chat.postMessage", channel: ctx.config.workspace.alert_channel, payload: { text } },
+        ctx.clock.now(),
+      );
+      deps.wake?.();
     },
   });
-  const logger = ctx.logger.child({ component: "oncall" });
+  if (calendars.any)
+    scheduler.add({
+      name: "oncall:calendar-refresh",
+      cron: CALENDAR_REFRESH_CRON,
+      run: (t) => calendars.run(t),
+    });
+  let syncTimer: NodeJS.Timeout | undefined;
   const groupSync = createUserGroupSync({
     config: ctx.config,
     oncall,
@@ -160,6 +196,7 @@ export function createOnCallFeature(
     name: "oncall",
     oncall,
     scheduler,
+    calendars,
     http: scheduleRoutes({ oncall, apiTokens: ctx.apiTokens }),
     commands: [
       onCallCommand({
@@ -182,23 +219,50 @@ export function createOnCallFeature(
         channel: ctx.config.workspace.alert_channel,
         wake: () => deps.wake?.(),
       });
+      registerOverrideModal(app, {
+        db: ctx.database.db,
+        clock: ctx.clock,
+        logger,
+        audit: ctx.audit,
+        overrides,
+        api: () => {
+          if (!api) throw new Error("Slack is not connected yet");
+          return api;
+        },
+        viewerTz: async (user) => (await viewerTimeZone(api, user)) ?? ctx.config.workspace.timezone,
+        wake: () => deps.wake?.(),
+      });
     },
-    start() {
-      refresher.start();
+    async start() {
+      if (calendars.any) {
+        // The stored copies first, then this minute's tick (claimed: with several replicas starting
+        // together one fetches), then a reload now and then of what other replicas fetched.
+        await calendars
+          .sync()
+          .catch((err: unknown) => logger.warn({ err }, "could not load stored calendars"));
+        void scheduler
+          .tick("oncall:calendar-refresh")
+          .catch((err: unknown) => logger.warn({ err }, "first calendar refresh failed"));
+        syncTimer = setInterval(
+          () => void calendars.sync().catch((err: unknown) => logger.warn({ err }, "calendar sync failed")),
+          CALENDAR_SYNC_MS,
+        );
+        syncTimer.unref();
+      }
       scheduler.start();
     },
     async stop() {
-      refresher.stop();
+      if (syncTimer) clearInterval(syncTimer);
       await scheduler.stop();
     },
     degraded() {
-      const failing = oncall.remoteStatus().filter((s) => s.error);
+      const failing = oncall.remoteStatus().filter((s) => s.staleSince);
       if (!failing.length) return undefined;
       return {
         schedules: Object.fromEntries(
           failing.map((s) => [
             s.schedule,
-            { error: s.error?.message, since: s.error?.at, fetchedAt: s.fetchedAt },
+            { error: s.error?.message, staleSince: s.staleSince, fetchedAt: s.fetchedAt },
           ]),
         ),
       };

@@ -111,18 +111,19 @@ describe("API bearer tokens", () => {
   });
 
   it("records last use off the request path: nothing is written while verifying, one batched write follows", async () => {
-    const batched = createApiTokenService(database.db, systemClock, undefined, { flushEveryMs: 200 });
+    // The flush interval is long enough that a loaded machine still finishes the verifies first.
+    const batched = createApiTokenService(database.db, systemClock, undefined, { flushEveryMs: 1500 });
     const token = await batched.create("batched");
     const lastUsed = async () => {
       const row = (await batched.list()).find((t) => t.name === "batched");
       return row?.lastUsedAt ?? null;
     };
     const before = Date.now();
-    for (let i = 0; i < 50; i++) expect(await batched.verify(token)).toMatchObject({ tokenName: "batched" });
+    for (let i = 0; i < 20; i++) expect(await batched.verify(token)).toMatchObject({ tokenName: "batched" });
     expect(await lastUsed()).toBeNull();
     const started = Date.now();
     let seen: Date | null = null;
-    while (!seen && Date.now() - started < 5000) {
+    while (!seen && Date.now() - started < 8000) {
       seen = await lastUsed();
       if (!seen) await new Promise((r) => setTimeout(r, 20));
     }

@@ -1,19 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, parseEnv, slackMode } from "../../src/config/index.js";
+import { parseConfig, parseEnv, slackMode } from "../../src/config/index.js";
 import { configJsonSchema } from "../../src/config/json-schema.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
-
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, "test.yaml", env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const demo = demoConfigText;
+const problems = configProblems;
 
 describe("the YAML config", () => {
   it("accepts the shipped demo with one model, fraud-detector, and fills defaults", () => {

@@ -1,19 +1,10 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../src/config/index.js";
+import { parseConfig } from "../../src/config/index.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
+const demo = demoConfigText;
+const problems = configProblems;
 const regression = (text: string) => text.replace("task: binary_classification", "task: regression");
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "test.yaml", {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
 
 describe("the performance monitor's metric and the model's task", () => {
   it("refuses a regression metric for a classification model, naming the key", () => {

@@ -1,19 +1,10 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config/index.js";
 import { buildSchedules } from "../../src/oncall/index.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "test.yaml", {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const demo = demoConfigText;
+const problems = configProblems;
 
 describe("schedules in the config", () => {
   it("accepts the demo's ds-oncall: a weekly rotation of the two L2 people, handoff 09:00 Berlin", () => {
@@ -77,6 +68,29 @@ describe("schedules in the config", () => {
     expect(p).toEqual([
       expect.stringMatching(
         /^escalation\.default\.l2\.schedule \(line \d+\): unknown schedule 'ds-on-call' \(expected one of: ds-oncall\)$/,
+      ),
+    ]);
+  });
+
+  it("takes group: none with a schedule (a schedule-only tier), and refuses it without one", () => {
+    const alone = parseConfig(
+      demo.replace(
+        "l2: { group: l2, wait: 15m, dm: true }",
+        "l2: { group: none, wait: 15m, dm: true, schedule: ds-oncall }",
+      ),
+      "t.yaml",
+      {},
+    );
+    expect(alone.escalation.default.l2).toMatchObject({ group: "none", schedule: "ds-oncall" });
+    const p = problems(
+      demo.replace(
+        "critical: { start: l2, l2: { wait: 15m } }",
+        "critical: { start: l2, l2: { group: none } }",
+      ),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(
+        /^escalation\.severity\.critical\.l2\.group \(line \d+\): 'none' pages only whoever is on call in the tier's schedule, and escalation\.severity\.critical\.l2 has no schedule/,
       ),
     ]);
   });

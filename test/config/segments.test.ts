@@ -1,18 +1,9 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../src/config/index.js";
+import { parseConfig } from "../../src/config/index.js";
+import { configProblems, demoConfigText } from "../helpers/config.js";
 
-const demo = readFileSync(new URL("../../mlops.config.yaml", import.meta.url), "utf8");
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "test.yaml", {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const demo = demoConfigText;
+const problems = configProblems;
 
 describe("segments in the config", () => {
   it("the demo segments fraud-detector by country with the default cap, and runs drift per segment", () => {
@@ -33,5 +24,24 @@ describe("segments in the config", () => {
     expect(
       problems(demo.replace("segments: [country]", "segments: [country]\n    segment_cap: 0")).join("\n"),
     ).toMatch(/models\[0\]\.segment_cap/);
+  });
+
+  it("takes a feature with the values to monitor, and refuses a malformed or contradictory list", () => {
+    const listed = parseConfig(
+      demo.replace("segments: [country]", 'segments: ["country = DE, FR"]'),
+      "t.yaml",
+      {},
+    );
+    expect(listed.models[0]?.segments).toEqual(["country = DE, FR"]);
+    const bad = (segments: string) =>
+      problems(demo.replace("segments: [country]", `segments: ${segments}`)).join("\n");
+    expect(bad('["country ="]')).toMatch(/models\[0\]\.segments\[0\].*not a segment/);
+    expect(bad('["country = DE, , FR"]')).toMatch(/not a segment/);
+    expect(bad('["country = DE, DE"]')).toMatch(/value 'DE' is listed twice/);
+    expect(bad('["country = DE, (other)"]')).toMatch(/'\(other\)' is where unlisted values go/);
+    expect(bad('[country, "country = DE"]')).toMatch(
+      /models\[0\]\.segments\[1\].*feature 'country' is segmented twice/,
+    );
+    expect(bad('["amount = 1, 2"]')).toMatch(/segment feature 'amount' is numeric/);
   });
 });

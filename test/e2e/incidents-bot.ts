@@ -8,7 +8,7 @@ import {
   type IncidentsFeature,
   type IncidentsFeatureOptions,
 } from "../../src/wiring/incidents-feature.js";
-import { demoConfig } from "../helpers/bot.js";
+import { demoConfig, withoutHandoffReminders } from "../helpers/bot.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
 
 /** The API token the incident e2e bots accept. */
@@ -43,7 +43,8 @@ export async function startIncidentBot(
   let feature: IncidentsFeature | undefined;
   const bot = await startBot({
     env,
-    config: opts.config ?? demoConfig(),
+    // Handoff reminders off: with every feature on, the demo's would fire on a real Monday morning.
+    config: withoutHandoffReminders(opts.config ?? demoConfig()),
     logger: testLogger,
     slackRetries: 0,
     database,

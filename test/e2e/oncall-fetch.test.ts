@@ -1,21 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/index.js";
+import { createFeatures } from "../../src/features.js";
+import type { OnCallFeature } from "../../src/wiring/oncall-feature.js";
 import { oneModelConfigInput, startTestBot } from "../helpers/bot.js";
+import { manualClock } from "../helpers/monitoring.js";
 import { eventually } from "./incidents-bot.js";
 
 const FIXTURE = readFileSync(new URL("../oncall/fixtures/ds-oncall-export.ics", import.meta.url), "utf8");
 /** Dev's first fortnight in the fixture (Monday 9 March 2026, 09:30 in Berlin). */
-const clock = { now: () => new Date("2026-03-09T08:30:00Z") };
+const clock = manualClock(new Date("2026-03-09T08:30:00Z"));
 
 let server: Server;
 let answer: { status: number; body: string } = { status: 200, body: FIXTURE };
 let requests = 0;
-const dataDir = mkdtempSync(join(tmpdir(), "mlops-oncall-fetch-"));
+let bot: Awaited<ReturnType<typeof startTestBot>>;
+let feature: OnCallFeature;
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
@@ -23,15 +25,8 @@ beforeAll(async () => {
     res.writeHead(answer.status, { "content-type": "text/calendar" }).end(answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-function config() {
   const { port } = server.address() as AddressInfo;
-  return configSchema.parse(
+  const config = configSchema.parse(
     oneModelConfigInput({
       schedules: {
         "vendor-oncall": {
@@ -44,38 +39,58 @@ function config() {
       },
     }),
   );
-}
+  bot = await startTestBot({
+    config,
+    clock,
+    features: (ctx) => {
+      const features = createFeatures(ctx);
+      feature = features.find((f) => f.name === "oncall") as OnCallFeature;
+      return features;
+    },
+  });
+});
+afterAll(async () => {
+  await bot?.close();
+  await new Promise((resolve) => server.close(resolve));
+});
 
-async function whoIsOn(bot: Awaited<ReturnType<typeof startTestBot>>): Promise<string> {
+async function whoIsOn(): Promise<string> {
   const channel = bot.sandbox.workspace.channelByName("fraud-alerts")?.id as string;
   const res = await bot.sandbox.driver.command("U0DANA", channel, "oncall vendor-oncall");
   return JSON.stringify(res.body);
 }
+const alerts = () =>
+  bot.sandbox.workspace.messages("mlops-alerts").filter((m) => m.text.includes("On-call schedule"));
 
 describe("a schedule fetched from a URL by the running bot", () => {
-  it("fetches at start, stores the copy, and after a restart with the URL failing answers from it", async () => {
-    const first = await startTestBot({ config: config(), clock, env: { MLOPS_DATA_DIR: dataDir } });
-    try {
-      await eventually("the first fetch", async () => (await whoIsOn(first)).includes("*Now:* <@U0DEV>"));
-      expect(requests).toBeGreaterThanOrEqual(1);
-      expect(readFileSync(join(dataDir, "schedules", "vendor-oncall.ics"), "utf8")).toBe(FIXTURE);
-    } finally {
-      await first.close();
-    }
+  it("fetches at start; a feed that goes bad keeps the copy, alerts the channel once, and shows stale since", async () => {
+    await eventually("the first fetch", async () => (await whoIsOn()).includes("*Now:* <@U0DEV>"));
+    expect(requests).toBe(1);
 
     answer = { status: 503, body: "upstream down" };
-    const second = await startTestBot({ config: config(), clock, env: { MLOPS_DATA_DIR: dataDir } });
-    try {
-      expect(await whoIsOn(second)).toContain("*Now:* <@U0DEV>");
-      const ready = await eventually("/readyz to report the failed fetch", async () => {
-        const body = (await (await fetch(`${second.url}/readyz`)).json()) as Record<string, unknown>;
-        return body.status === "degraded" && body;
-      });
-      expect(JSON.stringify(ready)).toContain("HTTP 503");
-      expect(await whoIsOn(second)).toContain("*Now:* <@U0DEV>");
-      expect(existsSync(join(dataDir, "schedules", "vendor-oncall.ics"))).toBe(true);
-    } finally {
-      await second.close();
+    // An hour on (refresh_every's default), the claimed tick fetches again; twice more while failing.
+    for (const at of ["2026-03-09T09:30:00Z", "2026-03-09T09:35:00Z"]) {
+      clock.set(new Date(at));
+      expect(await feature.scheduler.claimTick("oncall:calendar-refresh", new Date(at))).toBe("ran");
     }
+    expect(requests).toBe(3);
+    const view = await whoIsOn();
+    expect(view).toContain("*Now:* <@U0DEV>");
+    // Dana reads 09:30Z on her Berlin clock.
+    expect(view).toContain(
+      "*Stale since Mon 9 Mar 10:30*: the schedule's feed could not be fetched (HTTP 503)",
+    );
+    const [alert] = await eventually("the alert", () => alerts().length > 0 && alerts());
+    expect(alert?.text).toContain("*vendor-oncall* could not be fetched from 127.0.0.1");
+    const ready = (await (await fetch(`${bot.url}/readyz`)).json()) as Record<string, unknown>;
+    expect(ready.status).toBe("degraded");
+    expect(JSON.stringify(ready)).toContain("HTTP 503");
+
+    answer = { status: 200, body: FIXTURE };
+    clock.set(new Date("2026-03-09T09:40:00Z"));
+    expect(await feature.scheduler.claimTick("oncall:calendar-refresh", clock.now())).toBe("ran");
+    await eventually("the recovery note", () => alerts().length === 2);
+    expect(alerts()[1]?.text).toContain("could be fetched again");
+    expect(await whoIsOn()).not.toContain("Stale since");
   });
 });

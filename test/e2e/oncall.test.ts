@@ -1,13 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiTokenService } from "../../src/api-tokens/index.js";
+import { auditLog, oncallOverrides } from "../../src/db/schema/index.js";
 import { createFeatures } from "../../src/features.js";
 import { USER_PROPERTY } from "../../src/oncall/index.js";
 import { systemClock } from "../../src/shared/clock.js";
-import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import { ACTION_IDS, VIEW_IDS } from "../../src/slack/action-ids.js";
 import type { OnCallFeature } from "../../src/wiring/oncall-feature.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
 import { freePort, spawnBot } from "../helpers/process.js";
@@ -19,6 +21,7 @@ let bot: TestBot;
 let readToken: string;
 let ingestToken: string;
 let alertsToken: string;
+let calendarToken: string;
 let oncallFeature: OnCallFeature;
 
 /** Wednesday 25 March 2026, 13:00 in Berlin: week 11 of the demo's ds-oncall rotation (Dev's). */
@@ -32,9 +35,14 @@ beforeAll(async () => {
   // Its L2 tier pages ds-oncall's person on call (besides mentioning the group).
   const config = demoConfig();
   config.escalation.default.l2.schedule = "ds-oncall";
+  // Critical incidents start at L2, and there L2 is schedule-only: no group, just the person on call.
+  const critical = config.escalation.severity.critical;
+  if (!critical) throw new Error("the demo config has a critical escalation policy");
+  critical.l2 = { ...critical.l2, group: "none" };
   bot = await startTestBot({
     config,
     clock,
+    handoffReminders: true,
     features: (ctx) => {
       const features = createFeatures(ctx);
       oncallFeature = features.find((f) => f.name === "oncall") as OnCallFeature;
@@ -45,6 +53,7 @@ beforeAll(async () => {
   readToken = await tokens.create("calendar-reader", ["read"]);
   ingestToken = await tokens.create("ingest-only", ["ingest"]);
   alertsToken = await tokens.create("alertmanager", ["alerts"]);
+  calendarToken = await tokens.create("my-calendar", ["calendar"]);
 });
 afterAll(async () => {
   await bot?.close();
@@ -100,6 +109,23 @@ describe("GET /api/v1/schedules/<name>.ics", () => {
     (parsed[parsed.length - 1] as string[])[2] = "2026-06-17T12:00:00.000Z";
     expect(parsed).toEqual(expectedShifts());
     expect(events[1]?.summary).toBe("On call: Dana Science (L2 data scientist) (@dana)");
+  });
+
+  it("takes a calendar-only token in the address, for calendar apps, and no other token there", async () => {
+    const url = (token: string) => `/api/v1/schedules/ds-oncall.ics?token=${encodeURIComponent(token)}`;
+    const ok = await feed(url(calendarToken));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("BEGIN:VCALENDAR");
+    // A read token could read the incident log too: it may not travel in an address.
+    const read = await feed(url(readToken));
+    expect(read.status).toBe(403);
+    expect(((await read.json()) as { message: string }).message).toContain(
+      "only a token whose one scope is calendar",
+    );
+    expect((await feed(url("not-a-token"))).status).toBe(401);
+    // In the header the calendar token reads the feed, and nothing else.
+    expect((await feed("/api/v1/schedules/ds-oncall.ics", calendarToken)).status).toBe(200);
+    expect((await feed("/api/v1/incidents", calendarToken)).status).toBe(403);
   });
 
   it("answers 404 naming the known feeds for an unknown schedule", async () => {
@@ -167,6 +193,50 @@ describe("an L2 page through the ds-oncall schedule", () => {
     );
     expect(JSON.stringify(mention.blocks)).toContain("<@U0DEV> (on call in ds-oncall) <!subteam^");
     expect(dms("U0DANA")).toHaveLength(0);
+  });
+});
+
+describe("a schedule-only tier (group: none)", () => {
+  it("pages only the person on call, mentions no group, and lets only them escalate from it", async () => {
+    const fired = await fetch(`${bot.url}/api/v1/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alertsToken}`, "content-type": "application/json" },
+      body: JSON.stringify(alertmanagerFiring("FraudScorerDown", "critical", "the scorer is down")),
+    });
+    expect(fired.status).toBe(200);
+    const { workspace, driver } = bot.sandbox;
+    const channel = workspace.channelByName("fraud-alerts")?.id as string;
+    const card = await eventually("the critical incident's card", () =>
+      workspace
+        .messages(channel)
+        .find((m) => /^INC-\d+ \[/.test(m.text) && m.text.includes("the scorer is down")),
+    );
+    const ref = card.text.split(" ")[0] as string;
+    const dms = (user: string) => workspace.messages(workspace.openDm([user]).channel.id);
+    // Critical starts at L2 at once: Dev (on call this week) is DMed, nobody else of the L2 group.
+    const page = await eventually(
+      "Dev's page",
+      () => dms("U0DEV").find((m) => m.text.startsWith(ref)),
+      15_000,
+    );
+    expect(JSON.stringify(page.blocks)).toContain("on call in ds-oncall");
+    expect(dms("U0DANA").some((m) => m.text.startsWith(ref))).toBe(false);
+    const mention = await eventually("the L2 mention in the thread", () =>
+      workspace.thread(channel, card.ts).find((m) => m.text.includes("L2 page")),
+    );
+    const said = JSON.stringify(mention.blocks);
+    expect(said).toContain("<@U0DEV> (on call in ds-oncall)");
+    expect(said).not.toContain("<!subteam^");
+    const tierShown = await eventually("the card's tier", () => {
+      const now = workspace.messages(channel).find((m) => m.ts === card.ts);
+      return JSON.stringify(now?.blocks).includes("L2 (on call in ds-oncall)") ? now : undefined;
+    });
+    expect(tierShown).toBeDefined();
+    // Dana is in the L2 group but not on call, so she is not of this tier: she may not page L3.
+    const refused = await driver.command("U0DANA", channel, `escalate ${ref} over to the owners`);
+    expect(JSON.stringify(refused.body)).toMatch(/You may not escalate .* from L2/);
+    const ok = await driver.command("U0DEV", channel, `escalate ${ref} over to the owners`);
+    expect(JSON.stringify(ok.body)).toContain("to L3");
   });
 });
 
@@ -303,6 +373,104 @@ describe("a handoff reminder's Find cover, and Take this shift", () => {
     expect(JSON.stringify(view.body)).toContain(
       "*Next:* <@U0MAYA> (override) from Mon 30 Mar 09:00 until Mon 6 Apr 09:00",
     );
+  });
+});
+
+describe("the Add override modal from /mlops oncall", () => {
+  const workspace = () => bot.sandbox.workspace;
+  const driver = () => bot.sandbox.driver;
+  const channel = () => workspace().channelByName("fraud-alerts")?.id as string;
+  /** Runs `/mlops <text>` and returns the ephemeral answer the sandbox shows `user`. */
+  async function answer(user: string, text: string) {
+    const before = workspace().ephemerals(user).length;
+    expect((await driver().command(user, channel(), text)).status).toBe(200);
+    const shown = workspace().ephemerals(user);
+    expect(shown.length).toBe(before + 1);
+    return shown.at(-1) as NonNullable<ReturnType<TestBot["sandbox"]["workspace"]["ephemeral"]>>;
+  }
+  const overrides = async () =>
+    (await bot.database.db.select().from(oncallOverrides)).filter((o) => o.who === "U0GUEST");
+
+  it("is offered only to people who may set overrides; a forged click is refused with an ephemeral", async () => {
+    expect(JSON.stringify((await answer("U0OLIVIA", "oncall ds-oncall")).blocks)).not.toContain(
+      ACTION_IDS.oncallAddOverride,
+    );
+    const dana = await answer("U0DANA", "oncall ds-oncall");
+    expect(JSON.stringify(dana.blocks)).toContain(ACTION_IDS.oncallAddOverride);
+    expect(JSON.stringify((await answer("U0MAYA", "oncall")).blocks)).toContain(ACTION_IDS.oncallAddOverride);
+    // Olivia replays the button she never got: no modal, an ephemeral saying who may.
+    expect((await driver().clickButton("U0OLIVIA", dana, ACTION_IDS.oncallAddOverride)).status).toBe(200);
+    await eventually("Olivia's refusal", () =>
+      workspace()
+        .ephemerals("U0OLIVIA")
+        .find((e) => e.text.includes("manage_oncall")),
+    );
+    expect(workspace().views("U0OLIVIA")).toEqual([]);
+  });
+
+  it("validates each field, storing nothing, then sets the same audited override as the command and confirms it", async () => {
+    const dana = await answer("U0DANA", "oncall ds-oncall");
+    expect((await driver().clickButton("U0DANA", dana, ACTION_IDS.oncallAddOverride)).status).toBe(200);
+    const view = await eventually("the override modal", () =>
+      workspace()
+        .views("U0DANA")
+        .find((v) => v.open && v.view.callback_id === VIEW_IDS.oncallOverride),
+    );
+    expect(JSON.stringify(view.view.blocks)).toContain(
+      '"initial_option":{"text":{"type":"plain_text","text":"ds-oncall"}',
+    );
+    const at = (iso: string) => String(Date.parse(iso) / 1000);
+    const who = { override_user: "U0GUEST" };
+    // Ends before it starts, and a missing end: errors at the field, the modal stays open.
+    const backwards = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-04-20T10:00:00Z"),
+      override_to: at("2026-04-20T09:00:00Z"),
+    });
+    expect(backwards.body).toEqual({
+      response_action: "errors",
+      errors: { override_to: "The override must end after it starts." },
+    });
+    const past = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-03-01T10:00:00Z"),
+      override_to: at("2026-03-02T10:00:00Z"),
+    });
+    expect(past.body).toMatchObject({ errors: { override_to: expect.stringContaining("in the past") } });
+    const empty = await driver().submitView("U0DANA", view.id, { ...who, override_to: null });
+    expect(empty.body).toMatchObject({ errors: { override_to: "Pick when the override ends." } });
+    expect(workspace().view(view.id)?.open).toBe(true);
+    expect(await overrides()).toEqual([]);
+
+    // Gus (no group) covers Monday 20 April 11:00 to 13:00 Berlin time.
+    const ok = await driver().submitView("U0DANA", view.id, {
+      ...who,
+      override_from: at("2026-04-20T09:00:00Z"),
+      override_to: at("2026-04-20T11:00:00Z"),
+    });
+    expect(ok.status).toBe(200);
+    expect(workspace().view(view.id)?.open).toBe(false);
+    const [row] = await overrides();
+    expect(row).toMatchObject({ schedule: "ds-oncall", createdBy: "U0DANA" });
+    expect(row?.from.toISOString()).toBe("2026-04-20T09:00:00.000Z");
+    const confirmation = await eventually("the confirmation", () =>
+      workspace()
+        .ephemerals("U0DANA")
+        .find((e) => e.text.startsWith(`Override #${row?.id}:`)),
+    );
+    expect(confirmation.text).toBe(
+      `Override #${row?.id}: <@U0GUEST> from Mon 20 Apr 11:00 until Mon 20 Apr 13:00 (set by <@U0DANA>) on \`ds-oncall\` (times in Europe/Berlin). Undo with \`/mlops oncall undo ${row?.id}\`.`,
+    );
+    const audited = await bot.database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, "oncall.override"));
+    expect(
+      audited.filter((a) => a.outcome === "ok" && a.actor === "U0DANA").map((a) => a.detail),
+    ).toContainEqual(expect.objectContaining({ id: row?.id, who: "U0GUEST" }));
+    expect(await answer("U0DANA", `oncall undo ${row?.id}`)).toMatchObject({
+      text: expect.stringContaining(`Undid override #${row?.id}`),
+    });
   });
 });
 

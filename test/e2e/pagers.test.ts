@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bot, startBot } from "../../src/bot.js";
 import { configSchema, parseEnv } from "../../src/config/index.js";
 import { escalationDescriber, severityEscalator } from "../../src/escalation/index.js";
+import { createOnCallService } from "../../src/oncall/index.js";
 import { createEscalationFeature } from "../../src/wiring/escalation-feature.js";
 import { createIncidentsFeature, type IncidentsFeature } from "../../src/wiring/incidents-feature.js";
 import { createPagersFeature, pagerQueueOf } from "../../src/wiring/pagers-feature.js";
@@ -14,6 +15,7 @@ import { buttonIds, eventually, outboxDrained } from "./incidents-bot.js";
 const CHANNEL = "fraud-alerts";
 const MIN = 60_000;
 const SECRET = "pd-webhook-secret-0123456789";
+const PHONE_KEY = "PH0NEKEY0123456789";
 const clock = skippingClock();
 let pd: Awaited<ReturnType<typeof startFakePagerDuty>>;
 let bot: Bot & { sandbox: NonNullable<Bot["sandbox"]>; incidents: IncidentsFeature };
@@ -29,12 +31,30 @@ beforeAll(async () => {
           routing_key: "R0UTINGKEY0123456789",
           webhook_secret: SECRET,
           api_url: pd.url,
-          users: { PDANA01: "U0DANA" },
+          users: { PDANA01: "U0DANA", PDEV01: "U0DEV" },
         },
+        "pd-phone": { type: "pagerduty", routing_key: PHONE_KEY, api_url: pd.url },
       },
       // Critical incidents page L2 at once in Slack, and PagerDuty if nobody answers within 2 minutes.
+      // Warnings page L2 through the `solo` schedule (always Dev), whose own rules then apply.
       escalation: {
-        severity: { critical: { start: "l2", l2: { wait: "1h", notify: [{ pager: "pd", after: "2m" }] } } },
+        severity: {
+          critical: { start: "l2", l2: { wait: "1h", notify: [{ pager: "pd", after: "2m" }] } },
+          warning: { start: "l2", l2: { wait: "1h", schedule: "solo" } },
+        },
+      },
+      schedules: {
+        solo: { layers: [{ users: ["U0DEV"], rotation: "weekly", start: "2026-01-05" }] },
+      },
+      oncall: {
+        people: {
+          U0DEV: {
+            notify: [
+              { pager: "pd", after: "0m" },
+              { pager: "pd-phone", after: "5m" },
+            ],
+          },
+        },
       },
     }),
   );
@@ -52,7 +72,16 @@ beforeAll(async () => {
         describeEscalation: escalationDescriber(ctx.config),
         severityChanged: severityEscalator(ctx.config),
       });
-      const escalation = createEscalationFeature(ctx, { incidents, pagers: pagerQueueOf() }, { tickMs: 100 });
+      const schedules = createOnCallService({ config: ctx.config, clock });
+      const escalation = createEscalationFeature(
+        ctx,
+        {
+          incidents,
+          pagers: pagerQueueOf(),
+          onCall: async (schedule, at) => (await schedules.whoIsOn(schedule, at))?.user ?? null,
+        },
+        { tickMs: 100 },
+      );
       return [incidents, escalation, createPagersFeature(ctx, { incidents }, { tickMs: 100 })];
     },
   });
@@ -68,8 +97,8 @@ function text(m: { text?: string; blocks?: unknown } | undefined): string {
   return `${m?.text ?? ""} ${JSON.stringify(m?.blocks ?? [])}`;
 }
 
-async function openCritical() {
-  const [outcome] = await bot.incidents.intake.process([driftSignal(clock, { severity: "critical" })]);
+async function openCritical(severity: "critical" | "warning" = "critical") {
+  const [outcome] = await bot.incidents.intake.process([driftSignal(clock, { severity })]);
   if (!outcome?.incidentId) throw new Error("expected an incident");
   const ref = `INC-${outcome.incidentId}`;
   const card = await eventually(`the card of ${ref}`, () =>
@@ -186,5 +215,42 @@ describe("PagerDuty after the Slack page (sandbox, fake PagerDuty)", () => {
     } finally {
       pd.setMode("ok");
     }
+  });
+});
+
+describe("a person's own rules (oncall.people) when a tier pages them through a schedule", () => {
+  it("pages the on-call's own pager at once, in the timeline as theirs, and cancels the later rule once acknowledged", async () => {
+    const { id, ref } = await openCritical("warning");
+    const dm = await eventually("Dev's page as the on-call of solo", () =>
+      dmsOf(bot as unknown as EscalationBot, "U0DEV").find((m) => text(m).includes(ref)),
+    );
+    expect(dmsOf(bot as unknown as EscalationBot, "U0DANA").filter((m) => text(m).includes(ref))).toEqual([]);
+    const trigger = await eventually("the trigger of Dev's own rule", () =>
+      pd.events.find((e) => e.dedup_key === ref && e.event_action === "trigger"),
+    );
+    expect(trigger.routing_key).toBe("R0UTINGKEY0123456789");
+    expect(trigger.payload?.custom_details).toMatchObject({
+      on_call: "U0DEV",
+      on_call_provider_user: "PDEV01",
+    });
+    const sent = await eventually("the page in the timeline", async () =>
+      (await timeline(id)).find((e) => e.kind === "pager_sent"),
+    );
+    expect(sent.detail).toMatchObject({ pager: "pd", person: "U0DEV" });
+    expect(String(sent.detail.what)).toBe("PagerDuty (pd): trigger for L2 (<@U0DEV>'s own rule) accepted");
+
+    // Dev answers in Slack within the phone rule's 5 minutes: the phone is never called.
+    expect((await bot.sandbox.driver.clickButton("U0DEV", dm, "escalation_acknowledge")).status).toBe(200);
+    await eventually(
+      "the acknowledgement",
+      async () => (await bot.incidents.incidents.get(id)).state !== "open",
+    );
+    clock.advance(6 * MIN);
+    const skipped = await eventually("the phone rule cancelled", async () =>
+      (await timeline(id)).find((e) => e.kind === "pager_skipped"),
+    );
+    expect(skipped.detail).toMatchObject({ pager: "pd-phone", person: "U0DEV" });
+    expect(String(skipped.detail.what)).toContain("not paged: the incident was acknowledged first");
+    expect(pd.events.filter((e) => e.routing_key === PHONE_KEY)).toEqual([]);
   });
 });

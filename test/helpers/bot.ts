@@ -66,6 +66,20 @@ export function driftOnlyConfig(over: Partial<ModelConfig> = {}): MlopsConfig {
   return { ...config, models: [{ ...fraud, features, segments: [], monitors: { drift }, ...over }] };
 }
 
+/**
+ * `config` with every schedule's handoff reminders off. Test bots on the real clock use it: the
+ * reminder job reads the clock each minute, and the demo's Monday 09:00 Berlin handoff would DM
+ * Dana at 08:30 on a Monday inside whatever test runs then.
+ */
+export function withoutHandoffReminders(config: MlopsConfig): MlopsConfig {
+  return {
+    ...config,
+    schedules: Object.fromEntries(
+      Object.entries(config.schedules).map(([name, s]) => [name, { ...s, remind_before: "off" as const }]),
+    ),
+  };
+}
+
 /** Starts a bot in this process on a free port, with the sandbox and a fresh test database. */
 export async function startTestBot(
   opts: {
@@ -75,13 +89,17 @@ export async function startTestBot(
     clock?: BotOptions["clock"];
     /** Further environment variables (e.g. TRUST_PROXY, MLOPS_API_TOKEN, MLOPS_SANDBOX_SOCKET). */
     env?: Record<string, string>;
+    /** Keep the schedules' handoff reminders (`remind_before`); off by default (`withoutHandoffReminders`). */
+    handoffReminders?: boolean;
   } = {},
 ): Promise<Bot & { sandbox: NonNullable<Bot["sandbox"]> }> {
   const database = await openTestDatabase();
   const env = parseEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...opts.env });
+  const given = opts.config ?? demoConfig();
+  const config = opts.handoffReminders ? given : withoutHandoffReminders(given);
   const bot = await startBot({
     env,
-    config: opts.config ?? demoConfig(),
+    config,
     logger: testLogger,
     now: opts.now,
     features: opts.features,

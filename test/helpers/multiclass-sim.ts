@@ -40,3 +40,16 @@ export function sampleMulticlass(rand: () => number, n: number, pull: number) {
   }
   return { probs, labels, predicted };
 }
+
+/**
+ * The sample's vectors as the ingest API accepts them (summing to 1 within 1e-6): the largest
+ * probability takes up what the rounding to 3 decimals left over; the argmax is kept.
+ */
+export function sendable<T extends { probs: number[][] }>(s: T): T {
+  const probs = s.probs.map((p) => {
+    const top = p.indexOf(Math.max(...p));
+    const rest = p.reduce((a, v, k) => (k === top ? a : a + v), 0);
+    return p.map((v, k) => (k === top ? Math.round((1 - rest) * 1000) / 1000 : v));
+  });
+  return { ...s, probs };
+}

@@ -42,7 +42,7 @@ beforeAll(async () => {
     createOnCallFeature(featureContext(database, config, clock), { instanceId: "replica-b" }),
   ];
   // The feature takes the app's Web API client; its buttons are not clicked here.
-  const app = { client, action: () => app };
+  const app = { client, action: () => app, view: () => app };
   for (const r of replicas) r.slack?.(app as unknown as App);
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, configSchema, parseConfig } from "../../src/config/index.js";
-import { parseAnswer, sendRequest, verifyAnswer } from "../../src/pagers/index.js";
+import type { Incident } from "../../src/incidents/index.js";
+import { buildRequest, parseAnswer, sendRequest, verifyAnswer } from "../../src/pagers/index.js";
 import { oneModelConfigInput } from "../helpers/bot.js";
 import { pdWebhook, startFakePagerDuty } from "../helpers/fake-pagerduty.js";
 
@@ -120,6 +121,17 @@ escalation: { default: { l2: { notify: ${notify} } } }
     );
   });
 
+  it("a person's rule naming an unknown pager is refused, naming the key", () => {
+    const text = `${yaml(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax, substituted by parseConfig
+      '  pd: { type: pagerduty, routing_key: "${PD_KEY}" }',
+      "[{ pager: pd }]",
+    )}oncall: { people: { U0DEV: { notify: [{ pager: pd }, { pager: phone, after: 5m }] } } }\n`;
+    expect(() => parseConfig(text, "x.yaml", { PD_KEY: "R0UTINGKEY0123" })).toThrow(
+      /oncall\.people\.U0DEV\.notify\[1\]\.pager.*unknown pager 'phone'/,
+    );
+  });
+
   it("a too-short webhook secret is refused naming the key, and the API key is never printed", () => {
     const text = yaml(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax, substituted by parseConfig
@@ -135,5 +147,53 @@ escalation: { default: { l2: { notify: ${notify} } } }
     expect(error).toBeInstanceOf(ConfigError);
     expect(String((error as Error).message)).toMatch(/pagers\.og\.webhook_secret/);
     expect(String((error as Error).message)).not.toContain("og-key-0123456789");
+  });
+});
+
+describe("a trigger for a person's own rule", () => {
+  const cfg = configSchema.parse(
+    oneModelConfigInput({
+      pagers: {
+        og: {
+          type: "opsgenie",
+          api_key: "og-key-0123456789",
+          responders: [{ type: "team", name: "ds" }],
+          users: { "dev@example.com": "U0DEV" },
+        },
+        hook: { type: "webhook", url: "https://pager.example.com/hook", secret: "hook-secret-0123456789" },
+      },
+    }),
+  );
+  const incident = {
+    id: 7,
+    title: "Drift on amount",
+    model: "fraud-detector",
+    monitor: "drift",
+    subject: "amount",
+    severity: "warning",
+    state: "open",
+    openedAt: new Date("2026-03-09T09:00:00Z"),
+  } as Incident;
+  const body = (pager: string, person?: string) =>
+    JSON.parse(
+      buildRequest(
+        cfg.pagers[pager] as NonNullable<(typeof cfg.pagers)[string]>,
+        { incident, ref: "INC-7", action: "trigger", tier: 2, person },
+        new Date(),
+      ).body,
+    );
+
+  it("adds the person as an Opsgenie responder when mapped, and names them in a webhook", () => {
+    expect(body("og", "U0DEV").responders).toEqual([
+      { type: "team", name: "ds" },
+      { type: "user", username: "dev@example.com" },
+    ]);
+    expect(body("og").responders).toEqual([{ type: "team", name: "ds" }]);
+    expect(body("og", "U0DANA").responders).toEqual([{ type: "team", name: "ds" }]);
+    expect(body("hook", "U0DEV")).toMatchObject({
+      event: "page.trigger",
+      incident: "INC-7",
+      on_call: "U0DEV",
+    });
   });
 });

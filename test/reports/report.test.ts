@@ -109,13 +109,80 @@ const RUNS = [
   { incident: 5, name: "restart-service", status: "succeeded", verify: "passed", after: 1 * HOUR },
 ];
 
+/**
+ * Pages and answers on the incidents above (by index), when after the opening: the first is paged
+ * at L2 through ds-oncall and Dev's own PagerDuty rule, acknowledged there; the second at L1 with a
+ * trigger that failed after a retry and a phone rule cancelled by the acknowledgement in Slack; the
+ * last was opened before the period and is left out.
+ */
+const PAGING: {
+  incident: number;
+  after: number;
+  kind: string;
+  actor: string;
+  via: string;
+  detail: object;
+}[] = [
+  {
+    incident: 0,
+    after: 0,
+    kind: "paged",
+    actor: "system",
+    via: "escalation",
+    detail: { tier: 2, schedule: "ds-oncall", onCall: "U0DEV" },
+  },
+  {
+    incident: 0,
+    after: 2 * MIN,
+    kind: "pager_sent",
+    actor: "system",
+    via: "pager",
+    detail: { pager: "pd", action: "trigger", person: "U0DEV" },
+  },
+  {
+    incident: 0,
+    after: 4 * MIN,
+    kind: "acknowledged",
+    actor: "U0DEV",
+    via: "pager",
+    detail: { answeredFrom: "PagerDuty" },
+  },
+  { incident: 1, after: 0, kind: "paged", actor: "system", via: "escalation", detail: { tier: 1 } },
+  {
+    incident: 1,
+    after: 3 * MIN,
+    kind: "pager_failed",
+    actor: "system",
+    via: "pager",
+    detail: { pager: "pd", action: "trigger", final: false },
+  },
+  {
+    incident: 1,
+    after: 4 * MIN,
+    kind: "pager_failed",
+    actor: "system",
+    via: "pager",
+    detail: { pager: "pd", action: "trigger", final: true },
+  },
+  {
+    incident: 1,
+    after: 6 * MIN,
+    kind: "pager_skipped",
+    actor: "system",
+    via: "pager",
+    detail: { pager: "pd-phone", action: "trigger" },
+  },
+  { incident: 1, after: 10 * MIN, kind: "acknowledged", actor: "U0DANA", via: "button", detail: {} },
+  { incident: 5, after: 0, kind: "paged", actor: "system", via: "escalation", detail: { tier: 1 } },
+];
+const ids: number[] = [];
+
 /** Drift runs: amount's wasserstein per run, drifted at or above 0.1. */
 const AMOUNT = [0.02, 0.03, 0.5, 0.04, 0.8, 0.02, 0.3, 0.05];
 
 const at = (ago: number) => new Date(NOW - ago).toISOString();
 
 async function seed() {
-  const ids: number[] = [];
   modelId = Number(
     resultRows<{ id: number }>(await db.execute(sql`select id from models where slug = 'fraud-detector'`))[0]
       ?.id,
@@ -166,6 +233,11 @@ async function seed() {
     };
     await db.execute(sql`insert into incident_events (incident_id, at, kind, actor, via, detail)
       values (${ids[r.incident]}, ${at(i.openedAgo - r.after)}::timestamptz, 'runbook_finished', 'U0OLIVIA', 'command', ${JSON.stringify(detail)}::jsonb)`);
+  }
+  for (const p of PAGING) {
+    const i = INCIDENTS[p.incident] as (typeof INCIDENTS)[number];
+    await db.execute(sql`insert into incident_events (incident_id, at, kind, actor, via, detail)
+      values (${ids[p.incident]}, ${at(i.openedAgo - p.after)}::timestamptz, ${p.kind}, ${p.actor}, ${p.via}, ${JSON.stringify(p.detail)}::jsonb)`);
   }
   for (const [n, value] of AMOUNT.entries()) {
     const drifted = value >= 0.1;
@@ -296,6 +368,21 @@ describe("/mlops report", () => {
       `*drift*: last run ok · ${AMOUNT.length} runs: ${AMOUNT.length - drifted} ok, ${drifted} alert`,
     );
     expect(blocks).toContain("*confidence*: last run alert · 5 runs: 3 ok, 1 alert, 1 skipped");
+
+    // On call and pages: MTTA and MTTR are the stages' means; triggers by outcome; per paged incident.
+    const [, acks] = stages[1];
+    const [, resolves] = stages[3];
+    expect(blocks).toContain(
+      `MTTA ${formatDuration(mean([...acks]))} · MTTR ${formatDuration(mean([...resolves]))} (means over the incidents opened in the period)`,
+    );
+    expect(blocks).toContain("Pages beyond Slack: pd: 1 accepted, 1 failed · pd-phone: 1 cancelled");
+    expect(blocks).toContain(
+      `• *INC-${ids[0]}* seeded 0: paged L2 (on call in ds-oncall: <@U0DEV>) · beyond Slack: pd accepted (<@U0DEV>'s rule) · acknowledged by <@U0DEV> from PagerDuty after 4m`,
+    );
+    expect(blocks).toContain(
+      `• *INC-${ids[1]}* seeded 1: paged L1 · beyond Slack: pd failed, pd-phone cancelled · acknowledged by <@U0DANA> from Slack after 10m`,
+    );
+    expect(blocks).not.toContain(`*INC-${ids[5]}*`);
 
     // One chart per configured monitor, in the report's thread.
     const monitors = Object.keys(demoConfig().models[0]?.monitors ?? {}).length;

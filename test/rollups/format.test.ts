@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultRows } from "../../src/db/client.js";
 import type { Database } from "../../src/db/index.js";
 import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
+import { multiclassCells } from "../../src/monitoring/stats/index.js";
 import { type AnyRollup, decodeRollup } from "../../src/rollups/format.js";
 import { type RollupLayout, type RollupRow, rollupBatch } from "../../src/rollups/model.js";
 import { createRollupRepository, type RollupRepository } from "../../src/rollups/repository.js";
@@ -147,5 +148,51 @@ describe("rollups stored in format 1", () => {
     expect(await formats(legacy, "rollup_deltas")).toEqual([]);
     const w = await windows();
     expect(w.legacy).toEqual(w.current);
+  });
+
+  it("rollups written before class cells read as holding none; rows with probabilities folded into them add just theirs", async () => {
+    const [row] = resultRows<{ id: number }>(
+      await database.db.execute(sql`insert into models (slug, name, task, confidence_threshold, features)
+        values ('mixed', 'Mixed', 'multiclass_classification', 0.5, '[]'::jsonb) returning id`),
+    );
+    const model = row?.id as number;
+    const reductions = createRollupWindowRepository(database.db);
+    const src = {
+      kind: "window" as const,
+      modelId: model,
+      from: new Date(START),
+      to: new Date(START + 90 * MINUTE),
+    };
+    // Rows without probabilities, as every rollup before the field (no `classCells` key at all).
+    await repo.insertDeltas(database.db, model, rollupBatch(rows(300, START, 90), layout).values());
+    while ((await repo.fold()) > 0) {}
+    const before = resultRows<{ n: number }>(
+      await database.db.execute(
+        sql`select count(*)::int as n from rollups where model_id = ${model} and data::jsonb ? 'classCells'`,
+      ),
+    );
+    expect(before[0]?.n).toBe(0);
+    expect(await reductions.classCells(src, 1)).toEqual([]);
+    // Then rows with probabilities in the same buckets.
+    const withProbabilities = rows(120, START, 90).map((r, i) => ({
+      ...r,
+      p: i % 2 ? "a" : "b",
+      l: null,
+      q: i % 2 ? { a: 0.75, b: 0.25 } : { a: 0.125, b: 0.875 },
+    }));
+    await repo.insertDeltas(database.db, model, rollupBatch(withProbabilities, layout).values());
+    while ((await repo.fold()) > 0) {}
+    const cells = await reductions.classCells(src, 1);
+    const want = multiclassCells(
+      withProbabilities.map((r) => [r.q.a, r.q.b]),
+      withProbabilities.map((r) => (r.p === "a" ? 0 : 1)),
+    ).map((c) => ({ cls: c.k === 0 ? "a" : "b", bin: c.bin, predicted: c.predicted, n: c.n, sp: c.sp }));
+    const key = (c: { cls: string; bin: number; predicted: boolean }) => `${c.cls}|${c.bin}|${c.predicted}`;
+    expect(
+      cells
+        .map((c) => ({ cls: c.cls, bin: c.bin, predicted: c.predicted, n: c.n, sp: c.sp }))
+        .sort((x, y) => (key(x) < key(y) ? -1 : 1)),
+    ).toEqual(want.sort((x, y) => (key(x) < key(y) ? -1 : 1)));
+    expect((await reductions.summary(src, 0.5)).rows).toBe(420);
   });
 });

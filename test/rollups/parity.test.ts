@@ -9,7 +9,10 @@
  *   range / 256, whichever is larger;
  * - Wasserstein (normed) and KS-based drift values: within 0.02 of the raw-row computation, and
  *   the raw and rollup paths flag the same columns;
- * - low-confidence share, accuracy, F1: exact; ROC AUC within 0.002 of SciPy.
+ * - low-confidence share, accuracy, F1: exact; ROC AUC within 0.002 of SciPy;
+ * - multiclass class cells (per class, 0.001 bin of p_k, predicted or not): rows, labelled and
+ *   truly-k counts exact, Σp_k within 1e-9 relative, against the same cells reduced in memory
+ *   from the rows (multiclassCells); the estimates from them equal to 1e-9.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,10 +23,12 @@ import { createMonitoringRepository } from "../../src/monitoring/repository.js";
 import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
 import { createMonitoringService } from "../../src/monitoring/service.js";
 import { fetchModelServiceClient } from "../../src/monitoring/service-client.js";
+import { estimateFromClassCells, multiclassCells } from "../../src/monitoring/stats/index.js";
 import { createRawWindowRepository, type WindowRepository } from "../../src/monitoring/window-repository.js";
 import { createMonitoringFeature, type MonitoringFeature } from "../../src/wiring/monitoring-feature.js";
 import { openTestDatabase, testLogger } from "../helpers/db.js";
-import { featureContext, manualClock, recordingSink } from "../helpers/monitoring.js";
+import { featureContext, manualClock, recordingSink, seeded } from "../helpers/monitoring.js";
+import { sampleMulticlass, sendable } from "../helpers/multiclass-sim.js";
 
 interface Sample {
   numeric: Record<string, number[]>;
@@ -87,6 +92,15 @@ const config = configSchema.parse({
         performance: { window: "1h", metric: "f1", min_labels: 100 },
         multivariate: { window: "1h" },
       },
+    },
+    {
+      slug: "mcp",
+      name: "Multiclass parity",
+      task: "multiclass_classification",
+      owners: "t",
+      champion: "v1",
+      features: [{ name: "x", type: "numeric" }],
+      monitors: { performance: { window: "1h", metric: "f1", min_labels: 100 } },
     },
   ],
 });
@@ -291,5 +305,127 @@ describe("rollups match raw rows, with SciPy as the referee", () => {
       "manual",
     );
     expect(Object.keys(dq.metrics.features as object).sort()).toEqual([...NUMERIC, "country"].sort());
+  });
+});
+
+describe("multiclass class cells: rollups match raw rows and the rows themselves", () => {
+  const CLASSES = ["cat", "dog", "fox"];
+  const sim = sendable(sampleMulticlass(seeded(16), 1500, 0));
+  const curSim = sendable(sampleMulticlass(seeded(17), 600, 0.35));
+  const probsOf = (p: number[]) => Object.fromEntries(CLASSES.map((c, k) => [c, p[k] as number]));
+  const rows = (s: typeof sim, prefix: string, from: Date, span: number) =>
+    s.probs.map((p, i) => ({
+      id: `${prefix}-${i}`,
+      ts: new Date(from.getTime() + Math.floor((i * span) / s.probs.length)).toISOString(),
+      model_version: "v1",
+      prediction: CLASSES[s.predicted[i] as number] as string,
+      confidence: Math.max(...p),
+      features: { x: p[0] as number },
+      probabilities: probsOf(p),
+    }));
+  const labelOf = (s: typeof sim, i: number) => CLASSES[s.labels[i] as number] as string;
+  const windowOf = (from: Date, to: Date) => ({
+    kind: "window" as const,
+    modelId: feature.registry.get("mcp").id,
+    from,
+    to,
+  });
+
+  beforeAll(async () => {
+    const ref = rows(sim, "mref", REF_FROM, REF_TO.getTime() - REF_FROM.getTime());
+    // The first 300 labels come early (they wait and join their predictions at ingest), the rest
+    // late (a label delta per bucket), and row 0 is relabelled wrong and back.
+    await feature.ingest.ingestLabels(
+      "mcp",
+      ref.slice(0, 300).map((r, i) => ({ id: r.id, label: labelOf(sim, i) })),
+    );
+    for (let i = 0; i < ref.length; i += 1000)
+      await feature.ingest.ingestPredictions("mcp", ref.slice(i, i + 1000));
+    await feature.ingest.ingestLabels(
+      "mcp",
+      ref.slice(300).map((r, i) => ({ id: r.id, label: labelOf(sim, i + 300) })),
+    );
+    const wrong = CLASSES.find((c) => c !== labelOf(sim, 0)) as string;
+    await feature.ingest.ingestLabels("mcp", [{ id: "mref-0", label: wrong }]);
+    await feature.rollups.flush();
+    await feature.ingest.ingestLabels("mcp", [{ id: "mref-0", label: labelOf(sim, 0) }]);
+    // Unlabelled current rows, left partly unfolded: the rollup path adds pending deltas.
+    await feature.ingest.ingestPredictions(
+      "mcp",
+      rows(curSim, "mcur", CUR_FROM, NOW.getTime() - CUR_FROM.getTime()),
+    );
+  });
+
+  it("per class, bin and predicted-or-not: counts exact and Σp_k to 1e-9 on both paths, as reduced from the rows", async () => {
+    const key = (c: { cls: string; bin: number; predicted: boolean }) => `${c.cls}|${c.bin}|${c.predicted}`;
+    for (const [src, s, labelled] of [
+      [windowOf(REF_FROM, REF_TO), sim, true],
+      [windowOf(CUR_FROM, new Date(NOW.getTime() + 1)), curSim, false],
+    ] as const) {
+      const want = new Map(
+        multiclassCells(s.probs, s.predicted, labelled ? s.labels : undefined).map((c) => [
+          `${CLASSES[c.k]}|${c.bin}|${c.predicted}`,
+          c,
+        ]),
+      );
+      for (const windows of [
+        createRawWindowRepository(database.db),
+        createRollupWindowRepository(database.db),
+      ]) {
+        const got = await windows.classCells(src, 1);
+        expect(got.length).toBe(want.size);
+        for (const c of got) {
+          const w = want.get(key(c));
+          expect(w, key(c)).toBeDefined();
+          expect([c.n, c.labelled, c.pos], key(c)).toEqual([w?.n, w?.labelled ?? 0, w?.pos ?? 0]);
+          expect(Math.abs(c.sp - (w?.sp as number))).toBeLessThanOrEqual(1e-9 * Math.max(1, c.sp));
+        }
+      }
+    }
+  });
+
+  it("the reference's per-class calibration and the estimate from rollups equal those from raw rows", async () => {
+    const raw = serviceOver(createRawWindowRepository(database.db));
+    const rolled = serviceOver(createRollupWindowRepository(database.db));
+    const runs = createMonitoringRepository(database.db);
+    const modelId = feature.registry.get("mcp").id;
+    const out = [];
+    for (const s of [raw, rolled]) {
+      await s.reference.fromWindow("mcp", REF_FROM, REF_TO, "test");
+      const profile = (await runs.latestProfile(modelId))?.profile;
+      const run = await s.monitoring.runMonitor("mcp", "performance", "manual");
+      out.push({ profile, run });
+    }
+    const [a, b] = out as [(typeof out)[number], (typeof out)[number]];
+    expect(a.profile?.classCalibration?.classes).toEqual(CLASSES);
+    expect(b.profile?.classCalibration?.classes).toEqual(CLASSES);
+    // Σp_k summed in another order: the same knots to 1e-9.
+    a.profile?.classCalibration?.calibrations.forEach((ca, k) => {
+      const cb = b.profile?.classCalibration?.calibrations[k];
+      expect(cb === null).toBe(ca === null);
+      for (const axis of ["x", "y"] as const) {
+        expect(cb?.[axis].length).toBe(ca?.[axis].length);
+        for (const [i, v] of (ca?.[axis] ?? []).entries())
+          expect(Math.abs((cb?.[axis][i] as number) - v)).toBeLessThanOrEqual(1e-9);
+      }
+    });
+    for (const band of ["cbpe_accuracy", "cbpe_macro_f1"] as const) {
+      // Chunks split at bucket boundaries (rollups) or exactly by rows (raw): within 0.002.
+      expect(
+        Math.abs((a.profile?.bands[band]?.mean as number) - (b.profile?.bands[band]?.mean as number)),
+      ).toBeLessThanOrEqual(0.002);
+    }
+    expect(a.run.metrics.mode).toBe("estimated (CBPE)");
+    expect(a.run.metrics.rows_with_probabilities).toBe(600);
+    expect(b.run.metrics.estimated_macro_f1).toBeCloseTo(a.run.metrics.estimated_macro_f1 as number, 9);
+    expect(b.run.metrics.estimated_accuracy).toBeCloseTo(a.run.metrics.estimated_accuracy as number, 9);
+    // Both reductions give the same cells, so the same estimate as the cells reduced in memory.
+    const cal = a.profile?.classCalibration;
+    if (!cal) throw new Error("no class calibration");
+    const mem = estimateFromClassCells(
+      multiclassCells(curSim.probs, curSim.predicted).map((c) => ({ ...c, cls: CLASSES[c.k] as string })),
+      cal,
+    );
+    expect(a.run.metrics.estimated_macro_f1).toBeCloseTo(mem.macroF1, 3);
   });
 });

@@ -10,7 +10,15 @@ import { predictionRowSchema, toStoredRow } from "../../src/ingest/model.js";
 import { rollupLayout } from "../../src/ingest/service.js";
 import { createModelRegistry, type RegisteredModel, slotCounts } from "../../src/models/index.js";
 import { createRollupWindowRepository } from "../../src/monitoring/rollup-window.js";
-import { type NumericAgg, rollupBatch } from "../../src/rollups/model.js";
+import {
+  addProbabilities,
+  type ClassCells,
+  emptyRollup,
+  MAX_CLASSES,
+  type NumericAgg,
+  rollupBatch,
+} from "../../src/rollups/model.js";
+import { checkProfile, type Profile, rollupSchema } from "../../src/rollups/profile.js";
 import { SKETCH_INDEX_MAX } from "../../src/rollups/sketch.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { demoConfig, startTestBot } from "../helpers/bot.js";
@@ -195,6 +203,17 @@ describe("POST /api/v1/models/:model/profiles", () => {
         "rollup.numeric.amount.aligned.bins",
       ],
       ["missing id", { ...good, id: undefined }, "id"],
+      [
+        "class cells on a binary model",
+        {
+          ...good,
+          rollup: {
+            ...good.rollup,
+            classCells: { "1": { predicted: { "900": [1, 0.9, 0, 0] }, other: {} } },
+          },
+        },
+        "rollup.classCells",
+      ],
     ];
     for (const [what, profile, field] of bad) {
       const before = await stored();
@@ -205,5 +224,49 @@ describe("POST /api/v1/models/:model/profiles", () => {
       expect(await stored(), what).toBe(before);
     }
     expect((await post(PROFILES, { not: "an array" })).status).toBe(400);
+  });
+});
+
+describe("class cells in a multiclass model's profile", () => {
+  const features = { numeric: new Set<string>(), categorical: new Set<string>(), multiclass: true };
+  function profileWith(cells: (c: ClassCells) => void, rows = 2): Profile {
+    const rollup = emptyRollup();
+    rollup.rows = rows;
+    rollup.prediction = { n: rows, values: { a: rows }, other: 0 };
+    rollup.classCells = {};
+    addProbabilities(rollup.classCells, { a: 0.7, b: 0.3 }, "a", "a");
+    addProbabilities(rollup.classCells, { a: 0.6, b: 0.4 }, "a", null);
+    cells(rollup.classCells);
+    return { id: "p", model_version: "v1", bucket: "2026-12-01T10:00:00Z", rollup };
+  }
+  const check = (p: Profile) => {
+    const parsed = rollupSchema.safeParse(JSON.parse(JSON.stringify(p.rollup)));
+    if (!parsed.success) return parsed.error.issues[0]?.path.join(".");
+    return checkProfile(p, features)?.path ?? null;
+  };
+
+  it("cells built from rows pass; cells that cannot come from rows are refused, naming the cell", () => {
+    expect(check(profileWith(() => {}))).toBeNull();
+    expect(
+      checkProfile(
+        profileWith(() => {}),
+        { ...features, multiclass: false },
+      )?.path,
+    ).toBe("rollup.classCells");
+    const cellA = (c: ClassCells) => c.a?.predicted["700"] as [number, number, number, number];
+    expect(check(profileWith((c) => (cellA(c)[2] = 2)))).toBe("rollup.classCells.a.predicted.700");
+    expect(check(profileWith((c) => (cellA(c)[1] = 0.9)))).toBe("rollup.classCells.a.predicted.700");
+    expect(check(profileWith(() => {}, 1))).toBe("rollup.classCells.a");
+    expect(check(profileWith((c) => (cellA(c)[0] = -1)))).toMatch(/^classCells\.a\.predicted\.700/);
+    expect(check(profileWith((c) => Object.assign(c.a?.other ?? {}, { "1001": [1, 1, 0, 0] })))).toMatch(
+      /^classCells\.a\.other/,
+    );
+  });
+
+  it("a rollup keeps at most 1,000 classes, however many names the rows bring", () => {
+    const cells: ClassCells = {};
+    for (let i = 0; i < 1001; i++) addProbabilities(cells, { [`c${i}`]: 0.5, shared: 0.5 }, "shared", null);
+    expect(Object.keys(cells)).toHaveLength(MAX_CLASSES);
+    expect(cells.shared?.predicted["500"]?.[0]).toBe(1001);
   });
 });

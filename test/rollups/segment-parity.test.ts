@@ -33,6 +33,11 @@ const NUMERIC = Object.keys(cur.numeric);
 const FROM = new Date("2026-12-01T10:30:00Z");
 const NOW = new Date("2026-12-01T12:00:00Z");
 
+// The listed form: two countries named in the config (not the first two to arrive); every other
+// country is (other), whatever the cap.
+const COUNTRIES = [...new Set(cur.country)];
+const LISTED = [COUNTRIES[3], COUNTRIES[1]] as string[];
+
 const config = configSchema.parse({
   workspace: {
     alert_channel: "#alerts",
@@ -49,6 +54,19 @@ const config = configSchema.parse({
         { name: "country", type: "categorical" },
       ],
       segments: ["country"],
+      segment_cap: 3,
+      monitors: { confidence: { window: "2h" } },
+    },
+    {
+      slug: "listed",
+      name: "Listed segments",
+      task: "binary_classification",
+      owners: "t",
+      features: [
+        { name: "f_amount", type: "numeric" },
+        { name: "country", type: "categorical" },
+      ],
+      segments: [`country = ${LISTED.join(", ")}`],
       segment_cap: 3,
       monitors: { confidence: { window: "2h" } },
     },
@@ -78,8 +96,19 @@ beforeAll(async () => {
       country: cur.country[i] as string,
     },
   }));
-  for (let i = 0; i < rows.length; i += 500)
+  for (let i = 0; i < rows.length; i += 500) {
     await feature.ingest.ingestPredictions("seg", rows.slice(i, i + 500));
+    await feature.ingest.ingestPredictions(
+      "listed",
+      rows.slice(i, i + 500).map((r) => ({
+        ...r,
+        features: {
+          f_amount: cur.numeric.f_amount?.[Number(r.id.slice(2))] as number,
+          country: r.features.country,
+        },
+      })),
+    );
+  }
   // Half the labels before folding, half after: both paths must move the segment's cells.
   const labels = rows.map((r, i) => ({ id: r.id, label: cur.label[i] as number }));
   await feature.ingest.ingestLabels("seg", labels.slice(0, 700));
@@ -160,5 +189,22 @@ describe("segment rollups match raw rows narrowed to the segment", () => {
       expect(sortCells(await rolled.confusion(src)), key).toEqual(sortCells(await raw.confusion(src)));
     }
     expect(total).toBe(cur.n);
+  });
+
+  it("keeps only the listed values of `country = A, B` as segments, every other country in (other)", async () => {
+    const model = feature.registry.get("listed");
+    const keys = await createRollupRepository(database.db).segmentsIn(model.id, FROM, NOW);
+    expect(keys).toEqual([...LISTED.map((c) => `country=${c}`), "country=(other)"].sort());
+    const windows = createRollupWindowRepository(database.db);
+    for (const key of keys) {
+      const filter = segmentFilter(model, key, keys);
+      if (!filter) throw new Error(`no filter for ${key}`);
+      const src: WindowSource = { kind: "window", modelId: model.id, from: FROM, to: NOW, segment: filter };
+      const value = key.slice("country=".length);
+      const want = cur.country.filter((c) =>
+        value === "(other)" ? !LISTED.includes(c) : c === value,
+      ).length;
+      expect((await windows.summary(src, 0.75)).rows, key).toBe(want);
+    }
   });
 });

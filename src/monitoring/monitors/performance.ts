@@ -1,7 +1,9 @@
 /**
  * Performance: realised metrics once enough labels arrived in the window, else CBPE-estimated
- * accuracy / F1 for binary models and accuracy for multiclass models (from the predicted class's
- * confidence); each against the learned band of the reference chunks.
+ * accuracy / F1 for binary models, and for multiclass models accuracy / macro F1 from the class
+ * probability cells (NannyML's one-vs-rest method), or accuracy alone from the predicted class's
+ * confidence when the rows carry no probabilities; each against the learned band of the reference
+ * chunks.
  * Regression models are judged by regression-performance.ts.
  */
 import type { ModelConfig } from "../../config/index.js";
@@ -11,6 +13,7 @@ import {
   calibratedSum,
   cbpeEstimate,
   estimatedAccuracy,
+  estimateFromClassCells,
   metricsFromConfusion,
   rocAucFromGroups,
 } from "../stats/index.js";
@@ -32,6 +35,17 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
   let bandName: BandMetric;
   let metrics: Record<string, unknown>;
   let how: string;
+  const multiclass = ctx.model.task === "multiclass_classification";
+  // For a multiclass model, realised and estimated F1 are macro F1 (metricsFromConfusion averages).
+  const label = multiclass && cfg.metric === "f1" ? "macro F1" : cfg.metric;
+  const cells =
+    multiclass &&
+    summary.labelled < cfg.min_labels &&
+    profile.classCalibration &&
+    (cfg.metric === "accuracy" || cfg.metric === "f1")
+      ? await ctx.windows.classCells(src, 1)
+      : [];
+  const classCalibration = profile.classCalibration;
   if (summary.labelled >= cfg.min_labels) {
     const m = metricsFromConfusion(await ctx.windows.confusion(src, 1), positive);
     const auc = positive ? rocAucFromGroups(await ctx.windows.scoreGroups(src, positive, 1)) : null;
@@ -62,8 +76,27 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
       estimated_f1: round(est.f1),
       calibrated: profile.calibration !== null,
     };
+  } else if (classCalibration && cells.some((c) => c.predicted && c.n > 0)) {
+    // Multiclass with class probabilities: per-class calibrated cells (NannyML's method).
+    const est = estimateFromClassCells(cells, classCalibration);
+    value = cfg.metric === "f1" ? est.macroF1 : est.accuracy;
+    bandName = cfg.metric === "f1" ? "cbpe_macro_f1" : "cbpe_accuracy";
+    how = "estimated (CBPE)";
+    const bandOf = (b: BandMetric) => {
+      const band = profile.bands[b];
+      return band ? { lower: round(band.lower), mean: round(band.mean), upper: round(band.upper) } : null;
+    };
+    metrics = {
+      estimated_accuracy: round(est.accuracy),
+      estimated_macro_f1: round(est.macroF1),
+      accuracy_band: bandOf("cbpe_accuracy"),
+      macro_f1_band: bandOf("cbpe_macro_f1"),
+      rows_with_probabilities: est.rows,
+      calibrated_classes: classCalibration.calibrations.filter((c) => c !== null).length,
+      classes: est.classes.length,
+    };
   } else if (
-    ctx.model.task === "multiclass_classification" &&
+    multiclass &&
     profile.accuracyCalibration !== undefined &&
     summary.withConfidence > 0 &&
     cfg.metric === "accuracy"
@@ -75,12 +108,13 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
     how = "estimated (CBPE)";
     metrics = { estimated_accuracy: round(value), calibrated: cal !== null };
   } else {
-    const why =
-      ctx.model.task === "multiclass_classification"
-        ? cfg.metric === "accuracy"
-          ? "CBPE needs a reference made with labels and confidences"
-          : "CBPE estimates a multiclass model's accuracy only (set performance.metric: accuracy)"
-        : "CBPE needs a binary model";
+    const why = multiclass
+      ? cfg.metric === "accuracy"
+        ? "CBPE needs a reference made with labels and confidences"
+        : cfg.metric === "f1"
+          ? "CBPE estimates a multiclass model's macro F1 from class probabilities: send `probabilities` with the predictions and set a baseline from labelled rows that carry them"
+          : "CBPE estimates a multiclass model's accuracy or macro F1 only"
+      : "CBPE needs a binary model";
     return skipped(window, `${summary.labelled} labels in the window (need ${cfg.min_labels}); ${why}`, {
       rows: summary.rows,
       labelledRows: summary.labelled,
@@ -92,18 +126,19 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
     : (profile.performance?.[cfg.metric] ?? band?.mean);
   const lower = band ? band.lower : refValue !== undefined && refValue !== null ? refValue - 0.05 : null;
   const rule = band
-    ? `${how} ${cfg.metric} < ${round(band.lower)} (learned: reference mean ${round(band.mean)} − 3σ over ${profile.chunks} chunks)`
-    : `${how} ${cfg.metric} < reference − 0.05 (fixed threshold)`;
+    ? `${how} ${label} < ${round(band.lower)} (learned: reference mean ${round(band.mean)} − 3σ over ${profile.chunks} chunks)`
+    : `${how} ${label} < reference − 0.05 (fixed threshold)`;
   const findings: Finding[] =
     value !== null && lower !== null && value < lower
       ? [
           {
             subject: cfg.metric,
             severityRule: "performance_drop",
-            title: `${how === "realised" ? "" : "Estimated "}${cfg.metric} fell to ${round(value)} (reference ${round(refValue ?? null)})`,
+            title: `${how === "realised" ? "" : "Estimated "}${label} fell to ${round(value)} (reference ${round(refValue ?? null)})`,
             metrics: {
               value: round(value),
               lower: round(lower),
+              ...(band ? { upper: round(band.upper) } : {}),
               reference: round(refValue ?? null),
               labelled: summary.labelled,
             },
@@ -116,7 +151,14 @@ export async function runPerformance(ctx: MonitorContext, cfg: PerformanceConfig
     window,
     rows: summary.rows,
     labelledRows: summary.labelled,
-    metrics: { ...metrics, metric: cfg.metric, value: round(value), mode: how, lower: round(lower) },
+    metrics: {
+      ...metrics,
+      metric: cfg.metric,
+      value: round(value),
+      mode: how,
+      lower: round(lower),
+      band: bandName,
+    },
     rule,
     findings,
   };

@@ -145,3 +145,76 @@ export function multiclassCbpeFromCells(
     fn,
   };
 }
+
+/** A class cell named by its class (what the window reductions return), as ClassBinCell. */
+export type NamedClassCell = Omit<ClassBinCell, "k"> & { cls: string };
+
+/** The reference's one-vs-rest calibrations, one per class, by class name (null: raw p_k). */
+export interface ClassCalibration {
+  classes: string[];
+  calibrations: MulticlassCalibration;
+}
+
+/** Named cells as indexed ones (one plain object each: a reference has thousands). */
+function indexedCells(cells: readonly NamedClassCell[], index: ReadonlyMap<string, number>): ClassBinCell[] {
+  const out: ClassBinCell[] = new Array(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i] as NamedClassCell;
+    out[i] = {
+      k: index.get(c.cls) as number,
+      bin: c.bin,
+      predicted: c.predicted,
+      n: c.n,
+      sp: c.sp,
+      labelled: c.labelled ?? 0,
+      pos: c.pos ?? 0,
+    };
+  }
+  return out;
+}
+
+/** The reference's calibrations from its labelled class cells; classes in code-unit order. */
+export function fitClassCalibration(cells: readonly NamedClassCell[]): ClassCalibration {
+  const classes = [...new Set(cells.map((c) => c.cls))].sort();
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return { classes, calibrations: fitMulticlassCalibrationCells(indexedCells(cells, index), classes.length) };
+}
+
+/**
+ * Estimated accuracy and macro F1 of a window's named cells against the reference's
+ * calibrations (multiclassCbpeFromCells). A class the reference never saw joins with its raw
+ * probability (no calibration) and counts in the macro average. `rows`: rows with probabilities.
+ */
+export function estimateFromClassCells(
+  cells: readonly NamedClassCell[],
+  cal: ClassCalibration,
+): MulticlassEstimate & { rows: number; classes: string[] } {
+  const classes = [...cal.classes];
+  const index = new Map(classes.map((c, i) => [c, i]));
+  for (const c of cells)
+    if (!index.has(c.cls)) {
+      index.set(c.cls, classes.length);
+      classes.push(c.cls);
+    }
+  const cals: MulticlassCalibration = classes.map((_, i) => cal.calibrations[i] ?? null);
+  const rows = cells.reduce((s, c) => s + (c.predicted ? c.n : 0), 0);
+  return { ...multiclassCbpeFromCells(indexedCells(cells, index), cals), rows, classes };
+}
+
+/**
+ * What a reference learns from its class cells: the calibrations (from the whole reference's
+ * labelled cells) and each chunk's estimated accuracy and macro F1 under them (their mean ± 3σ
+ * makes the bands `cbpe_accuracy` and `cbpe_macro_f1`).
+ */
+export function classCellsReference(
+  whole: readonly NamedClassCell[],
+  chunks: readonly (readonly NamedClassCell[])[],
+): { calibration: ClassCalibration; accuracy: number[]; macroF1: number[] } {
+  const calibration = fitClassCalibration(whole);
+  const estimates = chunks.map((cells) => estimateFromClassCells(cells, calibration));
+  return {
+    calibration,
+    accuracy: estimates.map((e) => e.accuracy),
+    macroF1: estimates.map((e) => e.macroF1),
+  };
+}

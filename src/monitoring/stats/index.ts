@@ -28,10 +28,15 @@ export {
 } from "./cbpe-multiclass.js";
 export {
   type ClassBinCell,
+  type ClassCalibration,
+  classCellsReference,
+  estimateFromClassCells,
+  fitClassCalibration,
   fitMulticlassCalibrationCells,
   mergeMulticlassCells,
   multiclassCbpeFromCells,
   multiclassCells,
+  type NamedClassCell,
   PROBABILITY_BINS,
 } from "./cbpe-multiclass-cells.js";
 export {

@@ -1,6 +1,6 @@
 /** Regression metrics from mergeable moments, so windows reduce to a few sums in SQL or rollups. */
 
-/** Sums over labelled rows, e = label − prediction and y = label (see RegressionAgg in src/rollups/model.ts). */
+/** Sums over labelled rows, e = label − prediction and y = label (a rollup's RegressionAgg adds the residual's distribution). */
 export interface RegressionMoments {
   n: number;
   sumErr: number;

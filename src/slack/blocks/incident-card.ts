@@ -27,7 +27,8 @@ function stateLine(s: IncidentSnapshot): string {
 
 function tierField(e: NonNullable<IncidentSnapshot["escalation"]>): string {
   const next = e.nextAt ? ` · next step ${slackDate(e.nextAt, "{time}")}` : "";
-  return `*Tier*\nL${e.tier} (@${escapeMrkdwn(e.handle)})${next}`;
+  const target = e.schedule ? `on call in ${escapeMrkdwn(e.schedule)}` : `@${escapeMrkdwn(e.handle)}`;
+  return `*Tier*\nL${e.tier} (${target})${next}`;
 }
 
 const SEVERITY_WORD = { critical: "Critical", warning: "Warning", info: "Info" } as const;

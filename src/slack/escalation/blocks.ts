@@ -13,6 +13,10 @@ import type { SlackMessage } from "../blocks/incident-card.js";
 import { clip, slackDate, who } from "../blocks/incident-format.js";
 
 function groupMention(m: PageMessage): string {
+  if (m.group.none)
+    return m.onCall?.user
+      ? `<@${m.onCall.user}> (on call in ${escapeMrkdwn(m.onCall.schedule)})`
+      : `Nobody is on call in ${escapeMrkdwn(m.onCall?.schedule ?? "its schedule")} for this`;
   const group = m.group.id ? `<!subteam^${m.group.id}>` : `@${escapeMrkdwn(m.group.handle)}`;
   return m.onCall?.user
     ? `<@${m.onCall.user}> (on call in ${escapeMrkdwn(m.onCall.schedule)}) ${group}`
@@ -153,6 +157,10 @@ export function onCallBlocks(list: OnCall[]): SlackMessage {
     const tiers = m.tiers.map((t) => {
       const people = t.members.length ? t.members.map((u) => `<@${u}>`).join(", ") : "_nobody_";
       const wait = t.tier < 3 ? ` · escalates after ${formatWait(t.waitMs)}` : "";
+      if (t.group === "none") {
+        const who = t.onCall?.user ? `<@${t.onCall.user}>` : "_nobody_";
+        return `*L${t.tier}* on call in ${escapeMrkdwn(t.onCall?.schedule ?? "?")}: ${who}${wait}${t.dm ? " · DMed" : ""}`;
+      }
       const onCall = t.onCall
         ? ` · on call in ${escapeMrkdwn(t.onCall.schedule)}: ${t.onCall.user ? `<@${t.onCall.user}>` : "_nobody_ (the group is DMed)"}`
         : "";

@@ -38,9 +38,12 @@ export function runNumbers(
       return `${run.rows} rows${m.expected_rows !== undefined ? ` (expected ~${Math.round(Number(m.expected_rows))})` : ""}`;
     case "performance":
       // A regression run shows every metric: the configured one decides, the others explain it.
-      return m.rmse !== undefined
-        ? `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)} (MAE ${n3(m.mae)}, RMSE ${n3(m.rmse)}, MAPE ${n3(m.mape)}, R² ${n3(m.r2)})`.trim()
-        : `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
+      if (m.rmse !== undefined)
+        return `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)} (MAE ${n3(m.mae)}, RMSE ${n3(m.rmse)}, MAPE ${n3(m.mape)}, R² ${n3(m.r2)})`.trim();
+      // A multiclass estimate from class probabilities: the judged metric and its band, then both estimates.
+      if (m.estimated_macro_f1 !== undefined)
+        return `${m.mode ?? ""} ${m.metric === "f1" ? "macro F1" : (m.metric ?? "")} ${n3(m.value)} (band ≥ ${n3(m.lower)}; accuracy ${n3(m.estimated_accuracy)}, macro F1 ${n3(m.estimated_macro_f1)})`.trim();
+      return `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
     case "multivariate": {
       const parts: string[] = [];
       if (m.reconstruction_error !== undefined)

@@ -4,6 +4,7 @@
  */
 import type { ModelRegistry } from "../../models/index.js";
 import type { MonitoringService, MonitorRun, ReferenceService } from "../../monitoring/index.js";
+import { segmentFeatures } from "../../rollups/segments.js";
 import type { Clock } from "../../shared/clock.js";
 import { parseDuration } from "../../shared/duration.js";
 import type { Logger } from "../../shared/logger.js";
@@ -62,10 +63,11 @@ export function monitoringCommands(deps: MonitoringCommandDeps): Subcommand[] {
       const segment = flag >= 0 ? (ctx.args[flag + 1] ?? "") : undefined;
       if (segment !== undefined) {
         const feature = segment.split("=")[0] ?? "";
-        if (!segment.includes("=") || !config.segments.includes(feature))
+        const features = segmentFeatures(config.segments);
+        if (!segment.includes("=") || !features.includes(feature))
           return {
-            text: config.segments.length
-              ? `\`--segment\` takes <feature>=<value> of a segment feature of \`${model}\` (${config.segments.join(", ")}), e.g. \`--segment ${config.segments[0]}=DE\`.`
+            text: features.length
+              ? `\`--segment\` takes <feature>=<value> of a segment feature of \`${model}\` (${features.join(", ")}), e.g. \`--segment ${features[0]}=DE\`.`
               : `\`${model}\` has no segments (models[].segments in the config).`,
           };
       }

@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import type { NowAndNext, OverrideRow, Shift } from "../../oncall/index.js";
+import type { NowAndNext, OverrideRow, RemoteStatus, Shift } from "../../oncall/index.js";
 import { escapeMrkdwn } from "../../shared/text.js";
 import type { CommandReply } from "../commands/types.js";
 
@@ -29,6 +29,7 @@ export function scheduleOnCallReply(
   tz: string,
   tzIsViewers: boolean,
   overrides: readonly OverrideRow[] = [],
+  remote?: RemoteStatus,
 ): CommandReply {
   const when = (d: Date) => formatInZone(d, tz);
   const now = view.current
@@ -42,6 +43,18 @@ export function scheduleOnCallReply(
   const blocks: KnownBlock[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(title)}*\n${now}\n${next}` } },
   ];
+  if (remote?.staleSince) {
+    const copy = remote.fetchedAt
+      ? `the copy fetched ${when(remote.fetchedAt)}`
+      : "no copy yet, so nobody is on call in it";
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: `:warning: *Stale since ${when(remote.staleSince)}*: the schedule's feed could not be fetched (${escapeMrkdwn((remote.error?.message ?? "failed").slice(0, 300))}); this is ${copy}.`,
+      },
+    });
+  }
   if (overrides.length) {
     // At most 20 listed keeps the message far under Block Kit's 3000 characters a section.
     const lines = overrides
@@ -59,5 +72,6 @@ export function scheduleOnCallReply(
     });
   }
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: zone }] });
-  return { text: `${title}. ${now.replaceAll("*", "")}. ${next.replaceAll("*", "")}.`, blocks };
+  const stale = remote?.staleSince ? ` Stale since ${when(remote.staleSince)}.` : "";
+  return { text: `${title}. ${now.replaceAll("*", "")}. ${next.replaceAll("*", "")}.${stale}`, blocks };
 }

@@ -2,14 +2,15 @@ import { isTimeZone } from "../../config/index.js";
 import { OnCallError, type OnCallService, type OverrideService } from "../../oncall/index.js";
 import type { Clock } from "../../shared/clock.js";
 import { escapeMrkdwn } from "../../shared/text.js";
-import type { CommandContext, Subcommand } from "../commands/types.js";
+import type { CommandContext, CommandReply, Subcommand } from "../commands/types.js";
 import type { SlackApi } from "../web-api.js";
 import { scheduleOnCallReply } from "./blocks.js";
 import { runOverride, runUndo } from "./override-command.js";
+import { addOverrideBlock } from "./override-modal.js";
 
 /** What `/mlops oncall` needs. */
 export interface OnCallCommandDeps {
-  oncall: Pick<OnCallService, "names" | "nowAndNext">;
+  oncall: Pick<OnCallService, "names" | "nowAndNext" | "remoteStatus">;
   /** The `oncall` subcommand this one extends (escalation's: a model's tiers); used for anything but a schedule. */
   previous?: () => Subcommand | undefined;
   clock: Clock;
@@ -18,11 +19,11 @@ export interface OnCallCommandDeps {
   /** The zone times are shown in when Slack has none for the viewer (`workspace.timezone`). */
   fallbackTz: string;
   /** Stored overrides: `override` and `undo`, and the list under a schedule; absent → neither. */
-  overrides?: Pick<OverrideService, "create" | "undo" | "upcoming">;
+  overrides?: Pick<OverrideService, "create" | "undo" | "upcoming" | "manageable">;
 }
 
 /** The viewer's time zone from Slack (`users.info` → `user.tz`), or null when Slack has none. */
-async function viewerTimeZone(api: SlackApi | undefined, user: string): Promise<string | null> {
+export async function viewerTimeZone(api: SlackApi | undefined, user: string): Promise<string | null> {
   if (!api) return null;
   try {
     const res = await api.call("users.info", { user });
@@ -32,6 +33,18 @@ async function viewerTimeZone(api: SlackApi | undefined, user: string): Promise<
     // Times in the workspace's zone are still right, only less convenient.
     return null;
   }
+}
+
+/** `reply` with *Add override* under it when `user` may set overrides on some schedule. */
+async function withAddOverride(
+  reply: CommandReply,
+  user: string,
+  overrides: OnCallCommandDeps["overrides"],
+  schedule?: string,
+): Promise<CommandReply> {
+  if (!overrides || !(await overrides.manageable(user)).length) return reply;
+  const blocks = reply.blocks ?? [{ type: "section", text: { type: "mrkdwn", text: reply.text } }];
+  return { ...reply, blocks: [...blocks, addOverrideBlock(schedule)] };
 }
 
 /** `/mlops oncall [model|schedule]`: a schedule's now and next in the viewer's time zone, else the model view. */
@@ -59,12 +72,16 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
         if (arg || !schedules.length) return reply;
         // The overview also says where the schedules are.
         const hint = `Schedules: ${schedules.map((n) => `\`/mlops oncall ${n}\``).join(", ")}`;
-        return {
-          ...reply,
-          ...(reply.blocks
-            ? { blocks: [...reply.blocks, { type: "context", elements: [{ type: "mrkdwn", text: hint }] }] }
-            : { text: `${reply.text}\n${hint}` }),
-        };
+        return withAddOverride(
+          {
+            ...reply,
+            ...(reply.blocks
+              ? { blocks: [...reply.blocks, { type: "context", elements: [{ type: "mrkdwn", text: hint }] }] }
+              : { text: `${reply.text}\n${hint}` }),
+          },
+          ctx.userId,
+          overrides,
+        );
       }
       if (!arg || !one || isModel || !schedules.includes(arg))
         return {
@@ -74,7 +91,9 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
         const view = await deps.oncall.nowAndNext(arg, deps.clock.now());
         const tz = await viewerTimeZone(deps.slackApi(), ctx.userId);
         const listed = (await overrides?.upcoming(arg, deps.clock.now())) ?? [];
-        return scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null, listed);
+        const remote = deps.oncall.remoteStatus().find((r) => r.schedule === arg);
+        const reply = scheduleOnCallReply(view, tz ?? deps.fallbackTz, tz !== null, listed, remote);
+        return withAddOverride(reply, ctx.userId, overrides, arg);
       } catch (err) {
         if (err instanceof OnCallError) return { text: err.message };
         throw err;

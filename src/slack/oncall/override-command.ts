@@ -27,6 +27,11 @@ export function describeOverride(row: OverrideRow, tz: string): string {
   return `#${row.id}: <@${row.who}> from ${formatInZone(row.from, tz)} until ${formatInZone(row.to, tz)} (set by <@${row.createdBy}>)`;
 }
 
+/** The confirmation of a new override (the command's reply, and the modal's ephemeral). */
+export function overrideConfirmation(row: OverrideRow, tz: string): string {
+  return `Override ${describeOverride(row, tz)} on \`${row.schedule}\` (times in ${tz}). Undo with \`/mlops oncall undo ${row.id}\`.`;
+}
+
 function failure(err: unknown): CommandReply {
   if (err instanceof OnCallError) return { text: `:warning: ${err.message}` };
   throw err;
@@ -46,9 +51,7 @@ export async function runOverride(deps: OverrideCommandDeps, ctx: CommandContext
   if (typeof span === "string") return { text: `:warning: ${escapeMrkdwn(span)} ${USAGE}` };
   try {
     const row = await deps.overrides.create({ actor: ctx.userId, schedule, who, ...span });
-    return {
-      text: `Override ${describeOverride(row, tz)} on \`${schedule}\` (times in ${tz}). Undo with \`/mlops oncall undo ${row.id}\`.`,
-    };
+    return { text: overrideConfirmation(row, tz) };
   } catch (err) {
     return failure(err);
   }

@@ -48,6 +48,7 @@ const SELECTED_KEY: Record<string, [key: string, initial: string]> = {
   multi_channels_select: ["selected_channels", "initial_channels"],
   datepicker: ["selected_date", "initial_date"],
   timepicker: ["selected_time", "initial_time"],
+  datetimepicker: ["selected_date_time", "initial_date_time"],
 };
 
 function elementState(element: Json, given: ViewInputValue | undefined): Json {
@@ -80,6 +81,8 @@ function elementState(element: Json, given: ViewInputValue | undefined): Json {
             ? asList(given)
             : asSingle(given)
           : (element[initial] ?? (plural ? [] : null));
+        // Slack sends a datetimepicker's choice as Unix seconds, a number.
+        if (type === "datetimepicker" && typeof value === "string") return { type, [key]: Number(value) };
         return { type, [key]: value };
       }
       const value = provided ? asSingle(given) : (element.initial_value ?? null);
