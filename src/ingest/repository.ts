@@ -77,11 +77,14 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
           ...rollupBatch(newRows, layout).values(),
           ...(split?.features.length ? segmentBatch(newRows, layout, split) : []),
         ]);
-        // Sampled vectors of the new rows overwrite their ring slots (a replayed row adds none).
-        const sampled = samples.filter((v) => {
-          const r = rows[v.row];
-          return r !== undefined && fresh.has(keyOf(r.i, r.t));
-        });
+        // Sampled vectors of the new rows overwrite their ring slots (a replayed row adds none), in
+        // slot order: two replicas writing overlapping slots then lock them in the same order.
+        const sampled = samples
+          .filter((v) => {
+            const r = rows[v.row];
+            return r !== undefined && fresh.has(keyOf(r.i, r.t));
+          })
+          .sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : a.slot - b.slot));
         if (sampled.length > 0)
           await tx.execute(sql`
             insert into embedding_samples (model_id, feature, pool, slot, ts, vector)
