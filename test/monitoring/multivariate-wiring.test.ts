@@ -222,6 +222,11 @@ describe("the multivariate reference as wired", () => {
     expect(p?.profile.multivariate?.embeddingNotes?.e).toMatch(
       /^0 sampled vectors in the reference \(at least 50 needed\): the sample keeps the latest 100 vectors, now from /,
     );
+    // The monitor repeats why (here beside its own reason to skip: no rows in its 2-minute window).
+    const run = await feature.monitoring.runMonitor("emb", "multivariate", "manual");
+    expect(run.note).toMatch(
+      /^fewer than 30 scored rows \(0\); embedding e: 0 sampled vectors in the reference/,
+    );
     // The earlier reference's pinned pool went with it.
     expect(await samples.pinned(model.id, "e", (p?.id as number) - 1)).toHaveLength(0);
   });

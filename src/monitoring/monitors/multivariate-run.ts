@@ -75,9 +75,13 @@ export async function runMultivariate(ctx: MonitorContext, cfg: MultivariateConf
   const anyValue = result.judgements.some((j) => j.value !== null) || domain.some((d) => d.auc !== null);
   const scoredRows = Math.max(0, ...result.judgements.map((j) => j.n));
   if (!anyValue)
-    return skipped(window, `fewer than ${MIN_SCORED_ROWS} scored rows (${scoredRows})`, {
-      rows: summary.rows,
-    });
+    return skipped(
+      window,
+      [`fewer than ${MIN_SCORED_ROWS} scored rows (${scoredRows})`, ...notes].join("; "),
+      {
+        rows: summary.rows,
+      },
+    );
   const error = profile.pca ? judged(RECONSTRUCTION_COLUMN) : undefined;
   const band = (j: ScoreJudgement | undefined) =>
     j?.band ? { lower: round(j.band.lower), upper: round(j.band.upper) } : {};

@@ -52,6 +52,8 @@ export function runNumbers(
         parts.push(
           `${e.feature}: distance ${n3(e.distance)}${e.lower !== undefined ? ` (band ${n3(e.lower)}–${n3(e.upper)})` : ""}, classifier AUC ${n3(e.domain_auc)} (${e.reference_vectors}+${e.recent_vectors} vectors)`,
         );
+      // An embedding the reference could not fit says so here too (m.note).
+      if (m.note) parts.push(String(m.note));
       return parts.length
         ? `${run.rows} rows, ${m.scored_rows} scored, ${parts.join("; ")}`
         : `${run.rows} rows`;
