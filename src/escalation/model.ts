@@ -130,9 +130,7 @@ export function highestTier(
   let best = 0;
   for (const t of TIERS) {
     const tp = tierOf(policy, t);
-    if (
-      tp.group === NO_GROUP ? !!tp.schedule && onCallIn.includes(tp.schedule) : groupKeys.includes(tp.group)
-    )
+    if (tp.group === NO_GROUP ? !!tp.schedule && onCallIn.includes(tp.schedule) : groupKeys.includes(tp.group))
       best = t;
   }
   return best;

@@ -21,11 +21,11 @@ import {
   type EscalationPolicy,
   type EscalationRow,
   escalateRefusal,
+  type TierPolicy,
   highestTier,
   NO_GROUP,
   policyFor,
   TIERS,
-  type TierPolicy,
   tierLabel,
   tierOf,
 } from "./model.js";
