@@ -51,6 +51,9 @@ const slugSchema = z
 
 const fraction = z.number().min(0).max(1);
 
+/** The longest embedding vector a feature may declare. */
+export const MAX_EMBEDDING_DIMENSIONS = 4096;
+
 const userGroupSchema = z
   .strictObject({
     handle: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "expected a user-group handle without @"),
@@ -189,6 +192,24 @@ const multivariateMonitor = z.strictObject({
     .describe(
       "Share of the variance the reference PCA keeps; the rest is the reconstruction error each row is scored with at ingest",
     ),
+  embedding_components: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(2)
+    .describe(
+      "Principal directions of each embedding feature's reference that every row is projected on at ingest (scores <feature>(pc1)…); its distance to the reference centroid is scored too",
+    ),
+  embedding_sample: z
+    .number()
+    .int()
+    .min(100)
+    .max(20_000)
+    .default(2000)
+    .describe(
+      "Vectors kept per embedding feature for the baseline's fit and the domain classifier: the latest ones sampled at ingest (at most this many per monitor window, spread evenly over its minutes), and as many pinned per reference",
+    ),
 });
 
 const performanceMonitor = z.strictObject({
@@ -228,7 +249,18 @@ const featureSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, "expected a feature name (letters, digits, _ . -)"),
-  type: z.enum(["numeric", "categorical"]),
+  type: z
+    .enum(["numeric", "categorical", "embedding"])
+    .describe(
+      "numeric or categorical: a value per row; embedding: a fixed-length vector (a JSON array of numbers, or base64 of its little-endian float32 bytes), monitored by monitors.multivariate through its distance to the reference centroid and its projections on the reference's principal directions",
+    ),
+  dimensions: z
+    .number()
+    .int()
+    .min(2)
+    .max(MAX_EMBEDDING_DIMENSIONS)
+    .optional()
+    .describe("The length of an embedding feature's vectors (required for type: embedding, only for it)"),
   importance: z
     .number()
     .min(0)
@@ -857,6 +889,26 @@ export const configSchema = z
           });
         names.add(f.name);
       });
+      m.features.forEach((f, j) => {
+        if (f.type === "embedding" && f.dimensions === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "features", j, "dimensions"],
+            message: `embedding feature '${f.name}' needs dimensions: the length of its vectors (e.g. 384)`,
+          });
+        if (f.type !== "embedding" && f.dimensions !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "features", j, "dimensions"],
+            message: `dimensions applies to embedding features only ('${f.name}' is ${f.type})`,
+          });
+        if (f.type === "embedding" && !m.monitors.multivariate)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "features", j, "type"],
+            message: `embedding feature '${f.name}' is monitored by monitors.multivariate; add it (monitors: { multivariate: {} })`,
+          });
+      });
       const segmented = new Set<string>();
       m.segments.forEach((spec, j) => {
         const path = ["models", i, "segments", j];
@@ -914,6 +966,12 @@ export const configSchema = z
             path: ["models", i, "monitors", "drift", "features", feature],
             message: `unknown feature '${feature}' (not in models[${i}].features)`,
           });
+        else if (m.features.some((f) => f.name === feature && f.type === "embedding"))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "monitors", "drift", "features", feature],
+            message: `'${feature}' is an embedding: monitors.multivariate judges it, not the univariate drift monitor`,
+          });
       }
     });
     const services = new Map<string, number>();
@@ -927,6 +985,12 @@ export const configSchema = z
             code: "custom",
             path: ["models", i, "inference_logger", "features", feature],
             message: `unknown feature '${feature}' (not in models[${i}].features)`,
+          });
+        else if (m.features.some((f) => f.name === feature && f.type === "embedding"))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "inference_logger", "features", feature],
+            message: `'${feature}' is an embedding; the inference logger maps scalar features only`,
           });
       }
       const other = services.get(logger.inference_service);

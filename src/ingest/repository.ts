@@ -12,6 +12,15 @@ import { createRollupRepository, type RollupDelta } from "../rollups/repository.
 import { type SegmentSplit, segmentBatch, segmentKey } from "../rollups/segments.js";
 import type { StoredRow } from "./model.js";
 
+/** A vector sampled at ingest: batch row `row`'s vector of `feature`, for ring slot `slot`. */
+export interface VectorSample {
+  feature: string;
+  row: number;
+  slot: number;
+  /** Its little-endian float32 bytes in base64. */
+  base64: string;
+}
+
 const keyOf = (id: string, ts: string | Date) => `${id}\u0000${new Date(ts).getTime()}`;
 
 /**
@@ -30,6 +39,7 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
       rows: readonly StoredRow[],
       layout: RollupLayout,
       split?: SegmentSplit,
+      samples: readonly VectorSample[] = [],
     ): Promise<{ stored: number; joined: number }> {
       return db.transaction(async (tx) => {
         const inserted = resultRows<{ i: string; t: string | Date }>(
@@ -67,6 +77,22 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
           ...rollupBatch(newRows, layout).values(),
           ...(split?.features.length ? segmentBatch(newRows, layout, split) : []),
         ]);
+        // Sampled vectors of the new rows overwrite their ring slots (a replayed row adds none), in
+        // slot order: two replicas writing overlapping slots then lock them in the same order.
+        const sampled = samples
+          .filter((v) => {
+            const r = rows[v.row];
+            return r !== undefined && fresh.has(keyOf(r.i, r.t));
+          })
+          .sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : a.slot - b.slot));
+        if (sampled.length > 0)
+          await tx.execute(sql`
+            insert into embedding_samples (model_id, feature, pool, slot, ts, vector)
+            select ${modelId}, r.f, 0, r.s, r.t, decode(r.b, 'base64')
+            from json_to_recordset(${JSON.stringify(
+              sampled.map((v) => ({ f: v.feature, s: v.slot, t: rows[v.row]?.t, b: v.base64 })),
+            )}::json) as r(f text, s int, t timestamptz, b text)
+            on conflict (model_id, feature, pool, slot) do update set ts = excluded.ts, vector = excluded.vector`);
         return { stored: inserted.length, joined: labels.size };
       });
     },
@@ -174,6 +200,23 @@ export function createIngestRepository(db: Db, opts: { maxCategories?: number } 
         );
         return fresh.size;
       });
+    },
+
+    /**
+     * Readies a model's embedding ring for this process: drops vectors the current config no
+     * longer fits (a slot past `size`, or another vector length), and returns the slot the newest
+     * vector sits in (-1: none yet).
+     */
+    async prepareRing(modelId: number, feature: string, size: number, dimensions: number): Promise<number> {
+      await db.execute(sql`
+        delete from embedding_samples where model_id = ${modelId} and feature = ${feature} and pool = 0
+          and (slot >= ${size} or octet_length(vector) <> ${dimensions * 4})`);
+      const [row] = resultRows<{ slot: number }>(
+        await db.execute(sql`
+          select slot from embedding_samples where model_id = ${modelId} and feature = ${feature} and pool = 0
+          order by ts desc limit 1`),
+      );
+      return row ? Number(row.slot) : -1;
     },
 
     /** Stages a labelled reference upload under `uploadId`. */

@@ -1,6 +1,12 @@
 import type { z } from "zod";
 import type { Db } from "../db/index.js";
-import { activeFeatures, type ModelRegistry, type RegisteredModel, slotCounts } from "../models/index.js";
+import {
+  activeFeatures,
+  isResidualColumn,
+  type ModelRegistry,
+  type RegisteredModel,
+  slotCounts,
+} from "../models/index.js";
 import { type AnyRollup, decodeRollup } from "../rollups/format.js";
 import { DEFAULT_MAX_CATEGORIES, isNumberText, type RollupLayout } from "../rollups/model.js";
 import { checkProfile, MAX_PROFILES, type Profile, profileBatchSchema } from "../rollups/profile.js";
@@ -22,8 +28,9 @@ import {
   toStoredRow,
 } from "./model.js";
 import type { IngestListener, RowScorer } from "./ports.js";
-import { createIngestRepository } from "./repository.js";
+import { createIngestRepository, type VectorSample } from "./repository.js";
 import { validatePredictionBatch } from "./validate.js";
+import { type EmbeddingSpec, takeVectors, type VectorColumn } from "./vector.js";
 
 /** Validates a whole body or throws InvalidBatchError naming the first bad row and field. */
 function parseBatch<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -52,8 +59,19 @@ export function rollupLayout(model: RegisteredModel, maxCategories = DEFAULT_MAX
   const { counts } = layout(model);
   const numeric: string[] = new Array(counts.num).fill("");
   const categorical: string[] = new Array(counts.cat).fill("");
-  for (const f of model.features) (f.type === "numeric" ? numeric : categorical)[f.slot - 1] = f.name;
-  return { numeric, categorical, regression: model.task === "regression", maxCategories };
+  const momentsOnly: boolean[] = new Array(counts.num).fill(false);
+  for (const f of model.features) {
+    (f.type === "numeric" ? numeric : categorical)[f.slot - 1] = f.name;
+    // The PCA's squared residuals are read for their window mean only (which features the error grew in).
+    if (f.derived && f.type === "numeric" && isResidualColumn(f.name)) momentsOnly[f.slot - 1] = true;
+  }
+  return {
+    numeric,
+    categorical,
+    regression: model.task === "regression",
+    maxCategories,
+    ...(momentsOnly.some(Boolean) ? { momentsOnly } : {}),
+  };
 }
 
 /** Ingest use cases: predictions (with their rollup deltas), labels and labelled reference uploads. */
@@ -69,6 +87,11 @@ export function createIngestService(deps: {
   maxCategories?: number;
   /** A model's segment features and value cap (`models[].segments`, `segment_cap`); none: no segments. */
   segmentsOf?: (slug: string) => { features: readonly string[]; cap: number } | undefined;
+  /**
+   * A model's embedding features and their sample (`monitors.multivariate.embedding_sample`,
+   * spread over the monitor window); none: the model has no embedding feature.
+   */
+  embeddingsOf?: (slug: string) => EmbeddingIngest | undefined;
 }) {
   const repo = createIngestRepository(deps.db, { maxCategories: deps.maxCategories });
   const rollupRepo = createRollupRepository(deps.db);
@@ -96,6 +119,62 @@ export function createIngestService(deps: {
     }
     return p;
   };
+  // Per model and embedding feature: the next ring slot, seeded once from the stored sample so a
+  // restart continues after the newest vector instead of overwriting it, and the vectors taken per
+  // minute of prediction time (the budget).
+  type Ring = { next: number; perMinute: Map<number, number> };
+  const rings = new Map<string, Promise<Ring>>();
+  const ringOf = (model: RegisteredModel, c: VectorColumn, size: number) => {
+    const key = `${model.id}\u0000${c.name}`;
+    let p = rings.get(key);
+    if (!p) {
+      p = repo
+        .prepareRing(model.id, c.name, size, c.dimensions)
+        .then((slot): Ring => ({ next: slot + 1, perMinute: new Map() }));
+      p.catch(() => rings.delete(key));
+      rings.set(key, p);
+    }
+    return p;
+  };
+  /**
+   * Vectors for the ring, each into its next slot (the last one wins a slot reused in a batch): at
+   * most `perMinute` per minute of prediction time, so a busy model writes a bounded number of
+   * vectors and the ring still spans a monitor window; a quiet one has every vector kept.
+   */
+  async function sampleVectors(
+    model: RegisteredModel,
+    columns: readonly VectorColumn[],
+    rows: readonly { ts: Date }[],
+    cfg: EmbeddingIngest,
+  ): Promise<VectorSample[]> {
+    const out: VectorSample[] = [];
+    for (const c of columns) {
+      const ring = await ringOf(model, c, cfg.sample);
+      const bySlot = new Map<number, VectorSample>();
+      for (let i = 0; i < c.present.length; i++) {
+        if (!c.present[i]) continue;
+        const minute = Math.floor((rows[i] as { ts: Date }).ts.getTime() / 60_000);
+        const taken = ring.perMinute.get(minute) ?? 0;
+        if (taken >= cfg.perMinute) continue;
+        ring.perMinute.set(minute, taken + 1);
+        const slot = ring.next++ % cfg.sample;
+        const bytes = c.data.subarray(i * c.dimensions, (i + 1) * c.dimensions);
+        bySlot.set(slot, {
+          feature: c.name,
+          row: i,
+          slot,
+          base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+        });
+      }
+      ring.next %= cfg.sample;
+      // Only the newest minutes' counts matter; older ones are dropped to keep the map small.
+      if (ring.perMinute.size > 1000)
+        for (const m of [...ring.perMinute.keys()].sort((a, b) => a - b).slice(0, ring.perMinute.size - 500))
+          ring.perMinute.delete(m);
+      out.push(...bySlot.values());
+    }
+    return out;
+  }
   const layouts = new Map<number, RollupLayout>();
   const layoutOf = (model: RegisteredModel) => {
     let l = layouts.get(model.id);
@@ -109,6 +188,8 @@ export function createIngestService(deps: {
     /** Validates and stores a batch of predictions; a replayed id is stored once. */
     async ingestPredictions(slug: string, body: unknown): Promise<{ received: number; stored: number }> {
       const model = deps.registry.get(slug);
+      const embeddings = deps.embeddingsOf?.(slug);
+      const vectors = embeddings ? takeVectorsOrThrow(body, embeddings.specs) : [];
       const checked = validatePredictionBatch(body);
       if ("problem" in checked) {
         const { row, field, message } = checked.problem;
@@ -126,13 +207,16 @@ export function createIngestService(deps: {
           lowConfidenceTs.push(row.ts.getTime());
       }
       const stored = rows.map((r) => toStoredRow(r, slots, counts));
-      await deps.scorer?.score(model, stored);
+      await deps.scorer?.score(model, stored, vectors);
+      const samples =
+        embeddings && vectors.length ? await sampleVectors(model, vectors, rows, embeddings) : [];
       await deps.partitions.ensureFor(rows.map((r) => r.ts));
       const { stored: inserted } = await repo.insertPredictions(
         model.id,
         stored,
         layoutOf(model),
         await splitOf(model),
+        samples,
       );
       await deps.registry.noteVersions(model.id, versions);
       for (const l of deps.listeners ?? [])
@@ -208,8 +292,10 @@ export function createIngestService(deps: {
     async stageReference(
       slug: string,
       body: unknown,
-    ): Promise<{ model: RegisteredModel; uploadId: number; rows: LabelledRow[] }> {
+    ): Promise<{ model: RegisteredModel; uploadId: number; rows: LabelledRow[]; vectors: VectorColumn[] }> {
       const model = deps.registry.get(slug);
+      const embeddings = deps.embeddingsOf?.(slug);
+      const vectors = embeddings ? takeVectorsOrThrow(body, embeddings.specs) : [];
       const rows = parseBatch(labelledBatchSchema, body);
       refuseProbabilities(model, rows);
       const { slots, counts } = layout(model);
@@ -218,10 +304,29 @@ export function createIngestService(deps: {
         const chunk = rows.slice(start, start + 10_000).map((r) => toStoredRow(r, slots, counts));
         await repo.insertSamples(uploadId, model.id, chunk);
       }
-      return { model, uploadId, rows };
+      return { model, uploadId, rows, vectors };
     },
     dropReference: (uploadId: number) => repo.deleteSamples(uploadId),
   };
+}
+
+/** What ingest does with a model's embedding features: check and take the vectors, keep a sample. */
+export interface EmbeddingIngest {
+  specs: readonly EmbeddingSpec[];
+  /** Vectors kept per feature in the ring. */
+  sample: number;
+  /** Most vectors sampled per minute of prediction time (the ring spans at least a monitor window). */
+  perMinute: number;
+}
+
+/** Takes a body's embedding vectors out (vector.ts), or throws InvalidBatchError naming the row and feature. */
+function takeVectorsOrThrow(body: unknown, specs: readonly EmbeddingSpec[]): VectorColumn[] {
+  const taken = takeVectors(body, specs);
+  if ("problem" in taken) {
+    const { row, field, message } = taken.problem;
+    throw new InvalidBatchError(`row ${row}: ${field}: ${message}`, row, field);
+  }
+  return taken.columns;
 }
 
 /** A probability vector only means something for a multiclass model: refuse the first elsewhere. */

@@ -26,7 +26,11 @@ export function createModelRegistry(db: Db, clock: Clock) {
             name: m.name,
             task: m.task,
             confidenceThreshold: m.confidence_threshold,
-            features: assignSlots(existing?.features ?? [], [...m.features, ...derivedFeatures(m)]),
+            features: assignSlots(existing?.features ?? [], [
+              // An embedding has no slot: its vector is never stored in a row, its scores are derived slots.
+              ...m.features.flatMap((f) => (f.type === "embedding" ? [] : [{ name: f.name, type: f.type }])),
+              ...derivedFeatures(m),
+            ]),
           },
           clock.now(),
         );

@@ -4,7 +4,7 @@
  */
 import { activeFeatures, type RegisteredModel } from "../models/index.js";
 import { NotEnoughDataError } from "./errors.js";
-import { fitMultivariate, type MultivariateProfile } from "./multivariate-profile.js";
+import { fitEmbeddingReference, fitMultivariate, type MultivariateProfile } from "./multivariate-profile.js";
 import type {
   BandMetric,
   CategoricalProfile,
@@ -141,13 +141,41 @@ export async function multivariateReference(
   windows: WindowRepository,
   model: RegisteredModel,
   src: WindowSource,
-  variance: number,
+  options: MultivariateOptions,
 ): Promise<MultivariateProfile | null> {
+  const { variance } = options;
   const rows = await windows.sampleRows(src, MULTIVARIATE_SAMPLE);
-  if (rows.length < MIN_REFERENCE_ROWS) return null;
   const tabular = activeFeatures(model).map((f) => ({ name: f.name, type: f.type, slot: f.slot }));
-  const fit = fitMultivariate(rows, tabular, [], { variance, chunks: REFERENCE_CHUNKS });
-  return fit.pca ? fit : null;
+  const fit: MultivariateProfile =
+    rows.length >= MIN_REFERENCE_ROWS
+      ? fitMultivariate(rows, tabular, [], { variance, chunks: REFERENCE_CHUNKS })
+      : { variance, columns: [], pca: null, embeddings: [], bands: {} };
+  if (!fit.pca) {
+    fit.columns = [];
+    fit.bands = {};
+  }
+  const notes: Record<string, string> = {};
+  for (const e of options.embeddings ?? []) {
+    if (e.vectors.length < MIN_REFERENCE_ROWS) {
+      notes[e.name] =
+        `${e.vectors.length} sampled vectors in the reference (at least ${MIN_REFERENCE_ROWS} needed)${e.missing ? `: ${e.missing}` : ""}`;
+      continue;
+    }
+    const ref = fitEmbeddingReference(e.name, e.vectors, options.components ?? 2, REFERENCE_CHUNKS);
+    fit.embeddings.push({ name: e.name, fit: ref.fit });
+    Object.assign(fit.bands, ref.bands);
+  }
+  if (Object.keys(notes).length) fit.embeddingNotes = notes;
+  return fit.pca || fit.embeddings.length || fit.embeddingNotes ? fit : null;
+}
+
+/** What the baseline fits the multivariate reference with (config `monitors.multivariate`). */
+export interface MultivariateOptions {
+  variance: number;
+  /** Principal directions kept per embedding. */
+  components?: number;
+  /** Each embedding feature's reference vectors in time order (and, when too few, why). */
+  embeddings?: readonly { name: string; vectors: readonly ArrayLike<number>[]; missing?: string }[];
 }
 
 /**
@@ -158,7 +186,7 @@ export async function buildReferenceProfile(
   windows: WindowRepository,
   model: RegisteredModel,
   src: WindowSource,
-  options: { multivariate?: { variance: number } } = {},
+  options: { multivariate?: MultivariateOptions } = {},
 ): Promise<ReferenceProfile> {
   const summary = await windows.summary(src, model.confidenceThreshold);
   if (summary.rows < MIN_REFERENCE_ROWS)
@@ -271,7 +299,7 @@ export async function buildReferenceProfile(
   }
   const bands = Object.fromEntries(Object.entries(chunkValues).map(([k, v]) => [k, learnedBand(v)]));
   const multivariate = options.multivariate
-    ? await multivariateReference(windows, model, src, options.multivariate.variance)
+    ? await multivariateReference(windows, model, src, options.multivariate)
     : undefined;
   return {
     formatVersion: 1,

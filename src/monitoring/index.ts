@@ -1,4 +1,8 @@
 export { createDeadmanSwitch, type DeadmanCheck, type DeadmanSwitch, TRAFFIC_SUBJECT } from "./deadman.js";
+export {
+  createEmbeddingSampleRepository,
+  type EmbeddingSampleRepository,
+} from "./embedding-samples.js";
 export { InvalidRequestError, NoReferenceError, NotEnoughDataError } from "./errors.js";
 export { createIngestScorer } from "./ingest-scorer.js";
 export {

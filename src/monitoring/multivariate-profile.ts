@@ -37,6 +37,35 @@ export interface MultivariateProfile {
   embeddings: { name: string; fit: EmbeddingFit }[];
   /** Derived column → the band of its per-chunk means over the reference. */
   bands: Record<string, Band | null>;
+  /** Embedding features the reference could not fit, and why (too few sampled vectors). */
+  embeddingNotes?: Record<string, string>;
+}
+
+/**
+ * An embedding's part of the reference from its vectors in time order: the centroid and first
+ * `components` principal directions, and the band of each derived score over `chunks` chunks.
+ */
+export function fitEmbeddingReference(
+  name: string,
+  vectors: readonly ArrayLike<number>[],
+  components = 2,
+  chunks = 10,
+): { fit: EmbeddingFit; bands: Record<string, Band | null> } {
+  const fit = fitEmbedding(
+    vectors.map((v) => Array.from(v)),
+    components,
+  );
+  const scores = vectors.map((v) => embeddingScores(fit, v));
+  const bands = Object.fromEntries(
+    embeddingColumns(name, fit.components.length).map((column, i) => [
+      column,
+      chunkBand(
+        scores.map((s) => s[i] as number),
+        chunks,
+      ),
+    ]),
+  );
+  return { fit, bands };
 }
 
 /** The derived numeric columns a profile gives each row, in scoreRow()'s order. */

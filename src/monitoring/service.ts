@@ -8,6 +8,7 @@ import { segmentFeatures } from "../rollups/segments.js";
 import type { AlertSignal, AlertSink } from "../shared/alert-signal.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { EmbeddingSampleRepository } from "./embedding-samples.js";
 import { findingCharts, HISTORY_RUNS } from "./finding-charts.js";
 import {
   configuredMonitors,
@@ -44,6 +45,8 @@ export interface MonitoringDeps {
   logger: Logger;
   /** The segments of a model with data in [from, to) (rollups); absent: monitors run globally only. */
   segmentsIn?: (modelId: number, from: Date, to: Date) => Promise<string[]>;
+  /** The embedding sample (the multivariate monitor's domain classifier reads it); absent: no classifier. */
+  samples?: EmbeddingSampleRepository;
 }
 
 /**
@@ -239,6 +242,7 @@ export function createMonitoringService(deps: MonitoringDeps) {
           services: deps.services,
           trigger,
           previous,
+          ...(deps.samples ? { samples: deps.samples } : {}),
         },
         kind,
         segment,

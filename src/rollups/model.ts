@@ -8,7 +8,7 @@
  */
 
 import { addClassLabel, addProbabilities, type ClassCells, mergeClassCells } from "./class-cells.js";
-import { addNumeric, bump, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
+import { addMoments, addNumeric, bump, emptyNumeric, mergeNumeric, type NumericAgg } from "./numeric.js";
 import { addResidual, emptyRegression, mergeRegression, type RegressionAgg } from "./regression.js";
 
 export {
@@ -238,6 +238,11 @@ export interface RollupLayout {
   categorical: readonly string[];
   regression: boolean;
   maxCategories: number;
+  /**
+   * Numeric columns (by index in `numeric`) rolled up as moments and extremes only: derived scores
+   * read for their mean alone (the PCA's squared residuals).
+   */
+  momentsOnly?: readonly boolean[];
 }
 
 const NUMBER = /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/;
@@ -250,7 +255,10 @@ export function addRow(r: RollupData, row: RollupRow, layout: RollupLayout): voi
   layout.numeric.forEach((name, i) => {
     const agg = entry(r.numeric, name, emptyNumeric);
     const v = row.n[i];
-    if (v !== null && v !== undefined && Number.isFinite(v)) addNumeric(agg, v);
+    if (v !== null && v !== undefined && Number.isFinite(v)) {
+      if (layout.momentsOnly?.[i]) addMoments(agg, v);
+      else addNumeric(agg, v);
+    }
   });
   layout.categorical.forEach((name, i) => {
     const agg = entry(r.categorical, name, emptyCategorical);

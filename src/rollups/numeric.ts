@@ -73,6 +73,19 @@ export function addNumeric(a: NumericAgg, x: number, count = 1): void {
   alignedAdd(a.aligned, x, count);
 }
 
+/**
+ * Adds one value to the moments and extremes only (no exact counts, no binnings): for a column
+ * whose readers need its count, mean and spread alone, at a fraction of addNumeric's cost.
+ */
+export function addMoments(a: NumericAgg, x: number): void {
+  a.n += 1;
+  a.sum += x;
+  a.sumsq += x * x;
+  if (a.min === null || x < a.min) a.min = x;
+  if (a.max === null || x > a.max) a.max = x;
+  a.values = null;
+}
+
 /** Adds `b` into `a`. */
 export function mergeNumeric(a: NumericAgg, b: NumericAgg): void {
   // A relabel's delta can hold n = 0 with one residual out and another in: only never-used is empty.

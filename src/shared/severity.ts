@@ -39,7 +39,7 @@ export const SEVERITY_RULES = {
   },
   drift_multivariate: {
     level: "warning",
-    what: "drift: the PCA reconstruction error or an embedding's centroid distance or projection left its learned band",
+    what: "drift: the PCA reconstruction error or an embedding's centroid distance or projection left its learned band, or a domain classifier told an embedding's recent vectors from the reference's",
   },
   quality_volume: {
     level: "warning",

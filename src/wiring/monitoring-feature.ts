@@ -8,11 +8,13 @@ import type { Feature, FeatureContext } from "../features.js";
 import { monitoringRoutes } from "../http/monitoring-routes.js";
 import { createIngestService, type IngestService } from "../ingest/index.js";
 import { rollupLayout } from "../ingest/service.js";
-import { createModelRegistry, type ModelRegistry } from "../models/index.js";
+import { createModelRegistry, embeddingFeatures, type ModelRegistry } from "../models/index.js";
+import { samplePerMinute } from "../monitoring/embedding-samples.js";
 import {
   type AlertSink,
   configuredMonitors,
   createDeadmanSwitch,
+  createEmbeddingSampleRepository,
   createIngestScorer,
   createMonitoringRepository,
   createMonitoringService,
@@ -134,7 +136,13 @@ export function createMonitoringFeature(
     for (const [table, n] of Object.entries(report)) removed.inc({ table }, n);
     return report;
   };
+  const samples = createEmbeddingSampleRepository(db);
+  const embeddingsOf = (slug: string) => {
+    const m = ctx.config.models.find((x) => x.slug === slug);
+    return m ? embeddingFeatures(m) : [];
+  };
   const monitoring = createMonitoringService({
+    samples,
     config: ctx.config,
     registry,
     runs,
@@ -164,6 +172,13 @@ export function createMonitoringFeature(
       const m = ctx.config.models.find((x) => x.slug === slug);
       return m?.segments.length ? { features: m.segments, cap: m.segment_cap } : undefined;
     },
+    embeddingsOf: (slug) => {
+      const specs = embeddingsOf(slug);
+      const mv = ctx.config.models.find((x) => x.slug === slug)?.monitors.multivariate;
+      return specs.length && mv
+        ? { specs, sample: mv.embedding_sample, perMinute: samplePerMinute(mv) }
+        : undefined;
+    },
   });
   const reference = createReferenceService({
     registry,
@@ -172,6 +187,8 @@ export function createMonitoringFeature(
     ingest,
     clock: ctx.clock,
     multivariateOf: (slug) => ctx.config.models.find((m) => m.slug === slug)?.monitors.multivariate,
+    embeddingsOf,
+    samples,
     onBaseline: (modelId) => scorer.invalidate(modelId),
   });
   const scheduler = createScheduler({

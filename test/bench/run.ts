@@ -14,6 +14,7 @@ import { alertGroupingBench } from "./alert-grouping.js";
 import { alertLatencyBench } from "./alert-latency.js";
 import { chartsBench } from "./charts.js";
 import { driftBench } from "./drift.js";
+import { embeddingIngestBench } from "./embedding-ingest.js";
 import { ingestBench } from "./ingest.js";
 import { machineInfo, machineLine } from "./machine.js";
 import { memoryBench } from "./memory.js";
@@ -34,6 +35,7 @@ const BENCHES: Bench[] = [
   ingestBench,
   driftBench,
   multivariateBench,
+  embeddingIngestBench,
   rollupsBench,
   segmentsBench,
   sustainedBench,

@@ -54,6 +54,8 @@ describe("the YAML config", () => {
       schedule: "0 * * * *",
       window: 3_600_000,
       variance: 0.65,
+      embedding_components: 2,
+      embedding_sample: 2000,
     });
     expect(problems(on("{ variance: 1.5 }"))).toEqual([
       expect.stringMatching(/^models\[0\]\.monitors\.multivariate\.variance \(line \d+\): .*1/),

@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { domainClassifierAuc } from "../../src/monitoring/stats/domain-classifier.js";
-import { embeddingScores, fitEmbedding } from "../../src/monitoring/stats/embedding.js";
+import {
+  embeddingScores,
+  embeddingScoresInto,
+  fitEmbedding,
+  packEmbedding,
+} from "../../src/monitoring/stats/embedding.js";
 import { encodeRow, frequencyTable } from "../../src/monitoring/stats/multivariate-encoding.js";
 import {
   errorShares,
@@ -76,6 +81,24 @@ describe("embedding scores against NumPy", () => {
         );
         expect(Math.abs(p * sign - expected)).toBeLessThan(TOL);
       });
+    });
+  });
+});
+
+describe("the ingest scorer's packed embedding scores", () => {
+  it("equal embeddingScores on the NumPy probes, read from one flat batch array at each row's offset", () => {
+    const fit = fitEmbedding(fx.embedding.reference, 2);
+    const packed = packEmbedding(fit);
+    const probes = fx.embedding.probe as number[][];
+    const d = fit.dimensions;
+    const flat = new Float64Array(probes.length * d);
+    probes.forEach((v, i) => {
+      flat.set(v, i * d);
+    });
+    const out = new Float64Array(3);
+    probes.forEach((v, i) => {
+      embeddingScoresInto(packed, flat, i * d, out);
+      expectClose(Array.from(out), embeddingScores(fit, v));
     });
   });
 });

@@ -2,6 +2,7 @@ export * from "./alerts.js";
 export * from "./api-tokens.js";
 export * from "./audit.js";
 export * from "./cron-claims.js";
+export * from "./embeddings.js";
 export * from "./escalation.js";
 export * from "./incidents.js";
 export * from "./models.js";

@@ -1,5 +1,6 @@
 import type { ModelConfig } from "../../config/index.js";
 import type { RegisteredModel } from "../../models/index.js";
+import type { EmbeddingSampleRepository } from "../embedding-samples.js";
 import type { Finding, MonitorOutcome, RunTrigger } from "../model.js";
 import type { ModelServiceClient } from "../ports.js";
 import type { ReferenceProfile } from "../profile.js";
@@ -21,6 +22,8 @@ export interface MonitorContext {
   segment?: { key: string; feature: string; family: number };
   /** The newest earlier run of this monitor that was not skipped or failed. */
   previous: { findings: Finding[]; metrics: Record<string, unknown> } | undefined;
+  /** The embedding sample (the multivariate monitor's domain classifier); absent: no classifier. */
+  samples?: Pick<EmbeddingSampleRepository, "recent" | "pinned">;
 }
 
 /** The window ending now of the given length. */

@@ -4,8 +4,9 @@
  * numeric feature, and the window's mean is judged against the band the reference's chunks learned
  * (mean ± 3σ of the per-chunk means, as NannyML's data-reconstruction drift).
  */
-import { RECONSTRUCTION_COLUMN } from "../../models/derived.js";
+import { parseEmbeddingColumn, RECONSTRUCTION_COLUMN } from "../../models/derived.js";
 import type { Finding } from "../model.js";
+import { DOMAIN_AUC_THRESHOLD, domainClassifierAuc } from "../stats/domain-classifier.js";
 import { type Band, learnedBand } from "../stats/index.js";
 
 /** The name of the rolled-up PCA reconstruction error column (a derived slot, src/models/derived.ts). */
@@ -49,6 +50,64 @@ export function judgeScore(
   return { column, value, n: window.n, band, drifted: value < band.lower || value > band.upper };
 }
 
+/** A derived column in words: the PCA error, or an embedding's distance or projection. */
+export function describeScore(column: string): string {
+  if (column === RECONSTRUCTION_COLUMN) return "PCA reconstruction error";
+  const e = parseEmbeddingColumn(column);
+  if (!e) return column;
+  return e.score === "distance"
+    ? `Embedding ${e.feature}: distance to the reference centroid`
+    : `Embedding ${e.feature}: projection on the reference's principal direction ${e.score.component}`;
+}
+
+/** Fewest sampled vectors on each side before the domain classifier is run. */
+export const MIN_DOMAIN_VECTORS = 50;
+
+/** The domain classifier's verdict on one embedding. */
+export interface DomainJudgement {
+  feature: string;
+  /** Cross-validated ROC AUC (null: too few vectors on a side). */
+  auc: number | null;
+  referenceVectors: number;
+  recentVectors: number;
+  drifted: boolean;
+}
+
+/**
+ * The second opinion on an embedding: can a classifier tell the window's sampled vectors from the
+ * reference's? Drift when its cross-validated ROC AUC exceeds `threshold` (Evidently's 0.55).
+ */
+export function judgeDomain(
+  feature: string,
+  reference: readonly ArrayLike<number>[],
+  recent: readonly ArrayLike<number>[],
+  threshold = DOMAIN_AUC_THRESHOLD,
+  seed = 1,
+): DomainJudgement {
+  const base = { feature, referenceVectors: reference.length, recentVectors: recent.length };
+  if (reference.length < MIN_DOMAIN_VECTORS || recent.length < MIN_DOMAIN_VECTORS)
+    return { ...base, auc: null, drifted: false };
+  const auc = domainClassifierAuc(reference, recent, { seed });
+  return { ...base, auc, drifted: auc !== null && auc > threshold };
+}
+
+/** The finding of an embedding the domain classifier tells apart. */
+export function domainFinding(j: DomainJudgement, threshold = DOMAIN_AUC_THRESHOLD): Finding {
+  const auc = j.auc as number;
+  return {
+    subject: `${j.feature}(domain_classifier)`,
+    severityRule: "drift_multivariate",
+    title: `Embedding ${j.feature}: a classifier tells recent vectors from the reference's (ROC AUC ${auc.toFixed(3)} > ${threshold})`,
+    metrics: {
+      auc,
+      threshold,
+      reference_vectors: j.referenceVectors,
+      recent_vectors: j.recentVectors,
+    },
+    rule: `domain classifier: cross-validated ROC AUC of a logistic regression telling the window's sampled vectors from the reference's above ${threshold} (Evidently's default)`,
+  };
+}
+
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(3));
 
 /**
@@ -65,7 +124,7 @@ export function scoreFinding(
   const where = top.length
     ? `; it grew in ${top.map((s) => `${s.column} (${Math.round(s.share * 100)}%)`).join(", ")}`
     : "";
-  const what = j.column === RECONSTRUCTION_COLUMN ? "PCA reconstruction error" : j.column;
+  const what = describeScore(j.column);
   return {
     subject: j.column,
     severityRule: "drift_multivariate",

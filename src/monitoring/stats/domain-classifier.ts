@@ -62,8 +62,8 @@ export function trainLogistic(
  * has fewer rows than folds.
  */
 export function domainClassifierAuc(
-  reference: readonly (readonly number[])[],
-  current: readonly (readonly number[])[],
+  reference: readonly ArrayLike<number>[],
+  current: readonly ArrayLike<number>[],
   options: ClassifierOptions = {},
 ): number | null {
   const folds = options.folds ?? 5;

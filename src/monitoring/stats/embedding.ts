@@ -58,6 +58,60 @@ export function embeddingScores(fit: EmbeddingFit, v: ArrayLike<number>): number
 }
 
 /** The names of the derived columns of an embedding feature, as rollups and findings show them. */
-export function embeddingColumns(feature: string, components: number): string[] {
-  return [`${feature}(distance)`, ...Array.from({ length: components }, (_, i) => `${feature}(pc${i + 1})`)];
+export { embeddingColumns } from "../../models/derived.js";
+
+/** A fit laid out for scoring many rows: centroid and components as flat typed arrays. */
+export interface PackedEmbedding {
+  dimensions: number;
+  components: number;
+  centroid: Float64Array;
+  /** Row-major: component k's direction at [k * dimensions, (k + 1) * dimensions). */
+  directions: Float64Array;
+  /** The centred vector of the row being scored (one per packed fit: scoring is synchronous). */
+  scratch: Float64Array;
+}
+
+/** Packs a fit for embeddingScoresInto. */
+export function packEmbedding(fit: EmbeddingFit): PackedEmbedding {
+  const d = fit.dimensions;
+  const directions = new Float64Array(fit.components.length * d);
+  fit.components.forEach((c, k) => {
+    directions.set(c, k * d);
+  });
+  return {
+    dimensions: d,
+    components: fit.components.length,
+    centroid: Float64Array.from(fit.centroid),
+    directions,
+    scratch: new Float64Array(d),
+  };
+}
+
+/**
+ * embeddingScores without allocating: the vector at `data[offset .. offset + dimensions)` scored
+ * into `out` ([distance, pc1, …]). The ingest hot path scores every row with it.
+ */
+export function embeddingScoresInto(
+  p: PackedEmbedding,
+  data: ArrayLike<number>,
+  offset: number,
+  out: Float64Array,
+): void {
+  const d = p.dimensions;
+  const c = p.centroid;
+  const w = p.directions;
+  const x = p.scratch;
+  // Centred once, then one tight loop per score (faster than one loop nesting them all).
+  let sq = 0;
+  for (let j = 0; j < d; j++) {
+    const v = (data[offset + j] as number) - (c[j] as number);
+    x[j] = v;
+    sq += v * v;
+  }
+  out[0] = Math.sqrt(sq);
+  for (let k = 0, base = 0; k < p.components; k++, base += d) {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += (x[j] as number) * (w[base + j] as number);
+    out[k + 1] = dot;
+  }
 }

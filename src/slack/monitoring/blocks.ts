@@ -44,10 +44,20 @@ export function runNumbers(
       if (m.estimated_macro_f1 !== undefined)
         return `${m.mode ?? ""} ${m.metric === "f1" ? "macro F1" : (m.metric ?? "")} ${n3(m.value)} (band ≥ ${n3(m.lower)}; accuracy ${n3(m.estimated_accuracy)}, macro F1 ${n3(m.estimated_macro_f1)})`.trim();
       return `${m.mode ?? ""} ${m.metric ?? ""} ${n3(m.value)}`.trim();
-    case "multivariate":
-      return m.reconstruction_error !== undefined
-        ? `${run.rows} rows, ${m.scored_rows} scored, reconstruction error ${n3(m.reconstruction_error)} (band ${n3(m.lower)}–${n3(m.upper)})`
+    case "multivariate": {
+      const parts: string[] = [];
+      if (m.reconstruction_error !== undefined)
+        parts.push(`reconstruction error ${n3(m.reconstruction_error)} (band ${n3(m.lower)}–${n3(m.upper)})`);
+      for (const e of (m.embeddings ?? []) as Record<string, unknown>[])
+        parts.push(
+          `${e.feature}: distance ${n3(e.distance)}${e.lower !== undefined ? ` (band ${n3(e.lower)}–${n3(e.upper)})` : ""}, classifier AUC ${n3(e.domain_auc)} (${e.reference_vectors}+${e.recent_vectors} vectors)`,
+        );
+      // An embedding the reference could not fit says so here too (m.note).
+      if (m.note) parts.push(String(m.note));
+      return parts.length
+        ? `${run.rows} rows, ${m.scored_rows} scored, ${parts.join("; ")}`
         : `${run.rows} rows`;
+    }
     case "probe":
       return `health ${m.health}, ${n3(m.latency_ms)} ms, golden wrong ${m.golden_wrong ?? 0}`;
     default:

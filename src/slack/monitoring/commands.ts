@@ -187,7 +187,7 @@ export function monitoringCommands(deps: MonitoringCommandDeps): Subcommand[] {
       try {
         const p = await deps.reference.fromWindow(model, from, to, ctx.userId);
         return {
-          text: `Reference of \`${model}\` set from ${p.rows} predictions (${p.labelledRows} labelled) between ${p.from} and ${p.to}: ${p.features} features${p.calibrated ? ", scores calibrated for CBPE" : ""}.`,
+          text: `Reference of \`${model}\` set from ${p.rows} predictions (${p.labelledRows} labelled) between ${p.from} and ${p.to}: ${p.features} features${p.calibrated ? ", scores calibrated for CBPE" : ""}.${p.notes?.length ? ` Note: ${p.notes.join("; ")}.` : ""}`,
           inChannel: true,
         };
       } catch (err) {
