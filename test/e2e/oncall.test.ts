@@ -398,6 +398,13 @@ describe("the Add override modal from /mlops oncall", () => {
     const dana = await answer("U0DANA", "oncall ds-oncall");
     expect(JSON.stringify(dana.blocks)).toContain(ACTION_IDS.oncallAddOverride);
     expect(JSON.stringify((await answer("U0MAYA", "oncall")).blocks)).toContain(ACTION_IDS.oncallAddOverride);
+    // A model's view offers it too (its tiers name the schedules).
+    expect(JSON.stringify((await answer("U0MAYA", "oncall fraud-detector")).blocks)).toContain(
+      ACTION_IDS.oncallAddOverride,
+    );
+    expect(JSON.stringify((await answer("U0OLIVIA", "oncall fraud-detector")).blocks)).not.toContain(
+      ACTION_IDS.oncallAddOverride,
+    );
     // Olivia replays the button she never got: no modal, an ephemeral saying who may.
     expect((await driver().clickButton("U0OLIVIA", dana, ACTION_IDS.oncallAddOverride)).status).toBe(200);
     await eventually("Olivia's refusal", () =>

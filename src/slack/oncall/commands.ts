@@ -69,7 +69,8 @@ export function onCallCommand(deps: OnCallCommandDeps): Subcommand {
       const previous = deps.previous?.();
       if (previous && one && (!arg || isModel)) {
         const reply = await previous.run(ctx, commandDeps);
-        if (arg || !schedules.length) return reply;
+        if (!schedules.length) return reply;
+        if (arg) return withAddOverride(reply, ctx.userId, overrides);
         // The overview also says where the schedules are.
         const hint = `Schedules: ${schedules.map((n) => `\`/mlops oncall ${n}\``).join(", ")}`;
         return withAddOverride(
