@@ -15,13 +15,14 @@ import { envNumber } from "./env.js";
 import { NUMERIC } from "./ingest.js";
 import {
   createBenchDatabase,
+  formatRate,
   freePort,
   median,
   overrideNote,
   pollUntil,
-  spawnBotProcess,
+  pool,
+  spawnSandboxBot,
   tempDir,
-  track,
 } from "./support.js";
 import type { Bench, Section, TargetRow } from "./types.js";
 
@@ -85,18 +86,7 @@ function makeBody(prefix: string, batch: number, base: number, encoding: Encodin
   return JSON.stringify(rows);
 }
 
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
-
-const fmt = (rate: number) => `${Math.round(rate).toLocaleString("en-US")} rows/s`;
+const fmt = formatRate;
 const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
 
 export const embeddingIngestBench: Bench = {
@@ -113,18 +103,13 @@ export const embeddingIngestBench: Bench = {
     const configPath = join(dir.path, "mlops.config.yaml");
     writeFileSync(configPath, configYaml());
     const port = await freePort();
-    const proc = spawnBotProcess({
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: db.url,
-      MLOPS_SANDBOX: "1",
-      MLOPS_CONFIG: configPath,
-      MLOPS_RUNBOOKS_DIR: join(dir.path, "runbooks"),
-      MLOPS_API_TOKEN: TOKEN,
-      LOG_LEVEL: "warn",
+    const { proc, stop, url } = spawnSandboxBot({
+      port,
+      databaseUrl: db.url,
+      dir: dir.path,
+      configPath,
+      token: TOKEN,
     });
-    const stop = track(proc);
-    const url = `http://127.0.0.1:${port}`;
     const sql = postgres(db.url, { max: 2, onnotice: () => {} });
     const post = async (path: string, body: string) => {
       const res = await fetch(`${url}/api/v1/models/${path}`, {

@@ -11,10 +11,12 @@ import postgres from "postgres";
 import { envNumber } from "./env.js";
 import {
   createBenchDatabase,
+  formatRate,
   freePort,
   median,
   overrideNote,
   pollUntil,
+  pool,
   spawnBotProcess,
   tempDir,
   track,
@@ -65,18 +67,7 @@ function makeRows(batch: number) {
   });
 }
 
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
-
-const fmt = (rate: number) => `${Math.round(rate).toLocaleString("en-US")} rows/s`;
+const fmt = formatRate;
 
 export const ingestBench: Bench = {
   name: "ingest",

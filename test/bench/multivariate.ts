@@ -21,7 +21,7 @@ import {
 } from "../../src/monitoring/multivariate-profile.js";
 import { type RollupLayout, rollupBatch } from "../../src/rollups/model.js";
 import { envNumber } from "./env.js";
-import { median } from "./support.js";
+import { formatRate, median } from "./support.js";
 import type { Bench, Section, TargetRow } from "./types.js";
 
 const TARGET_SHARE = 0.5;
@@ -117,7 +117,7 @@ function rate(bodies: readonly string[], run: (body: string) => number): number 
   return rows / ((performance.now() - started) / 1000);
 }
 
-const fmt = (r: number) => `${Math.round(r).toLocaleString("en-US")} rows/s`;
+const fmt = formatRate;
 
 export const multivariateBench: Bench = {
   name: "multivariate",

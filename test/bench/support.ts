@@ -277,3 +277,47 @@ export function ms(v: number): string {
 export function mb(v: number): string {
   return Number.isFinite(v) ? `${v.toFixed(1)} MB` : "n/a";
 }
+
+/** Runs `work` over `items` with `concurrency` in flight; returns the seconds it took. */
+export async function pool<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** A rate of rows per second, as the benches print it. */
+export const formatRate = (rate: number): string => `${Math.round(rate).toLocaleString("en-US")} rows/s`;
+
+/**
+ * Starts the bot as its own process on the bench database with the built-in sandbox (no Slack),
+ * the config in `dir`, and `token` as its API token; the returned stopper is tracked for clean-up.
+ */
+export function spawnSandboxBot(opts: {
+  port: number;
+  databaseUrl: string;
+  dir: string;
+  configPath: string;
+  token: string;
+}): { proc: BotProcess; stop: ReturnType<typeof track>; url: string } {
+  const proc = spawnBotProcess({
+    PORT: String(opts.port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: opts.databaseUrl,
+    // The built-in sandbox on a Postgres database is meant here (no Slack needed).
+    MLOPS_SANDBOX: "1",
+    MLOPS_CONFIG: opts.configPath,
+    MLOPS_RUNBOOKS_DIR: join(opts.dir, "runbooks"),
+    MLOPS_API_TOKEN: opts.token,
+    LOG_LEVEL: "warn",
+  });
+  return { proc, stop: track(proc), url: `http://127.0.0.1:${opts.port}` };
+}

@@ -17,9 +17,8 @@ import {
   pollUntil,
   readRss,
   sleep,
-  spawnBotProcess,
+  spawnSandboxBot,
   tempDir,
-  track,
 } from "./support.js";
 import type { Bench, Section, TargetRow } from "./types.js";
 
@@ -87,19 +86,13 @@ export const sustainedBench: Bench = {
     const configPath = join(dir.path, "mlops.config.yaml");
     writeFileSync(configPath, configYaml());
     const port = await freePort();
-    const proc = spawnBotProcess({
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: db.url,
-      // The built-in sandbox on a Postgres database is meant here (no Slack needed).
-      MLOPS_SANDBOX: "1",
-      MLOPS_CONFIG: configPath,
-      MLOPS_RUNBOOKS_DIR: join(dir.path, "runbooks"),
-      MLOPS_API_TOKEN: TOKEN,
-      LOG_LEVEL: "warn",
+    const { proc, stop, url } = spawnSandboxBot({
+      port,
+      databaseUrl: db.url,
+      dir: dir.path,
+      configPath,
+      token: TOKEN,
     });
-    const stop = track(proc);
-    const url = `http://127.0.0.1:${port}`;
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     const post = async (path: string, body: string): Promise<number> => {
       const t0 = performance.now();
