@@ -2,7 +2,7 @@
  * Manages API tokens: `npm run token:create -- <name> [--scope ingest[,alerts…]]…`, `npm run token:revoke -- <name>`,
  * `npm run token:list`. Uses the same database settings as the bot (DATABASE_URL or PGlite in
  * MLOPS_DATA_DIR); with PGlite, stop the bot first (one process at a time). A token made without
- * `--scope` may do everything; scopes: ingest, alerts, pipeline, read, admin.
+ * `--scope` may do everything; scopes: ingest, alerts, pipeline, read, admin, calendar.
  */
 import { ApiTokenError, createApiTokenService, TOKEN_SCOPES } from "../src/api-tokens/index.js";
 import { ConfigError, parseEnv } from "../src/config/index.js";
