@@ -86,8 +86,14 @@ async function run(user: string, text: string): Promise<string> {
   return body.text;
 }
 
+/**
+ * An incident's timeline as commands write it: without `posted` events and without each event's
+ * delivery state, which the outbox moves on its own (sending → sent) while a test looks.
+ */
 async function timeline(id: number) {
-  return (await bot.feature.incidents.timeline(id)).filter((e) => e.kind !== "posted");
+  return (await bot.feature.incidents.timeline(id))
+    .filter((e) => e.kind !== "posted")
+    .map(({ delivery: _, ...e }) => e);
 }
 
 /** The newest audit row of an incident action by `actor` (command rows, written by the router, are skipped). */
