@@ -4,13 +4,16 @@ import { z } from "zod";
 import { CLASSIFICATION_METRICS, REGRESSION_METRICS } from "../shared/performance-metrics.js";
 import { cronSchema, durationSchema, fraction } from "./primitives.js";
 
+/** `monitors.<m>.by_segment`: the same switch on every monitor but the probe. */
+const bySegment = z
+  .boolean()
+  .default(false)
+  .describe(
+    "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
+  );
+
 export const confidenceMonitor = z.strictObject({
-  by_segment: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
-    ),
+  by_segment: bySegment,
   schedule: cronSchema.default("*/5 * * * *"),
   window: durationSchema.prefault("1h"),
   max_low_share: fraction.default(0.2).describe("Alert when more than this share is under the threshold"),
@@ -35,12 +38,7 @@ export const driftMethod = z.enum([
 ]);
 
 export const driftMonitor = z.strictObject({
-  by_segment: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
-    ),
+  by_segment: bySegment,
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   method: driftMethod.default("auto"),
@@ -67,12 +65,7 @@ export const driftMonitor = z.strictObject({
 });
 
 export const dataQualityMonitor = z.strictObject({
-  by_segment: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
-    ),
+  by_segment: bySegment,
   schedule: cronSchema.default("*/15 * * * *"),
   window: durationSchema.prefault("1h"),
   missing_share_factor: z.number().min(1).default(1.1),
@@ -112,12 +105,7 @@ export const multivariateMonitor = z.strictObject({
 });
 
 export const performanceMonitor = z.strictObject({
-  by_segment: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Also run this monitor on each segment of the model (models[].segments); findings name their segment",
-    ),
+  by_segment: bySegment,
   schedule: cronSchema.default("0 * * * *"),
   window: durationSchema.prefault("1d"),
   metric: z
